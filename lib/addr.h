@@ -1,0 +1,32 @@
+/* addr.h - parsing and formatting of IPv4/IPv6 addresses and "host[:port]" specifications. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef union SockaddrUnion {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+        struct sockaddr_storage storage;
+} SockaddrUnion;
+
+/* "[ffff:...:ffff%interface]:65535" plus NUL */
+#define ADDR_STRLEN (INET6_ADDRSTRLEN + 2 + 1 + IF_NAMESIZE_MAX + 6 + 1)
+#define IF_NAMESIZE_MAX 16
+
+/* Split "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 literal into host and port.
+ * The host is copied into host_buf (at most host_size-1 bytes, else -ENAMETOOLONG); the port
+ * is default_port when none is given. Never resolves anything. */
+int addr_split_host_port(const char *spec, uint16_t default_port, char *host_buf, size_t host_size,
+                         uint16_t *ret_port);
+
+/* Parse a numeric IPv4 or IPv6 address (with optional %scope for link-local) into a socket
+ * address with the given port. -EINVAL if it is not a literal. */
+int addr_parse_ip(const char *s, uint16_t port, SockaddrUnion *ret, socklen_t *ret_len);
+
+/* Format a socket address: IPv4-mapped IPv6 addresses come out as plain IPv4. With port:
+ * "1.2.3.4:5" / "[::1]:5". buf must hold ADDR_STRLEN bytes. */
+int addr_format(const struct sockaddr *sa, socklen_t len, bool with_port, char *buf, size_t size);

@@ -1,0 +1,207 @@
+/* conf.c - INI-style configuration parser. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "macro.h"
+#include "parse.h"
+#include "utf8.h"
+
+_printf_(3, 4) static int conf_fail(ConfError *err, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err)
+                return -EINVAL;
+        err->line = line;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+static char *strip(char *s)
+{
+        char *e;
+
+        s += strspn(s, " \t");
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                e--;
+        *e = '\0';
+        return s;
+}
+
+int conf_parse_text(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                    void *base, ConfError *err)
+{
+        const char *section = NULL;
+        unsigned lineno = 0;
+        char *next = text;
+        size_t len = strlen(text);
+
+        if (err) {
+                err->file = filename;
+                err->line = 0;
+                err->message[0] = '\0';
+        }
+        if (!utf8_is_valid_n(text, len))
+                return conf_fail(err, 0, "file is not valid UTF-8 text");
+
+        while (next) {
+                char *line = next, *eq, *key, *value;
+                const ConfItem *item = NULL;
+                const char *msg = NULL;
+                int r;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                lineno++;
+
+                line = strip(line);
+                if (*line == '\0' || *line == '#' || *line == ';')
+                        continue;
+
+                if (*line == '[') {
+                        char *end = strchr(line, ']');
+                        if (!end || end[1] != '\0' || end == line + 1)
+                                return conf_fail(err, lineno, "invalid section header '%s'", line);
+                        *end = '\0';
+                        section = line + 1;
+                        bool known = false;
+                        for (size_t i = 0; i < n_items && !known; i++)
+                                known = streq(items[i].section, section);
+                        if (!known)
+                                return conf_fail(err, lineno, "unknown section [%s]", section);
+                        continue;
+                }
+
+                eq = strchr(line, '=');
+                if (!eq)
+                        return conf_fail(err, lineno, "expected Key=Value, got '%s'", line);
+                *eq = '\0';
+                key = strip(line);
+                value = strip(eq + 1);
+                if (*key == '\0')
+                        return conf_fail(err, lineno, "missing key before '='");
+                if (!section)
+                        return conf_fail(err, lineno, "'%s' outside of any [Section]", key);
+
+                for (size_t i = 0; i < n_items; i++)
+                        if (streq(items[i].section, section) && streq(items[i].key, key)) {
+                                item = &items[i];
+                                break;
+                        }
+                if (!item)
+                        return conf_fail(err, lineno, "unknown key '%s' in section [%s]", key,
+                                         section);
+
+                r = item->parse(value, (uint8_t *)base + item->offset, &msg);
+                if (r < 0)
+                        return conf_fail(err, lineno, "invalid value '%s' for %s=: %s", value, key,
+                                         msg ?: strerror(-r));
+        }
+        return 0;
+}
+
+int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, void *base,
+                    ConfError *err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t have = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = negative_errno();
+                if (r == -ENOENT)
+                        return r;
+                if (err) {
+                        err->file = path;
+                        err->line = 0;
+                        snprintf(err->message, sizeof(err->message), "cannot open: %s",
+                                 strerror(-r));
+                }
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (err)
+                err->file = path;
+        if (!S_ISREG(st.st_mode))
+                return conf_fail(err, 0, "not a regular file");
+        if (st.st_size > CONF_FILE_MAX)
+                return conf_fail(err, 0, "file is larger than %d bytes", CONF_FILE_MAX);
+
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (have < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                have += (size_t)n;
+        }
+        buf[have] = '\0';
+        if (strlen(buf) != have)
+                return conf_fail(err, 0, "file contains a NUL byte");
+        return conf_parse_text(path, buf, items, n_items, base, err);
+}
+
+int conf_parse_string(const char *value, void *data, const char **ret_msg)
+{
+        char **s = data, *c;
+
+        (void)ret_msg;
+        c = strdup(value);
+        if (!c)
+                return -ENOMEM;
+        free(*s);
+        *s = c;
+        return 0;
+}
+
+int conf_parse_bool(const char *value, void *data, const char **ret_msg)
+{
+        if (parse_bool(value, data) < 0) {
+                *ret_msg = "expected yes or no";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int conf_parse_uint64(const char *value, void *data, const char **ret_msg)
+{
+        int r = parse_uint64(value, data);
+        if (r < 0)
+                *ret_msg = r == -ERANGE ? "number out of range" : "expected a non-negative integer";
+        return r;
+}
+
+int conf_parse_timespan_sec(const char *value, void *data, const char **ret_msg)
+{
+        int r = parse_timespan_sec(value, data);
+        if (r < 0)
+                *ret_msg = "expected a time span such as 90d, 12h, 30min or 45s";
+        return r;
+}
+
+int conf_parse_timespan_msec(const char *value, void *data, const char **ret_msg)
+{
+        int r = parse_timespan_msec(value, data);
+        if (r < 0)
+                *ret_msg = "expected a time span in milliseconds such as 5 or 5ms";
+        return r;
+}

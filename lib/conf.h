@@ -1,0 +1,41 @@
+/* conf.h - a strict INI-style ("[Section]" + "Key=Value") configuration parser with file:line
+ * errors. Unknown sections and keys are errors: a typo must never be silently ignored. */
+#pragma once
+
+#include <stddef.h>
+
+#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_MESSAGE_MAX 256
+
+/* Parses value into the object at data. On failure returns -errno and may set *ret_msg to a
+ * static string describing what is wrong. */
+typedef int (*ConfValueParser)(const char *value, void *data, const char **ret_msg);
+
+typedef struct ConfItem {
+        const char *section;
+        const char *key;
+        ConfValueParser parse;
+        size_t offset; /* of the field within the object passed as base */
+} ConfItem;
+
+typedef struct ConfError {
+        const char *file; /* borrowed from the caller */
+        unsigned line;    /* 0 if the error is not about a line (I/O, size) */
+        char message[CONF_MESSAGE_MAX];
+} ConfError;
+
+/* Parse text (NUL-terminated, modified in place). */
+int conf_parse_text(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                    void *base, ConfError *err);
+
+/* Read and parse a file. Returns -ENOENT untouched (and without setting err) so that callers
+ * can treat a missing file as "all defaults". */
+int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, void *base,
+                    ConfError *err);
+
+/* Value parsers for common field types. */
+int conf_parse_string(const char *value, void *data, const char **ret_msg);   /* char * */
+int conf_parse_bool(const char *value, void *data, const char **ret_msg);     /* bool */
+int conf_parse_uint64(const char *value, void *data, const char **ret_msg);   /* uint64_t */
+int conf_parse_timespan_sec(const char *value, void *data, const char **ret_msg); /* uint64_t */
+int conf_parse_timespan_msec(const char *value, void *data, const char **ret_msg); /* uint64_t */

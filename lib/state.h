@@ -1,0 +1,31 @@
+/* state.h - the one SQLite opener: WAL, busy timeout, schema migrations by user_version. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3 *, sqlite3_close_v2)
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
+#define _cleanup_db_ _cleanup_(sqlite3_close_v2p)
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+
+#define STATE_BUSY_TIMEOUT_MS 5000
+
+/* Open (and create if writable) the database at path. migrations[i] is the SQL that takes the
+ * schema from version i to i+1; each runs in its own transaction together with the bump of
+ * PRAGMA user_version. A database newer than n_migrations is refused (-EPROTONOSUPPORT);
+ * read-only opens never migrate and refuse an older schema (-EPROTO). */
+int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
+               sqlite3 **ret);
+
+/* Map an SQLite result code to -errno. */
+int state_errno(int rc);
+
+/* Run SQL without results; -errno on failure. */
+int state_exec(sqlite3 *db, const char *sql);
+
+int state_user_version(sqlite3 *db, int *ret);

@@ -1,0 +1,54 @@
+/* tracker-proto.h - the tracker datagram (version 1), shared by the shim and trackerd.
+ *
+ * All integers are big-endian; strings are not NUL-terminated and must be UTF-8 without
+ * control characters. The datagram is exactly as long as its fields say, nothing more:
+ *
+ *   0  2  magic "TK"
+ *   2  1  version (1)
+ *   3  1  flags (0; any other value is rejected by version 1 receivers)
+ *   4  4  uid of the invoking user
+ *   8  1  U = length of the user name (1..31), then U bytes
+ *      1  H = length of the sender's host name (1..255), then H bytes
+ *      1  P = length of the program name (1..255), then P bytes
+ *
+ * See tracker-protocol(7). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRACKER_PROTO_VERSION 1
+#define TRACKER_PROTO_HEADER 8
+#define TRACKER_USER_MAX 31
+#define TRACKER_HOST_MAX 255
+#define TRACKER_PROGRAM_MAX 255
+#define TRACKER_DATAGRAM_MIN (TRACKER_PROTO_HEADER + 3 * 2)
+#define TRACKER_DATAGRAM_MAX                                                                       \
+        (TRACKER_PROTO_HEADER + 3 + TRACKER_USER_MAX + TRACKER_HOST_MAX + TRACKER_PROGRAM_MAX)
+
+typedef struct TrackerUse {
+        uint32_t uid;
+        char user[TRACKER_USER_MAX + 1];
+        char host[TRACKER_HOST_MAX + 1];
+        char program[TRACKER_PROGRAM_MAX + 1];
+} TrackerUse;
+
+typedef enum TrackerBad {
+        TRACKER_BAD_TRUNCATED, /* shorter than the header or than its fields say */
+        TRACKER_BAD_OVERSIZED, /* longer than any valid datagram or than its fields say */
+        TRACKER_BAD_MAGIC,
+        TRACKER_BAD_VERSION,
+        TRACKER_BAD_FLAGS,
+        TRACKER_BAD_EMPTY,   /* a field of length zero or over its limit */
+        TRACKER_BAD_TEXT,    /* not UTF-8, a NUL or a control character */
+        _TRACKER_BAD_MAX,
+} TrackerBad;
+
+const char *tracker_bad_to_string(TrackerBad b);
+
+/* Encode u into buf (at least TRACKER_DATAGRAM_MAX bytes). -EINVAL if a field is empty, too
+ * long or not printable UTF-8. */
+int tracker_use_encode(const TrackerUse *u, uint8_t *buf, size_t size, size_t *ret_len);
+
+/* Decode a datagram. On failure returns -EBADMSG and sets *ret_bad to the reason. */
+int tracker_use_decode(const uint8_t *buf, size_t len, TrackerUse *ret, TrackerBad *ret_bad);

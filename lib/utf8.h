@@ -1,0 +1,13 @@
+/* utf8.h - validation of text that arrives from outside (datagrams, files, environment). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) and
+ * contains no NUL byte. */
+bool utf8_is_valid_n(const char *s, size_t len);
+
+/* As utf8_is_valid_n() and, in addition, free of C0 control characters and DEL, so the text
+ * is safe to put on a terminal or in a log line. */
+bool utf8_is_printable_n(const char *s, size_t len);

@@ -1,0 +1,239 @@
+/* tracker.c - the per-program wrapper: one datagram to trackerd, then exec the real binary. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "macro.h"
+#include "tracker-guard.h"
+#include "tracker-send.h"
+
+#define REAL_SUFFIX ".t%"
+
+static const char *base_name(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
+static char *real_path_for(const char *path)
+{
+        char *r;
+
+        if (asprintf(&r, "%s%s", path, REAL_SUFFIX) < 0)
+                return NULL;
+        return r;
+}
+
+static bool is_executable_file(const char *path)
+{
+        struct stat st;
+
+        return stat(path, &st) >= 0 && S_ISREG(st.st_mode) && access(path, X_OK) >= 0;
+}
+
+/* Find "PATH.t%" for the path we were started through. argv[0] is what the caller chose (a
+ * shebang line puts the interpreter there); AT_EXECFN is the file given to execve(), which is
+ * right after a PATH search by a shell. Last resort: search $PATH like execvp() does. */
+static char *find_real(const char *argv0, const char *execfn)
+{
+        _cleanup_free_ char *c = NULL;
+        const char *path, *p;
+
+        if (strchr(argv0, '/')) {
+                c = real_path_for(argv0);
+                if (c && is_executable_file(c))
+                        return TAKE_PTR(c);
+                free(TAKE_PTR(c));
+        }
+        if (execfn && strchr(execfn, '/') && streq(base_name(execfn), base_name(argv0))) {
+                c = real_path_for(execfn);
+                if (c && is_executable_file(c))
+                        return TAKE_PTR(c);
+                free(TAKE_PTR(c));
+        }
+        path = getenv("PATH");
+        if (isempty(path) || strchr(argv0, '/'))
+                return NULL;
+        for (p = path; p;) {
+                const char *end = strchr(p, ':');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+
+                if (asprintf(&c, "%.*s/%s%s", len ? (int)len : 1, len ? p : ".", argv0,
+                             REAL_SUFFIX) < 0)
+                        return NULL;
+                if (is_executable_file(c))
+                        return TAKE_PTR(c);
+                free(TAKE_PTR(c));
+                p = end ? end + 1 : NULL;
+        }
+        return NULL;
+}
+
+static const char *config_path(void)
+{
+        const char *e = getenv(TRACKER_CONFIG_ENV);
+        return isempty(e) ? TRACKER_CONFIG_FILE : e;
+}
+
+static void help(void)
+{
+        printf("Usage: tracker [OPTION]...\n"
+               "       PROGRAM [ARG]...   (through a symlink named after PROGRAM)\n\n"
+               "Counts each run of a tracked program with one UDP datagram to trackerd, then\n"
+               "executes PROGRAM%s with the same arguments and environment.\n\n"
+               "  -h --help                 show this help\n"
+               "     --version              show the version\n"
+               "     --check-config [FILE]  check the configuration file (default %s)\n"
+               "     --show-config          show the collector that would be used\n"
+               "     --send PROGRAM         send one datagram for PROGRAM and report the result\n\n"
+               "Environment: TRACKSUITE_TRACKER_SERVER=host[:port], TRACKSUITE_TRACKER_CONFIG=FILE,\n"
+               "TRACKING=name:depth:time (recursion guard). See tracker(8).\n",
+               REAL_SUFFIX, TRACKER_CONFIG_FILE);
+}
+
+/* Run as "tracker" itself: administration options only, never exec anything. */
+static int tool_main(int argc, char **argv)
+{
+        enum { ARG_VERSION = 0x100, ARG_CHECK, ARG_SHOW, ARG_SEND };
+        static const struct option options[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {"check-config", no_argument, NULL, ARG_CHECK},
+                {"show-config", no_argument, NULL, ARG_SHOW},
+                {"send", required_argument, NULL, ARG_SEND},
+                {}
+        };
+        TrackerConfig cfg = {};
+        ConfError err = {};
+        const char *send = NULL, *path = config_path();
+        int c, action = 0, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("tracker (tracksuite) %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_CHECK:
+                case ARG_SHOW:
+                        action = c;
+                        break;
+                case ARG_SEND:
+                        action = c;
+                        send = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+        if (action == 0) {
+                fprintf(stderr, "tracker: not meant to be run directly; it runs as a symlink "
+                                "named after a tracked program. See --help.\n");
+                return 2;
+        }
+        if (action == ARG_CHECK && optind < argc)
+                path = argv[optind++];
+        if (optind < argc) {
+                fprintf(stderr, "tracker: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+
+        r = tracker_config_load(path, &cfg, &err);
+        if (r < 0) {
+                if (err.line > 0)
+                        fprintf(stderr, "%s:%u: %s\n", path, err.line, err.message);
+                else
+                        fprintf(stderr, "%s: %s\n", path,
+                                err.message[0] ? err.message : strerror(-r));
+                return 1;
+        }
+        if (action == ARG_CHECK) {
+                printf("%s: OK\n", path);
+        } else if (action == ARG_SHOW) {
+                printf("Server=%s\nResolveTimeoutMSec=%llu\n", tracker_server_spec(&cfg),
+                       (unsigned long long)cfg.resolve_timeout_ms);
+        } else {
+                TrackerUse u;
+
+                r = tracker_use_fill(&u, send);
+                if (r >= 0)
+                        r = tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u);
+                if (r < 0) {
+                        fprintf(stderr, "tracker: sending to '%s' failed: %s\n",
+                                tracker_server_spec(&cfg), strerror(-r));
+                        tracker_config_done(&cfg);
+                        return 1;
+                }
+                printf("sent %s@%s %s to %s\n", u.user, u.host, u.program,
+                       tracker_server_spec(&cfg));
+        }
+        tracker_config_done(&cfg);
+        return 0;
+}
+
+static void count_use(const char *program)
+{
+        TrackerConfig cfg;
+        TrackerUse u;
+
+        /* A broken configuration sends nothing rather than guessing; tracker --check-config
+         * tells the administrator why. */
+        if (tracker_config_load(config_path(), &cfg, NULL) < 0)
+                return;
+        if (tracker_use_fill(&u, program) >= 0)
+                (void)tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u);
+        tracker_config_done(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+        const char *execfn = (const char *)getauxval(AT_EXECFN);
+        const char *argv0 = argc > 0 && argv[0] ? argv[0] : "";
+        _cleanup_free_ char *real = NULL;
+        char tracking[TRACKER_PROGRAM_MAX + 64];
+        const char *program;
+        unsigned depth;
+        time_t now;
+
+        if (streq(base_name(argv0), "tracker") ||
+            (isempty(argv0) && execfn && streq(base_name(execfn), "tracker")))
+                return tool_main(argc, argv);
+
+        real = find_real(argv0, execfn);
+        if (!real) {
+                fprintf(stderr, "tracker: cannot find the real program for '%s' (expected '%s%s')\n",
+                        argv0, argv0, REAL_SUFFIX);
+                return 127;
+        }
+        /* The program's name is the one of the path we were run through, without ".t%". */
+        real[strlen(real) - strlen(REAL_SUFFIX)] = '\0';
+        program = base_name(real);
+
+        now = time(NULL);
+        if (tracking_next_depth(getenv(TRACKING_ENV), program, now, &depth) < 0) {
+                fprintf(stderr,
+                        "tracker: '%s' started itself %d times within a second, aborting to "
+                        "stop a loop (see TRACKING in tracker(8))\n",
+                        program, TRACKING_DEPTH_MAX);
+                return 126;
+        }
+        if (tracking_format(tracking, sizeof(tracking), program, depth, now) >= 0)
+                (void)setenv(TRACKING_ENV, tracking, 1);
+
+        if (strlen(program) <= TRACKER_PROGRAM_MAX)
+                count_use(program);
+
+        strcat(real, REAL_SUFFIX);
+        execv(real, argv);
+        fprintf(stderr, "tracker: cannot execute '%s': %m\n", real);
+        return errno == ENOENT ? 127 : 126;
+}
