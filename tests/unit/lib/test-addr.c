@@ -1,0 +1,87 @@
+/* test-addr.c - host[:port] splitting, literal parsing and formatting. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "addr.h"
+#include "test.h"
+
+static void check_split(const char *spec, int want_r, const char *want_host, unsigned want_port)
+{
+        char host[64] = "";
+        uint16_t port = 0;
+        int r = addr_split_host_port(spec, 1738, host, sizeof(host), &port);
+
+        ASSERT_EQ_INT(r, want_r);
+        if (r >= 0 && want_r >= 0) {
+                ASSERT_STREQ(host, want_host);
+                ASSERT_EQ_INT(port, want_port);
+        }
+}
+
+static void test_split(void)
+{
+        check_split("track", 0, "track", 1738);
+        check_split("track:9999", 0, "track", 9999);
+        check_split("192.0.2.1", 0, "192.0.2.1", 1738);
+        check_split("192.0.2.1:53", 0, "192.0.2.1", 53);
+        check_split("[2001:db8::1]:80", 0, "2001:db8::1", 80);
+        check_split("[::1]", 0, "::1", 1738);
+        check_split("2001:db8::1", 0, "2001:db8::1", 1738);
+        check_split("", -EINVAL, NULL, 0);
+        check_split("track:", -EINVAL, NULL, 0);
+        check_split("track:0", -ERANGE, NULL, 0);
+        check_split("track:70000", -ERANGE, NULL, 0);
+        check_split("track:x", -EINVAL, NULL, 0);
+        check_split("[::1", -EINVAL, NULL, 0);
+        check_split("[::1]x", -EINVAL, NULL, 0);
+        check_split("[track]:1", -EINVAL, NULL, 0);
+        check_split("[]:1", -EINVAL, NULL, 0);
+        check_split(":1738", -EINVAL, NULL, 0);
+        check_split("a-very-long-host-name-that-does-not-fit-in-the-sixty-four-byte-buffer.example",
+                    -ENAMETOOLONG, NULL, 0);
+}
+
+static void test_parse_format(void)
+{
+        SockaddrUnion u;
+        socklen_t len;
+        char buf[ADDR_STRLEN];
+
+        ASSERT_EQ_INT(addr_parse_ip("127.0.0.1", 1738, &u, &len), 0);
+        ASSERT_EQ_INT(u.sa.sa_family, AF_INET);
+        ASSERT_EQ_INT(ntohs(u.in.sin_port), 1738);
+        ASSERT_EQ_INT(addr_format(&u.sa, len, true, buf, sizeof(buf)), 0);
+        ASSERT_STREQ(buf, "127.0.0.1:1738");
+        ASSERT_EQ_INT(addr_format(&u.sa, len, false, buf, sizeof(buf)), 0);
+        ASSERT_STREQ(buf, "127.0.0.1");
+
+        ASSERT_EQ_INT(addr_parse_ip("2001:db8::1", 53, &u, &len), 0);
+        ASSERT_EQ_INT(u.sa.sa_family, AF_INET6);
+        ASSERT_EQ_INT(addr_format(&u.sa, len, true, buf, sizeof(buf)), 0);
+        ASSERT_STREQ(buf, "[2001:db8::1]:53");
+
+        /* An IPv4 sender on a dual-stack socket shows up mapped; report it as IPv4. */
+        ASSERT_EQ_INT(addr_parse_ip("::ffff:192.0.2.7", 9, &u, &len), 0);
+        ASSERT_EQ_INT(addr_format(&u.sa, len, false, buf, sizeof(buf)), 0);
+        ASSERT_STREQ(buf, "192.0.2.7");
+
+        ASSERT_EQ_INT(addr_parse_ip("fe80::1%lo", 1, &u, &len), 0);
+        ASSERT_TRUE(u.in6.sin6_scope_id > 0);
+        ASSERT_EQ_INT(addr_parse_ip("2001:db8::1%lo", 1, &u, &len), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_ip("fe80::1%no-such-if0", 1, &u, &len), -ENODEV);
+        ASSERT_EQ_INT(addr_parse_ip("track", 1, &u, &len), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_ip("1.2.3", 1, &u, &len), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_ip("256.1.1.1", 1, &u, &len), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_ip("", 1, &u, &len), -EINVAL);
+
+        ASSERT_EQ_INT(addr_format(&u.sa, 2, false, buf, sizeof(buf)), -EAFNOSUPPORT);
+        ASSERT_EQ_INT(addr_parse_ip("10.0.0.1", 1, &u, &len), 0);
+        ASSERT_EQ_INT(addr_format(&u.sa, len, true, buf, 4), -ENOBUFS);
+}
+
+int main(void)
+{
+        test_split();
+        test_parse_format();
+        return test_result();
+}
