@@ -14,8 +14,20 @@
 #include "macro.h"
 #include "tracker-send.h"
 
+static int parse_server(const char *value, void *data, const char **ret_msg)
+{
+        char host[256];
+        uint16_t port;
+
+        if (addr_split_host_port(value, TRACKER_DEFAULT_PORT, host, sizeof(host), &port) < 0) {
+                *ret_msg = "expected host, host:port, an IPv4 address or [IPv6]:port";
+                return -EINVAL;
+        }
+        return conf_parse_string(value, data, ret_msg);
+}
+
 static const ConfItem tracker_conf_items[] = {
-        {"Tracker", "Server", conf_parse_string, offsetof(TrackerConfig, server)},
+        {"Tracker", "Server", parse_server, offsetof(TrackerConfig, server)},
         {"Tracker", "ResolveTimeoutMSec", conf_parse_timespan_msec,
          offsetof(TrackerConfig, resolve_timeout_ms)},
 };
@@ -35,21 +47,6 @@ int tracker_config_load(const char *path, TrackerConfig *c, ConfError *err)
         r = conf_parse_file(path, tracker_conf_items, ELEMENTSOF(tracker_conf_items), c, err);
         if (r == -ENOENT)
                 return 0;
-        if (r >= 0 && c->server) {
-                char host[256];
-                uint16_t port;
-
-                if (addr_split_host_port(c->server, TRACKER_DEFAULT_PORT, host, sizeof(host),
-                                         &port) < 0) {
-                        if (err) {
-                                err->line = 0;
-                                snprintf(err->message, sizeof(err->message),
-                                         "Server=%s is not host, host:port or [ipv6]:port",
-                                         c->server);
-                        }
-                        r = -EINVAL;
-                }
-        }
         if (r < 0)
                 tracker_config_done(c);
         return r;

@@ -222,7 +222,7 @@ int main(int argc, char **argv)
         if (tracking_next_depth(getenv(TRACKING_ENV), program, now, &depth) < 0) {
                 fprintf(stderr,
                         "tracker: '%s' started itself %d times within a second, aborting to "
-                        "stop a loop (see TRACKING in tracker(8))\n",
+                        "stop a loop (see TRACKING in tracker(1))\n",
                         program, TRACKING_DEPTH_MAX);
                 return 126;
         }

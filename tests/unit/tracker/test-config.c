@@ -48,6 +48,7 @@ static void test_tracker_conf(void)
 
         p = write_file("t2.conf", "[Tracker]\n\nServer=track:99999\n");
         ASSERT_EQ_INT(tracker_config_load(p, &c, &err), -EINVAL);
+        ASSERT_EQ_INT(err.line, 3);
         ASSERT_TRUE(strstr(err.message, "Server=") != NULL);
         p = write_file("t3.conf", "[Tracker]\nSrever=track\n");
         ASSERT_EQ_INT(tracker_config_load(p, &c, &err), -EINVAL);
