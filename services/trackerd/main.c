@@ -19,6 +19,7 @@
 #include "trackerd-server.h"
 #include "trackerd-store.h"
 
+static const int stop_signals[] = {SIGTERM, SIGINT};
 static const char *arg_config = TRACKERD_CONFIG_FILE;
 static const char *arg_db;
 static const char *arg_listen[TRACKERD_FDS_MAX];
@@ -193,9 +194,17 @@ static int run(int argc, char **argv)
         r = trackerd_server_new(event, &config, store, fds, n_fds, &server);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the collector: %m");
-        if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, server)) < 0 ||
-            (r = sd_event_add_signal(event, NULL, SIGINT, on_signal, server)) < 0)
-                goto finish;
+        for (size_t i = 0; i < ELEMENTSOF(stop_signals); i++) {
+                sd_event_source *src;
+
+                r = sd_event_add_signal(event, &src, stop_signals[i], on_signal, server);
+                if (r < 0)
+                        goto finish;
+                /* Before any I/O: on_signal() itself reads what is queued. */
+                (void)sd_event_source_set_priority(src, SD_EVENT_PRIORITY_IMPORTANT);
+                (void)sd_event_source_set_floating(src, true);
+                sd_event_source_unref(src);
+        }
         (void)sd_event_set_watchdog(event, true);
 
         log_fields(LOG_INFO, TRACKERD_MID_STARTED, NULL, 0,

@@ -96,6 +96,7 @@ class Trackerd:
                 "-E", "TRACKSUITE_LOG_TARGET=console",
                 self.binary, "--config", self.config]
         self.log = open(self.log_path, "ab")
+        self.log_start = self.log.tell()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         # systemd-socket-activate binds before it waits for the first datagram; trackerd is
         # exec'd on that datagram. Wait for the binding so no datagram is refused.
@@ -108,7 +109,9 @@ class Trackerd:
         return "Listening on" in self.logtext()
 
     def logtext(self):
+        """What this run (since the last start()) logged."""
         with open(self.log_path, "rb") as f:
+            f.seek(getattr(self, "log_start", 0))
             return f.read().decode("utf-8", "replace")
 
     def alive(self):
