@@ -6,6 +6,20 @@
 #include "log.h"
 #include "state.h"
 
+char *state_path(const char *explicit_path, const char *file, const char *fallback)
+{
+        const char *sd = getenv("STATE_DIRECTORY");
+        char *p;
+
+        if (explicit_path)
+                return strdup(explicit_path);
+        if (isempty(sd))
+                return strdup(fallback);
+        if (asprintf(&p, "%.*s/%s", (int)strcspn(sd, ":"), sd, file) < 0)
+                return NULL;
+        return p;
+}
+
 int state_errno(int rc)
 {
         switch (rc & 0xff) {

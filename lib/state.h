@@ -22,6 +22,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
 int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
                sqlite3 **ret);
 
+/* The database path a component uses: explicit if given, else file in the first directory of
+ * $STATE_DIRECTORY (systemd may list several, separated by ':'), else fallback. Returns a
+ * malloc'd string or NULL on OOM. */
+char *state_path(const char *explicit_path, const char *file, const char *fallback);
+
 /* Map an SQLite result code to -errno. */
 int state_errno(int rc);
 

@@ -51,6 +51,10 @@ bool utf8_is_printable_n(const char *s, size_t len)
                 unsigned char c = (unsigned char)s[i];
                 if (c < 0x20 || c == 0x7f)
                         return false;
+                /* C1 controls U+0080..U+009F (0xc2 0x80..0x9f): U+009B is CSI on some
+                 * terminals, as dangerous as ESC [. */
+                if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] <= 0x9f)
+                        return false;
         }
         return utf8_is_valid_n(s, len);
 }

@@ -8,6 +8,6 @@
  * contains no NUL byte. */
 bool utf8_is_valid_n(const char *s, size_t len);
 
-/* As utf8_is_valid_n() and, in addition, free of C0 control characters and DEL, so the text
- * is safe to put on a terminal or in a log line. */
+/* As utf8_is_valid_n() and, in addition, free of C0 and C1 control characters and DEL, so
+ * the text is safe to put on a terminal or in a log line. */
 bool utf8_is_printable_n(const char *s, size_t len);

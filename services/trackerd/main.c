@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
+#include "state.h"
 #include "trackerd-config.h"
 #include "trackerd-ids.h"
 #include "trackerd-server.h"
@@ -82,21 +83,6 @@ static int parse_argv(int argc, char **argv)
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument '%s'.", argv[optind]);
         return 1;
-}
-
-/* $STATE_DIRECTORY may list several directories separated by ':'; ours is the first. */
-static char *db_path(void)
-{
-        const char *sd = getenv("STATE_DIRECTORY");
-        char *p;
-
-        if (arg_db)
-                return strdup(arg_db);
-        if (isempty(sd))
-                return strdup(TRACKER_DB_DEFAULT);
-        if (asprintf(&p, "%.*s/tracker.db", (int)strcspn(sd, ":"), sd) < 0)
-                return NULL;
-        return p;
 }
 
 static int collect_sockets(int *fds, size_t *ret_n)
@@ -170,7 +156,7 @@ static int run(int argc, char **argv)
                 return 0;
         }
 
-        db = db_path();
+        db = state_path(arg_db, "tracker.db", TRACKER_DB_DEFAULT);
         if (!db)
                 return log_error_errno(ENOMEM, "Out of memory.");
         r = trackerd_store_open(db, &store);

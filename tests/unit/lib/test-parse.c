@@ -80,6 +80,9 @@ static void test_utf8(void)
         ASSERT_TRUE(!utf8_is_printable_n("a\nb", 3));
         ASSERT_TRUE(!utf8_is_printable_n("a\x1b[2J", 6));
         ASSERT_TRUE(!utf8_is_printable_n("a\x7f", 2));
+        ASSERT_TRUE(!utf8_is_printable_n("a\xc2\x9b" "2J", 5));              /* C1 CSI */
+        ASSERT_TRUE(!utf8_is_printable_n("\xc2\x80", 2));
+        ASSERT_TRUE(utf8_is_printable_n("\xc2\xa0\xc2\xbf", 4));          /* NBSP, ¿ */
 }
 
 int main(void)
