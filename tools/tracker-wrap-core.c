@@ -46,9 +46,9 @@ static int strv_push(char ***v, size_t *n, const char *s)
         return 0;
 }
 
-/* Run argv (searched in PATH), capture stdout if ret_out; stderr passes through. Returns the
- * exit status (>= 0) or -errno. */
-static int run(char *const argv[], char **ret_out)
+/* Run argv (searched in PATH), capture stdout if ret_out; stderr passes through unless
+ * quiet (queries whose failure is an answer). Returns the exit status (>= 0) or -errno. */
+static int run_full(char *const argv[], char **ret_out, bool quiet)
 {
         _cleanup_free_ char *out = NULL;
         posix_spawn_file_actions_t fa;
@@ -63,6 +63,8 @@ static int run(char *const argv[], char **ret_out)
                 posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
         else
                 posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (quiet)
+                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
         r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (ret_out)
@@ -105,6 +107,16 @@ static int run(char *const argv[], char **ret_out)
                 *ret_out = TAKE_PTR(out);
         }
         return WEXITSTATUS(status);
+}
+
+static int run(char *const argv[], char **ret_out)
+{
+        return run_full(argv, ret_out, false);
+}
+
+static int query(char *const argv[], char **ret_out)
+{
+        return run_full(argv, ret_out, true);
 }
 
 WrapBackend wrap_backend_detect(void)
@@ -209,7 +221,7 @@ static char *dpkg_owner(const char *path)
 
         if (strpbrk(path, "*?[]\\"))
                 return NULL; /* dpkg-query -S takes a pattern */
-        if (run(argv, &out) != 0)
+        if (query(argv, &out) != 0)
                 return NULL;
         for (char *line = out, *next; line && *line; line = next) {
                 char *sep;
@@ -236,7 +248,7 @@ static bool dpkg_is_essential(const char *pkg)
         char *argv[] = {(char *)"dpkg-query", (char *)"-W", (char *)"-f=${Essential}", (char *)pkg,
                         NULL};
 
-        return run(argv, &out) == 0 && strncmp(out, "yes", 3) == 0;
+        return query(argv, &out) == 0 && strncmp(out, "yes", 3) == 0;
 }
 
 int wrap_canonical(Wrap *w, const char *path, char **ret)
@@ -363,7 +375,7 @@ static int diverted_by_other(const char *path)
         _cleanup_free_ char *out = NULL;
         char *argv[] = {(char *)"dpkg-divert", (char *)"--listpackage", (char *)path, NULL};
 
-        if (run(argv, &out) != 0)
+        if (query(argv, &out) != 0)
                 return 0;
         out[strcspn(out, "\n")] = '\0';
         return !isempty(out) && !streq(out, WRAP_DPKG_PACKAGE);
