@@ -304,6 +304,23 @@ static int state_load(Wrap *w, char ***ret, size_t *ret_n)
         return 0;
 }
 
+/* Create the directory of path (one level) if it is missing. */
+static int mkdir_parent(const char *path)
+{
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
 static int state_update(Wrap *w, const char *path, bool add)
 {
         _cleanup_free_ char *tmp = NULL;
@@ -316,6 +333,11 @@ static int state_update(Wrap *w, const char *path, bool add)
         r = state_load(w, &v, &n);
         if (r < 0)
                 return r;
+        r = mkdir_parent(w->state);
+        if (r < 0) {
+                wrap_strv_free(v, n);
+                return r;
+        }
         if (asprintf(&tmp, "%s.tmp", w->state) < 0) {
                 wrap_strv_free(v, n);
                 return -ENOMEM;

@@ -1,4 +1,4 @@
-/* trackerd-ids.h - journal MESSAGE_IDs of trackerd (see catalog/tracksuite.catalog). */
+/* trackerd-ids.h - journal MESSAGE_IDs of trackerd (see catalog/tracker.catalog). */
 #pragma once
 
 #define TRACKERD_MID_USE "e688de04482249208925797f3265cdb8"
