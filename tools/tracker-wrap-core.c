@@ -229,7 +229,8 @@ static char *dpkg_owner(const char *path)
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
-                if (strncmp(line, "diversion by ", 13) == 0 || strncmp(line, "local diversion", 15) == 0)
+                if (strncmp(line, "diversion by ", 13) == 0 ||
+                    strncmp(line, "local diversion", 15) == 0)
                         continue;
                 sep = strstr(line, ": ");
                 if (!sep || !streq(sep + 2, path))
@@ -379,9 +380,16 @@ static int state_update(Wrap *w, const char *path, bool add)
 static int divert(const char *path, bool add)
 {
         _cleanup_free_ char *real = real_path(path);
-        char *argv[] = {(char *)"dpkg-divert", (char *)"--quiet", (char *)"--package",
-                        (char *)WRAP_DPKG_PACKAGE, (char *)"--no-rename", (char *)"--divert",
-                        real, (char *)(add ? "--add" : "--remove"), (char *)path, NULL};
+        char *argv[] = {(char *)"dpkg-divert",
+                        (char *)"--quiet",
+                        (char *)"--package",
+                        (char *)WRAP_DPKG_PACKAGE,
+                        (char *)"--no-rename",
+                        (char *)"--divert",
+                        real,
+                        (char *)(add ? "--add" : "--remove"),
+                        (char *)path,
+                        NULL};
         int r;
 
         if (!real)
@@ -493,8 +501,9 @@ int wrap_add(Wrap *w, const char *path, bool force)
                 return log_error_errno(EINVAL, "'%s' is not an absolute, normalized path.", path);
         base = strrchr(path, '/') + 1;
         if (streq(base, "tracker"))
-                return log_error_errno(EINVAL, "Refusing to wrap '%s': a program named 'tracker' "
-                                               "cannot be wrapped (the shim answers to that name).",
+                return log_error_errno(EINVAL,
+                                       "Refusing to wrap '%s': a program named 'tracker' "
+                                       "cannot be wrapped (the shim answers to that name).",
                                        path);
         if (strlen(base) + strlen(WRAP_REAL_SUFFIX) > NAME_MAX)
                 return log_error_errno(ENAMETOOLONG, "'%s': the name is too long to add '%s'.",
@@ -509,13 +518,15 @@ int wrap_add(Wrap *w, const char *path, bool force)
                 return log_error_errno(errno, "Cannot wrap '%s': %m", path);
         if (S_ISLNK(st.st_mode)) {
                 target = realpath(key, NULL);
-                return log_error_errno(EINVAL, "Refusing to wrap '%s': it is a symlink (to '%s'); "
-                                               "wrap the program it points to instead.",
+                return log_error_errno(EINVAL,
+                                       "Refusing to wrap '%s': it is a symlink (to '%s'); "
+                                       "wrap the program it points to instead.",
                                        path, target ? target : "nowhere");
         }
         if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-                return log_error_errno(EINVAL, "Refusing to wrap '%s': not a regular executable "
-                                               "file.",
+                return log_error_errno(EINVAL,
+                                       "Refusing to wrap '%s': not a regular executable "
+                                       "file.",
                                        path);
         shim_real = realpath(w->shim, NULL);
         target = realpath(key, NULL);
@@ -532,12 +543,14 @@ int wrap_add(Wrap *w, const char *path, bool force)
         if (w->backend == WRAP_BACKEND_DPKG) {
                 owner = dpkg_owner(key);
                 if (owner && !force && dpkg_is_essential(owner))
-                        return log_error_errno(EPERM, "Refusing to wrap '%s' of Essential package "
-                                                      "'%s' without --force.",
+                        return log_error_errno(EPERM,
+                                               "Refusing to wrap '%s' of Essential package "
+                                               "'%s' without --force.",
                                                path, owner);
                 if (diverted_by_other(key))
-                        return log_error_errno(EBUSY, "Refusing to wrap '%s': it is already "
-                                                      "diverted by another package.",
+                        return log_error_errno(EBUSY,
+                                               "Refusing to wrap '%s': it is already "
+                                               "diverted by another package.",
                                                path);
         }
 

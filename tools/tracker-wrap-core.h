@@ -24,9 +24,9 @@ typedef struct Wrap {
 } Wrap;
 
 typedef enum WrapState {
-        WRAP_OK,        /* PATH -> shim, PATH.t% is the real program */
-        WRAP_DANGLING,  /* PATH.t% is gone (its package was removed or moved it) */
-        WRAP_REPLACED,  /* PATH is no longer our symlink */
+        WRAP_OK,       /* PATH -> shim, PATH.t% is the real program */
+        WRAP_DANGLING, /* PATH.t% is gone (its package was removed or moved it) */
+        WRAP_REPLACED, /* PATH is no longer our symlink */
 } WrapState;
 
 const char *wrap_state_to_string(WrapState s);

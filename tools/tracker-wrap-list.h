@@ -10,9 +10,9 @@
 #define WRAP_LOCAL_LIST "local.list" /* what "tracker-wrap add" writes */
 
 typedef struct WrapEntry {
-        char *path;   /* absolute, normalized */
-        bool force;   /* "PATH force": wrap even an Essential package's file */
-        char *file;   /* list file it came from */
+        char *path; /* absolute, normalized */
+        bool force; /* "PATH force": wrap even an Essential package's file */
+        char *file; /* list file it came from */
         unsigned line;
 } WrapEntry;
 

@@ -50,18 +50,16 @@ static void help(void)
 static int parse_argv(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100, ARG_SHIM, ARG_LISTS, ARG_STATE, ARG_BACKEND };
-        static const struct option options[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, ARG_VERSION},
-                {"force", no_argument, NULL, 'f'},
-                {"all", no_argument, NULL, 'a'},
-                {"quiet", no_argument, NULL, 'q'},
-                {"shim", required_argument, NULL, ARG_SHIM},
-                {"lists", required_argument, NULL, ARG_LISTS},
-                {"state", required_argument, NULL, ARG_STATE},
-                {"backend", required_argument, NULL, ARG_BACKEND},
-                {}
-        };
+        static const struct option options[] = {{"help", no_argument, NULL, 'h'},
+                                                {"version", no_argument, NULL, ARG_VERSION},
+                                                {"force", no_argument, NULL, 'f'},
+                                                {"all", no_argument, NULL, 'a'},
+                                                {"quiet", no_argument, NULL, 'q'},
+                                                {"shim", required_argument, NULL, ARG_SHIM},
+                                                {"lists", required_argument, NULL, ARG_LISTS},
+                                                {"state", required_argument, NULL, ARG_STATE},
+                                                {"backend", required_argument, NULL, ARG_BACKEND},
+                                                {}};
         int c;
 
         arg_wrap.backend = wrap_backend_detect();

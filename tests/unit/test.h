@@ -10,7 +10,6 @@
 static unsigned test_failures __attribute__((unused));
 static unsigned test_checks __attribute__((unused));
 
-
 #define TEST_FAIL(...)                                                                             \
         do {                                                                                       \
                 fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                    \

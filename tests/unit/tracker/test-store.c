@@ -55,8 +55,8 @@ int main(void)
         db = trackerd_store_db(s);
 
         TrackerdRecord batch[] = {
-                rec("alice", "ws1", "vim", d1),      rec("alice", "ws1", "vim", d1 + 60),
-                rec("bob", "ws2", "vim", d1 + 120),  rec("alice", "ws1", "emacs", d1 + 5),
+                rec("alice", "ws1", "vim", d1),     rec("alice", "ws1", "vim", d1 + 60),
+                rec("bob", "ws2", "vim", d1 + 120), rec("alice", "ws1", "emacs", d1 + 5),
                 rec("alice", "ws1", "vim", d2 + 1),
         };
         rejects[TRACKER_BAD_MAGIC] = 3;
