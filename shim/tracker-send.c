@@ -63,9 +63,33 @@ const char *tracker_server_spec(const TrackerConfig *c)
         return TRACKER_DEFAULT_SERVER;
 }
 
+/* The user's name, or the decimal UID when there is none or it is longer than the protocol
+ * allows (truncating it could name someone else). */
+static void user_name(uint32_t uid, char *out, size_t size)
+{
+        const struct passwd *pw = NULL;
+        FILE *f;
+
+        /* /etc/passwd first: a local user is found without NSS's start-up cost (nsswitch.conf,
+         * nscd probes), which would be paid on every run of every tracked program. */
+        f = fopen("/etc/passwd", "re");
+        if (f) {
+                while ((pw = fgetpwent(f)))
+                        if (pw->pw_uid == uid)
+                                break;
+                fclose(f);
+        }
+        if (!pw)
+                pw = getpwuid(uid);
+        if (pw && pw->pw_name && strlen(pw->pw_name) > 0 && strlen(pw->pw_name) < size &&
+            strlen(pw->pw_name) <= TRACKER_USER_MAX)
+                strcpy(out, pw->pw_name);
+        else
+                snprintf(out, size, "%u", (unsigned)uid);
+}
+
 int tracker_use_fill(TrackerUse *u, const char *program)
 {
-        struct passwd *pw;
         struct utsname un;
         size_t n;
 
@@ -75,13 +99,7 @@ int tracker_use_fill(TrackerUse *u, const char *program)
         memcpy(u->program, program, n + 1);
 
         u->uid = (uint32_t)getuid();
-        pw = getpwuid(u->uid);
-        /* A name that does not fit is replaced by the UID: truncating could name someone else. */
-        if (pw && pw->pw_name && strlen(pw->pw_name) > 0 &&
-            strlen(pw->pw_name) <= TRACKER_USER_MAX)
-                strcpy(u->user, pw->pw_name);
-        else
-                snprintf(u->user, sizeof(u->user), "%u", (unsigned)u->uid);
+        user_name(u->uid, u->user, sizeof(u->user));
 
         if (uname(&un) < 0 || isempty(un.nodename))
                 strcpy(u->host, "localhost");

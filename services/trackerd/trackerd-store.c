@@ -40,8 +40,18 @@ const char *const trackerd_store_migrations[] = {
 };
 const size_t trackerd_store_n_migrations = ELEMENTSOF(trackerd_store_migrations);
 
+/* One (day, program, user, host) of a batch: its runs are added in one upsert. */
+typedef struct DailyAgg {
+        const TrackerdRecord *rec; /* the first record with this key; strings are borrowed */
+        char day[16];
+        int64_t runs, first, last;
+} DailyAgg;
+
 struct TrackerdStore {
         sqlite3 *db;
+        DailyAgg *aggs;      /* reused from batch to batch */
+        uint32_t *slots;     /* open-addressing table of aggs indices + 1; 0 = empty */
+        size_t n_aggs, cap_aggs, n_slots;
         sqlite3_stmt *insert_use;
         sqlite3_stmt *upsert_daily;
         sqlite3_stmt *upsert_reject;
@@ -59,6 +69,8 @@ TrackerdStore *trackerd_store_free(TrackerdStore *s)
         sqlite3_finalize(s->upsert_reject);
         sqlite3_finalize(s->expire);
         sqlite3_close_v2(s->db);
+        free(s->aggs);
+        free(s->slots);
         free(s);
         return NULL;
 }
@@ -92,15 +104,20 @@ int trackerd_store_open(const char *path, TrackerdStore **ret)
         r = state_open(path, false, trackerd_store_migrations, trackerd_store_n_migrations, &s->db);
         if (r < 0)
                 return r;
+        /* Bursts touch many daily rows: a larger page cache and fewer checkpoints keep the
+         * commit of a batch from re-reading and re-writing the same pages. */
+        r = state_exec(s->db, "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 16384");
+        if (r < 0)
+                return r;
         if ((r = prepare(s->db,
                          "INSERT INTO uses (time, user, uid, host, program, source) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                          &s->insert_use)) < 0 ||
             (r = prepare(s->db,
                          "INSERT INTO daily (day, program, user, host, runs, first, last) "
-                         "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                          "ON CONFLICT (program, day, user, host) DO UPDATE SET "
-                         "runs = runs + 1, first = MIN(first, excluded.first), "
+                         "runs = runs + excluded.runs, first = MIN(first, excluded.first), "
                          "last = MAX(last, excluded.last)",
                          &s->upsert_daily)) < 0 ||
             (r = prepare(s->db,
@@ -137,30 +154,102 @@ static int step_reset(sqlite3_stmt *st)
         return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
 }
 
-static int store_one(TrackerdStore *s, const TrackerdRecord *rec)
+static uint64_t hash_str(uint64_t h, const char *p)
+{
+        for (; *p; p++)
+                h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+        return (h ^ 0xff) * 0x100000001b3ULL; /* a separator, so "ab"+"c" != "a"+"bc" */
+}
+
+static bool agg_matches(const DailyAgg *a, const char *day, const TrackerUse *u)
+{
+        return streq(a->day, day) && streq(a->rec->use.program, u->program) &&
+               streq(a->rec->use.user, u->user) && streq(a->rec->use.host, u->host);
+}
+
+/* Fold the batch into one DailyAgg per (day, program, user, host). */
+static int store_aggregate(TrackerdStore *s, const TrackerdRecord *records, size_t n)
+{
+        size_t want = 16;
+
+        while (want < 2 * n)
+                want *= 2;
+        if (want > s->n_slots) {
+                uint32_t *slots = realloc(s->slots, want * sizeof(*slots));
+                if (!slots)
+                        return -ENOMEM;
+                s->slots = slots;
+                s->n_slots = want;
+        }
+        if (n > s->cap_aggs) {
+                DailyAgg *aggs = realloc(s->aggs, n * sizeof(*aggs));
+                if (!aggs)
+                        return -ENOMEM;
+                s->aggs = aggs;
+                s->cap_aggs = n;
+        }
+        memset(s->slots, 0, s->n_slots * sizeof(*s->slots));
+        s->n_aggs = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const TrackerdRecord *rec = &records[i];
+                const char *day = store_day(s, rec->time);
+                uint64_t h = 0xcbf29ce484222325ULL;
+                size_t slot;
+
+                h = hash_str(h, day);
+                h = hash_str(h, rec->use.program);
+                h = hash_str(h, rec->use.user);
+                h = hash_str(h, rec->use.host);
+                for (slot = h & (s->n_slots - 1);; slot = (slot + 1) & (s->n_slots - 1)) {
+                        uint32_t idx = s->slots[slot];
+                        DailyAgg *a;
+
+                        if (idx == 0) {
+                                a = &s->aggs[s->n_aggs++];
+                                *a = (DailyAgg){.rec = rec, .runs = 1, .first = rec->time,
+                                                .last = rec->time};
+                                strcpy(a->day, day);
+                                s->slots[slot] = (uint32_t)s->n_aggs;
+                                break;
+                        }
+                        a = &s->aggs[idx - 1];
+                        if (agg_matches(a, day, &rec->use)) {
+                                a->runs++;
+                                a->first = MIN(a->first, rec->time);
+                                a->last = MAX(a->last, rec->time);
+                                break;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int store_use(TrackerdStore *s, const TrackerdRecord *rec)
 {
         const TrackerUse *u = &rec->use;
-        const char *day = store_day(s, rec->time);
-        sqlite3_stmt *st;
-        int r;
+        sqlite3_stmt *st = s->insert_use;
 
-        st = s->insert_use;
         sqlite3_bind_int64(st, 1, rec->time);
         sqlite3_bind_text(st, 2, u->user, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, u->uid);
         sqlite3_bind_text(st, 4, u->host, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, u->program, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, rec->source, -1, SQLITE_STATIC);
-        r = step_reset(st);
-        if (r < 0)
-                return r;
+        return step_reset(st);
+}
 
-        st = s->upsert_daily;
-        sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, u->program, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, u->user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, u->host, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, rec->time);
+static int store_daily(TrackerdStore *s, const DailyAgg *a)
+{
+        sqlite3_stmt *st = s->upsert_daily;
+
+        sqlite3_bind_text(st, 1, a->day, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->rec->use.program, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a->rec->use.user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, a->rec->use.host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, a->runs);
+        sqlite3_bind_int64(st, 6, a->first);
+        sqlite3_bind_int64(st, 7, a->last);
         return step_reset(st);
 }
 
@@ -169,11 +258,19 @@ int trackerd_store_commit(TrackerdStore *s, const TrackerdRecord *records, size_
 {
         int r;
 
+        r = store_aggregate(s, records, n);
+        if (r < 0)
+                return r;
         r = state_exec(s->db, "BEGIN IMMEDIATE");
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = store_one(s, &records[i]);
+                r = store_use(s, &records[i]);
+                if (r < 0)
+                        goto rollback;
+        }
+        for (size_t i = 0; i < s->n_aggs; i++) {
+                r = store_daily(s, &s->aggs[i]);
                 if (r < 0)
                         goto rollback;
         }

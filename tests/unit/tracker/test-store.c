@@ -106,13 +106,47 @@ int main(void)
         ASSERT_EQ_INT(query_int(db, "SELECT count(*) FROM uses"), 2);
         ASSERT_EQ_INT(query_int(db, "SELECT sum(runs) FROM daily"), 8);
 
+        /* A large batch with many colliding keys: every aggregate adds up exactly. */
+        {
+                enum { N = 20000 };
+                TrackerdRecord *big = calloc(N, sizeof(*big));
+                char sql[256];
+                long long total;
+
+                ASSERT_TRUE(big != NULL);
+                for (int i = 0; i < N; i++) {
+                        char user[16], host[16], prog[16];
+                        snprintf(user, sizeof(user), "u%d", i % 7);
+                        snprintf(host, sizeof(host), "h%d", i % 3);
+                        snprintf(prog, sizeof(prog), "p%d", i % 5);
+                        big[i] = rec(user, host, prog, d2 + 86400 + (i % 2) * 86400 + i % 60);
+                }
+                ASSERT_EQ_INT(trackerd_store_commit(s, big, N, NULL, d2), 0);
+                /* 7, 3, 5 and 2 are coprime: 210 distinct keys, each about 95 times */
+                ASSERT_EQ_INT(query_int(db, "SELECT count(*) FROM daily WHERE user LIKE 'u%'"),
+                              7 * 3 * 5 * 2);
+                total = query_int(db, "SELECT sum(runs) FROM daily WHERE user LIKE 'u%'");
+                ASSERT_EQ_INT(total, N);
+                /* One key checked against a count of the batch itself. */
+                {
+                        long long want = 0;
+                        for (int i = 0; i < N; i++)
+                                want += i % 7 == 5 && i % 3 == 2 && i % 5 == 4 && i % 2 == 1;
+                        snprintf(sql, sizeof(sql),
+                                 "SELECT runs FROM daily WHERE user='u5' AND host='h2' AND "
+                                 "program='p4' AND day='2026-11-23'");
+                        ASSERT_EQ_INT(query_int(db, sql), want);
+                }
+                free(big);
+        }
+
         trackerd_store_free(s);
 
         /* Reopening keeps everything and does not migrate again. */
         ASSERT_EQ_INT(trackerd_store_open(path, &s), 0);
         ASSERT_EQ_INT(query_int(trackerd_store_db(s), "PRAGMA user_version"),
                       (long long)trackerd_store_n_migrations);
-        ASSERT_EQ_INT(query_int(trackerd_store_db(s), "SELECT sum(runs) FROM daily"), 8);
+        ASSERT_EQ_INT(query_int(trackerd_store_db(s), "SELECT sum(runs) FROM daily"), 8 + 20000);
         trackerd_store_free(s);
 
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
