@@ -1,0 +1,632 @@
+/* trackalert-http.c - HTTP server: one MHD daemon (with a thread pool) per listening socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "macro.h"
+#include "parse.h"
+#include "trackalert-geoip.h"
+#include "trackalert-history.h"
+#include "trackalert-http.h"
+#include "trackalert-ids.h"
+#include "trackalert-lua.h"
+#include "trackalert-uap.h"
+#include "trackalert-webhook.h"
+
+#define CT_JSON "application/json; charset=utf-8"
+#define CT_HTML "text/html; charset=utf-8"
+#define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+
+static const char body_ok[] = "{\"status\":\"ok\"}";
+static const char body_not_found[] = "{\"status\":\"failure\", \"reason\":\"Not found\"}";
+static const char body_unauthorized[] = "{\"status\":\"failure\", \"reason\":\"Unauthorized\"}";
+static const char body_too_large[] =
+        "{\"status\":\"failure\", \"reason\":\"Request body too large\"}";
+
+typedef struct TaHttpListener {
+        struct MHD_Daemon *daemon;
+        int fd;
+        char *cert_pem, *key_pem;
+} TaHttpListener;
+
+struct TaHttp {
+        TaRuntime *rt;
+        TaHttpListener listeners[TA_HTTP_FDS_MAX];
+        size_t n;
+        uint64_t active; /* atomic */
+        RateLimit auth_log;
+        pthread_mutex_t auth_log_lock;
+};
+
+typedef struct Req {
+        TaBuf body;
+        uint64_t received;
+        bool too_big;
+        bool responded;
+} Req;
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype,
+                               const char *body, size_t len, bool copy, bool close)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(len, (void *)body,
+                                               copy ? MHD_RESPMEM_MUST_COPY
+                                                    : MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "trackalert");
+        if (close)
+                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        if (status == MHD_HTTP_UNAUTHORIZED && !close)
+                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                              "basic realm=\"wforce\"");
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result respond_static(struct MHD_Connection *c, unsigned status,
+                                      const char *ctype, const char *body)
+{
+        return respond(c, status, ctype, body, strlen(body), false, false);
+}
+
+static enum MHD_Result respond_buf(struct MHD_Connection *c, unsigned status, const char *ctype,
+                                   TaBuf *b)
+{
+        enum MHD_Result r;
+
+        if (b->oom)
+                r = respond_static(c, 500, CT_JSON,
+                                   "{\"status\":\"failure\", \"reason\":\"Out of memory\"}");
+        else
+                r = respond(c, status, ctype, b->data ?: "", b->len, true, false);
+        ta_buf_done(b);
+        return r;
+}
+
+static enum MHD_Result respond_failure(struct MHD_Connection *c, unsigned status,
+                                       const char *key, const char *reason)
+{
+        TaBuf b = {};
+
+        ta_buf_printf(&b, "{\"%s\":%s, \"reason\":", key,
+                      streq(key, "status") ? "\"failure\"" : "false");
+        ta_buf_json_string(&b, reason, strlen(reason));
+        ta_buf_puts(&b, "}");
+        return respond_buf(c, status, CT_JSON, &b);
+}
+
+static int peer_of(struct MHD_Connection *c, TaAddr *ret)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa;
+
+        if (!ci || !ci->client_addr)
+                return -ENOTCONN;
+        sa = ci->client_addr;
+        return ta_addr_from_sockaddr(sa,
+                                     sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                               : sizeof(struct sockaddr_in),
+                                     ret);
+}
+
+/* ACL first, then (if wanted) Basic auth. Returns true if the request may go on; else the
+ * response is queued and *ret holds the MHD result. */
+static bool check_access(TaHttp *h, struct MHD_Connection *c, const char *url, bool auth,
+                         enum MHD_Result *ret)
+{
+        char peer[TA_ADDR_STRLEN];
+        TaAddr a;
+
+        if (peer_of(c, &a) < 0) {
+                *ret = MHD_NO;
+                return false;
+        }
+        ta_addr_unmap(&a);
+        if (!ta_runtime_acl_allows(h->rt, &a)) {
+                TaBuf b = {};
+
+                ta_buf_puts(&b, "{\"status\":\"failure\", \"reason\":\"Source IP Address not in "
+                                "ACL\", \"ip\":\"");
+                ta_buf_puts(&b, ta_addr_to_string(&a, peer));
+                ta_buf_puts(&b, "\"}");
+                *ret = b.oom ? MHD_NO
+                             : respond(c, MHD_HTTP_UNAUTHORIZED, CT_HTML, b.data, b.len, true,
+                                       true);
+                ta_buf_done(&b);
+                return false;
+        }
+        if (auth && !ta_runtime_password_ok(h->rt, MHD_lookup_connection_value(
+                                                           c, MHD_HEADER_KIND,
+                                                           MHD_HTTP_HEADER_AUTHORIZATION))) {
+                bool show;
+
+                pthread_mutex_lock(&h->auth_log_lock);
+                show = ratelimit_below(&h->auth_log, ta_now_usec(), NULL);
+                pthread_mutex_unlock(&h->auth_log_lock);
+                if (show) {
+                        const LogField fields[] = {{"TRACKALERT_PEER", peer},
+                                                   {"TRACKALERT_PATH", url}};
+                        ta_addr_to_string_port(&a, peer);
+                        log_fields(LOG_WARNING, TRACKALERT_MID_AUTH_FAILED, fields,
+                                   ELEMENTSOF(fields),
+                                   "HTTP request \"%s\" from %s: Web Authentication failed", url,
+                                   peer);
+                }
+                *ret = respond_static(c, MHD_HTTP_UNAUTHORIZED, CT_HTML, body_unauthorized);
+                return false;
+        }
+        return true;
+}
+
+static void history_add(TaRuntime *rt, TaTuple *t)
+{
+        static RateLimit drop_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 1};
+        static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
+        bool show;
+
+        if (!rt->history)
+                return;
+        if (ta_history_add(rt->history, t, (double)ta_now_realtime_usec() / 1e6) != -EAGAIN)
+                return;
+        pthread_mutex_lock(&drop_lock);
+        show = ratelimit_below(&drop_log, ta_now_usec(), NULL);
+        pthread_mutex_unlock(&drop_lock);
+        if (show)
+                log_fields(LOG_WARNING, TRACKALERT_MID_HISTORY_DROPPED, NULL, 0,
+                           "The history queue is full, reports are not being stored.");
+}
+
+static void log_report(TaTuple *t)
+{
+        char remote[TA_ADDR_STRLEN];
+        const LogField fields[] = {
+                {"TRACKALERT_LOGIN", t->login},
+                {"TRACKALERT_REMOTE", remote},
+                {"TRACKALERT_SUCCESS", t->success ? "true" : "false"},
+                {"TRACKALERT_PROTOCOL", t->protocol},
+                {"TRACKALERT_DEVICE_ID", t->device_id},
+        };
+
+        ta_addr_to_string(&t->remote, remote);
+        log_fields(LOG_INFO, TRACKALERT_MID_REPORT, fields, ELEMENTSOF(fields),
+                   "report: login=\"%s\" remote=\"%s\" success=%s protocol=\"%s\"", t->login,
+                   remote, t->success ? "true" : "false", t->protocol);
+}
+
+static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, Req *req)
+{
+        TaRuntime *rt = h->rt;
+        _cleanup_(ta_tuple_unrefp) TaTuple *t = NULL;
+        const char *err = NULL;
+        int r;
+
+        r = ta_tuple_parse(req->body.data ?: "", req->body.len, &t, &err);
+        if (r == -EADDRNOTAVAIL)
+                return respond_failure(c, MHD_HTTP_BAD_REQUEST, "status", err);
+        if (r < 0)
+                return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "status",
+                                       err ?: "cannot parse the report");
+        if (rt->uap && !isempty(t->device_id))
+                (void)ta_uap_parse(rt->uap, t->device_id, &t->device_attrs);
+        if (rt->geoip && rt->config.history_geoip_db) {
+                TaGeoDB *db = ta_geoip_get(rt->geoip, rt->config.history_geoip_db);
+                char cc[16] = "";
+
+                if (db && ta_geodb_country(db, &t->remote, cc, sizeof(cc)) >= 0 && cc[0])
+                        t->country = strdup(cc);
+        }
+        ta_stats_report(rt->stats);
+        if (rt->verbose)
+                log_report(t);
+        (void)ta_lua_report(rt, t); /* a Lua error is logged and still answered with ok */
+        history_add(rt, t);
+        return respond_static(c, MHD_HTTP_OK, CT_JSON, body_ok);
+}
+
+static enum MHD_Result cmd_stats(TaHttp *h, struct MHD_Connection *c)
+{
+        TaBuf b = {};
+
+        ta_stats_json(h->rt->stats, &b);
+        return respond_buf(c, MHD_HTTP_OK, CT_JSON, &b);
+}
+
+static enum MHD_Result cmd_metrics(TaHttp *h, struct MHD_Connection *c)
+{
+        TaRuntime *rt = h->rt;
+        TaGauges g = {.active_connections = ta_http_active_connections(h)};
+        TaBuf b = {};
+
+        if (rt->webhooks)
+                g.webhook_queue_size = ta_webhooks_queue_size(rt->webhooks);
+        ta_stats_prometheus(rt->stats, &g, &b);
+        if (rt->webhooks)
+                ta_webhooks_prometheus(rt->webhooks, &b);
+        if (rt->history) {
+                TaHistoryCounters hc;
+
+                ta_history_counters(rt->history, &hc);
+                ta_buf_printf(&b,
+                              "# HELP trackalert_history_reports_total Reports handed to the "
+                              "history database\n"
+                              "# TYPE trackalert_history_reports_total counter\n"
+                              "trackalert_history_reports_total{status=\"written\"} %llu\n"
+                              "trackalert_history_reports_total{status=\"dropped\"} %llu\n"
+                              "trackalert_history_reports_total{status=\"failed\"} %llu\n"
+                              "# HELP trackalert_history_queue_size Reports waiting to be "
+                              "written\n"
+                              "# TYPE trackalert_history_queue_size gauge\n"
+                              "trackalert_history_queue_size %llu\n",
+                              (unsigned long long)hc.written, (unsigned long long)hc.dropped,
+                              (unsigned long long)hc.failed, (unsigned long long)hc.queued);
+        }
+        return respond_buf(c, MHD_HTTP_OK, CT_METRICS, &b);
+}
+
+static void kv_json(TaBuf *b, const TaKvList *l)
+{
+        ta_buf_puts(b, "{");
+        for (size_t i = 0; i < l->n; i++) {
+                if (i > 0)
+                        ta_buf_puts(b, ", ");
+                ta_buf_json_string(b, l->items[i].key, strlen(l->items[i].key));
+                ta_buf_puts(b, ": ");
+                ta_buf_json_string(b, l->items[i].value, strlen(l->items[i].value));
+        }
+        ta_buf_puts(b, "}");
+}
+
+static enum MHD_Result cmd_custom(TaHttp *h, struct MHD_Connection *c, const char *name, Req *req)
+{
+        json_object *obj = NULL, *attrs = NULL;
+        TaKvList in = {}, in_mv = {}, out = {};
+        _cleanup_free_ char *lua_err = NULL;
+        const char *err = NULL;
+        bool found = false, success = false;
+        enum MHD_Result ret;
+        TaBuf b = {};
+        int r;
+
+        r = ta_json_parse(req->body.data ?: "", req->body.len, &obj, &err);
+        if (r < 0)
+                return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "success",
+                                       err ?: "cannot parse the request");
+        if (json_object_is_type(obj, json_type_object) &&
+            json_object_object_get_ex(obj, "attrs", &attrs))
+                r = ta_attrs_from_json(attrs, &in, &in_mv);
+        json_object_put(obj);
+        if (r >= 0)
+                r = ta_lua_custom(h->rt, name, &in, &in_mv, &found, &success, &out, &lua_err);
+        ta_kv_list_done(&in);
+        ta_kv_list_done(&in_mv);
+        if (r < 0) {
+                ta_kv_list_done(&out);
+                return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "success",
+                                       lua_err ?: "out of memory");
+        }
+        ta_buf_puts(&b, "{\"r_attrs\": ");
+        kv_json(&b, &out);
+        ta_buf_printf(&b, ", \"success\": %s}", found && success ? "true" : "false");
+        ta_kv_list_done(&out);
+        ret = respond_buf(c, MHD_HTTP_OK, CT_JSON, &b);
+        return ret;
+}
+
+typedef enum Route {
+        ROUTE_NONE,
+        ROUTE_REPORT,
+        ROUTE_STATS,
+        ROUTE_READYZ,
+        ROUTE_LIVEZ,
+        ROUTE_METRICS,
+        ROUTE_CUSTOM,
+} Route;
+
+static Route route_of(TaHttp *h, struct MHD_Connection *c, const char *url, const char *method,
+                      const char **ret_cmd, bool *ret_legacy)
+{
+        bool get = streq(method, MHD_HTTP_METHOD_GET), post = streq(method, MHD_HTTP_METHOD_POST);
+        const char *cmd;
+
+        *ret_legacy = false;
+        if (streq(url, "/metrics"))
+                return get ? ROUTE_METRICS : ROUTE_NONE;
+        if (streq(url, "/")) {
+                cmd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "command");
+                if (!cmd)
+                        return ROUTE_NONE;
+                *ret_legacy = true;
+        } else if (strncmp(url, "/command/", 9) == 0)
+                cmd = url + 9;
+        else
+                return ROUTE_NONE;
+        *ret_cmd = cmd;
+        if (streq(cmd, "report"))
+                return post ? ROUTE_REPORT : ROUTE_NONE;
+        if (streq(cmd, "stats"))
+                return get ? ROUTE_STATS : ROUTE_NONE;
+        if (streq(cmd, "readyz"))
+                return get ? ROUTE_READYZ : ROUTE_NONE;
+        if (streq(cmd, "livez"))
+                return get && !*ret_legacy ? ROUTE_LIVEZ : ROUTE_NONE;
+        if (post && ta_counter_set_find(h->rt->endpoints, cmd))
+                return ROUTE_CUSTOM;
+        return ROUTE_NONE;
+}
+
+static enum MHD_Result dispatch(TaHttp *h, struct MHD_Connection *c, const char *url,
+                                const char *method, Req *req)
+{
+        uint64_t start = ta_now_usec();
+        const char *cmd = NULL;
+        bool legacy, auth;
+        enum MHD_Result ret;
+        Route route;
+
+        route = route_of(h, c, url, method, &cmd, &legacy);
+        if (route == ROUTE_NONE)
+                return respond_static(c, MHD_HTTP_NOT_FOUND, CT_HTML, body_not_found);
+        auth = route == ROUTE_LIVEZ                ? false
+               : route == ROUTE_READYZ             ? legacy
+               : route == ROUTE_METRICS            ? !h->rt->config.metrics_no_password
+                                                   : true;
+        if (!check_access(h, c, url, auth, &ret))
+                return ret;
+        switch (route) {
+        case ROUTE_REPORT: ret = cmd_report(h, c, req); break;
+        case ROUTE_STATS: ret = cmd_stats(h, c); break;
+        case ROUTE_READYZ: ret = respond_static(c, MHD_HTTP_OK, CT_JSON, ""); break;
+        case ROUTE_LIVEZ: ret = respond_static(c, MHD_HTTP_OK, CT_HTML, ""); break;
+        case ROUTE_METRICS: return cmd_metrics(h, c); /* not a command, not counted */
+        case ROUTE_CUSTOM: ret = cmd_custom(h, c, cmd, req); break;
+        default: ret = MHD_NO;
+        }
+        ta_stats_command(h->rt->stats, cmd, ta_now_usec() - start);
+        return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_size, void **con_cls)
+{
+        TaHttp *h = cls;
+        Req *req = *con_cls;
+
+        if (!req) {
+                const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                uint64_t len;
+
+                req = calloc(1, sizeof(*req));
+                if (!req)
+                        return MHD_NO;
+                *con_cls = req;
+                if (cl && parse_uint64(cl, &len) >= 0 && len > TA_BODY_MAX) {
+                        req->too_big = true;
+                        /* A client that sends the body before reading would see a reset if we
+                         * answered now; read and drop a moderate excess, answer early beyond. */
+                        if (len > TA_BODY_DISCARD_MAX) {
+                                req->responded = true;
+                                return respond(c, 413, CT_JSON, body_too_large,
+                                               strlen(body_too_large), false, true);
+                        }
+                }
+                return MHD_YES;
+        }
+        if (*upload_size > 0) {
+                size_t n = *upload_size;
+
+                *upload_size = 0;
+                if (req->responded)
+                        return MHD_YES;
+                req->received += n;
+                if (req->received > TA_BODY_MAX) {
+                        req->too_big = true;
+                        ta_buf_done(&req->body);
+                        if (req->received > TA_BODY_DISCARD_MAX) {
+                                req->responded = true;
+                                return respond(c, 413, CT_JSON, body_too_large,
+                                               strlen(body_too_large), false, true);
+                        }
+                        return MHD_YES;
+                }
+                ta_buf_add(&req->body, upload_data, n);
+                if (req->body.oom)
+                        return MHD_NO;
+                return MHD_YES;
+        }
+        if (req->responded)
+                return MHD_YES;
+        req->responded = true;
+        if (req->too_big)
+                return respond(c, 413, CT_JSON, body_too_large, strlen(body_too_large), false,
+                               true);
+        return dispatch(h, c, url, method, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        Req *req = *con_cls;
+
+        if (!req)
+                return;
+        ta_buf_done(&req->body);
+        free(req);
+        *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+        TaHttp *h = cls;
+
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+                __atomic_add_fetch(&h->active, 1, __ATOMIC_RELAXED);
+        else
+                __atomic_sub_fetch(&h->active, 1, __ATOMIC_RELAXED);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+        char msg[512];
+        size_t n;
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = strlen(msg);
+        while (n > 0 && msg[n - 1] == '\n')
+                msg[--n] = '\0';
+        log_debug("libmicrohttpd: %s", msg);
+}
+
+static int read_file(const char *path, char **ret)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char *buf;
+        ssize_t n;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        buf = calloc(1, 1024 * 1024 + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = read(fd, buf, 1024 * 1024);
+        if (n < 0) {
+                free(buf);
+                return negative_errno();
+        }
+        *ret = buf;
+        return 0;
+}
+
+static int start_listener(TaHttp *h, int fd, const TaListenerConf *lc)
+{
+        TaHttpListener *l = &h->listeners[h->n];
+        TaConfig *cf = &h->rt->config;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                         MHD_USE_TURBO;
+        int fl, r;
+
+        fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+                (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        *l = (TaHttpListener){.fd = fd};
+        if (lc && lc->tls) {
+                if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+                        return log_error_errno(EOPNOTSUPP, "%s:%u: libmicrohttpd was built "
+                                                           "without TLS.", lc->file, lc->line);
+                if ((r = read_file(lc->cert, &l->cert_pem)) < 0)
+                        return log_error_errno(r, "%s:%u: cannot read certificate '%s': %m",
+                                               lc->file, lc->line, lc->cert);
+                if ((r = read_file(lc->key, &l->key_pem)) < 0)
+                        return log_error_errno(r, "%s:%u: cannot read key '%s': %m", lc->file,
+                                               lc->line, lc->key);
+                flags |= MHD_USE_TLS;
+        }
+        l->daemon = MHD_start_daemon(
+                flags, 0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)MAX(cf->num_worker_threads, 1u),
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned)cf->max_conns,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TA_HTTP_TIMEOUT_SEC,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+                on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+                l->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, l->cert_pem,
+                MHD_OPTION_HTTPS_MEM_KEY, l->key_pem,
+                lc && lc->priorities ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
+                lc ? lc->priorities : NULL, MHD_OPTION_END);
+        if (!l->daemon) {
+                if (lc)
+                        return log_error_errno(EIO, "%s:%u: cannot start the HTTP%s server on "
+                                                    "'%s'.", lc->file, lc->line,
+                                               lc->tls ? "S" : "", lc->addr);
+                return log_error_errno(EIO, "Cannot start the HTTP server.");
+        }
+        h->n++;
+        return 0;
+}
+
+int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
+{
+        TaHttp *h;
+        int r = 0;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->rt = rt;
+        h->auth_log = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
+        pthread_mutex_init(&h->auth_log_lock, NULL);
+        if (n_fds > 0) {
+                if (rt->config.n_listeners > 0)
+                        log_info("Socket-activated: addListener() entries are not used.");
+                for (size_t i = 0; i < n_fds && r >= 0; i++)
+                        r = start_listener(h, fds[i], NULL);
+        } else if (rt->config.n_listeners > 0) {
+                for (size_t i = 0; i < rt->config.n_listeners && r >= 0; i++) {
+                        const TaListenerConf *lc = &rt->config.listeners[i];
+                        int fd = listen_open(lc->addr, SOCK_STREAM, 8085);
+
+                        if (fd < 0) {
+                                r = log_error_errno(fd, "%s:%u: cannot listen on '%s': %m",
+                                                    lc->file, lc->line, lc->addr);
+                                break;
+                        }
+                        r = start_listener(h, fd, lc);
+                        if (r < 0)
+                                safe_close(fd);
+                }
+        } else {
+                int fd = listen_open(TA_DEFAULT_HTTP, SOCK_STREAM, 8085);
+
+                if (fd < 0)
+                        r = log_error_errno(fd, "Cannot listen on %s: %m", TA_DEFAULT_HTTP);
+                else if ((r = start_listener(h, fd, NULL)) < 0)
+                        safe_close(fd);
+        }
+        if (r < 0) {
+                ta_http_free(h);
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+TaHttp *ta_http_free(TaHttp *h)
+{
+        if (!h)
+                return NULL;
+        for (size_t i = 0; i < h->n; i++) {
+                MHD_stop_daemon(h->listeners[i].daemon);
+                safe_close(h->listeners[i].fd);
+                free(h->listeners[i].cert_pem);
+                free(h->listeners[i].key_pem);
+        }
+        pthread_mutex_destroy(&h->auth_log_lock);
+        free(h);
+        return NULL;
+}
+
+uint64_t ta_http_active_connections(TaHttp *h)
+{
+        return __atomic_load_n(&h->active, __ATOMIC_RELAXED);
+}
+
+size_t ta_http_n_listeners(TaHttp *h)
+{
+        return h->n;
+}

@@ -1,0 +1,21 @@
+/* trackalert-http.h - the REST API on libmicrohttpd: routing, ACL, Basic auth, body limit. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trackalert-runtime.h"
+
+#define TA_HTTP_FDS_MAX 16
+#define TA_HTTP_TIMEOUT_SEC 30
+/* Over TA_BODY_MAX a body is read and dropped up to this size, then the connection closes. */
+#define TA_BODY_DISCARD_MAX (8 * 1024 * 1024)
+
+typedef struct TaHttp TaHttp;
+
+/* Serve on the passed fds (socket activation, taken over) or, with none, on the configured
+ * listeners, or on TA_DEFAULT_HTTP. */
+int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret);
+TaHttp *ta_http_free(TaHttp *h);
+uint64_t ta_http_active_connections(TaHttp *h);
+size_t ta_http_n_listeners(TaHttp *h);

@@ -1,0 +1,473 @@
+/* trackalert-lua.c - Lua states with limits, the pool, and the calls into Lua. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "log.h"
+#include "macro.h"
+#include "trackalert-history.h"
+#include "trackalert-ids.h"
+#include "trackalert-lua.h"
+
+struct TaPool {
+        TaState **states;
+        size_t n;
+        TaState **free;
+        size_t n_free;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+};
+
+static RateLimit lua_error_log = {.interval_usec = 10ULL * 1000000ULL, .burst = 20};
+static pthread_mutex_t lua_error_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+TaState *ta_state_from_lua(lua_State *L)
+{
+        return *(TaState **)lua_getextraspace(L);
+}
+
+static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+        TaState *s = ud;
+        size_t old = ptr ? osize : 0;
+        void *p;
+
+        if (nsize == 0) {
+                free(ptr);
+                s->mem -= old;
+                return NULL;
+        }
+        if (nsize > old && s->mem_limit > 0 && s->mem + (nsize - old) > s->mem_limit) {
+                s->memory_exceeded = true;
+                return NULL;
+        }
+        p = realloc(ptr, nsize);
+        if (!p)
+                return NULL;
+        s->mem = s->mem - old + nsize;
+        return p;
+}
+
+static void state_hook(lua_State *L, lua_Debug *ar)
+{
+        TaState *s = ta_state_from_lua(L);
+
+        s->instr_left -= TA_LUA_HOOK_COUNT;
+        if (s->instr_left < 0) {
+                /* From now on every instruction fails, so a pcall() in the policy cannot
+                 * catch the error and carry on: the caller of the pcall fails at once. */
+                if (!s->budget_exceeded)
+                        lua_sethook(L, state_hook, LUA_MASKCOUNT, 1);
+                s->budget_exceeded = true;
+                /* Level 0 in a hook is the interrupted Lua function: name its line. */
+                luaL_where(L, 0);
+                lua_pushfstring(L, "instruction budget of %I exceeded",
+                                (lua_Integer)s->instr_budget);
+                lua_concat(L, 2);
+                lua_error(L);
+        }
+}
+
+static int state_panic(lua_State *L)
+{
+        const char *m = lua_tostring(L, -1);
+        log_error("Unprotected Lua error, aborting: %s", strempty(m));
+        abort();
+}
+
+int ta_state_new(TaRuntime *rt, bool global, unsigned index, TaState **ret)
+{
+        TaState *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        s->rt = rt;
+        s->global = global;
+        s->index = index;
+        s->mem_limit = rt->config.lua_memory_limit;
+        s->report_ref = LUA_NOREF;
+        pthread_mutex_init(&s->lock, NULL);
+        s->L = lua_newstate(state_alloc, s);
+        if (!s->L) {
+                free(s);
+                return -ENOMEM;
+        }
+        *(TaState **)lua_getextraspace(s->L) = s;
+        lua_atpanic(s->L, state_panic);
+        /* Standard libraries and our API under a generous budget of their own. */
+        s->mem_limit = 0;
+        luaL_openlibs(s->L);
+        ta_luaapi_register(s->L);
+        s->mem_limit = rt->config.lua_memory_limit;
+        lua_sethook(s->L, state_hook, LUA_MASKCOUNT, TA_LUA_HOOK_COUNT);
+        *ret = s;
+        return 0;
+}
+
+TaState *ta_state_free(TaState *s)
+{
+        if (!s)
+                return NULL;
+        lua_close(s->L);
+        ta_history_close_reader(s->history_db);
+        ta_buf_done(&s->output);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return NULL;
+}
+
+static int state_pcall(TaState *s, int nargs, int nresults, uint64_t budget, char **ret_error)
+{
+        int rc, r = 0;
+
+        if (s->budget_exceeded)
+                lua_sethook(s->L, state_hook, LUA_MASKCOUNT, TA_LUA_HOOK_COUNT);
+        s->instr_budget = budget;
+        s->instr_left = (int64_t)s->instr_budget;
+        s->budget_exceeded = s->memory_exceeded = false;
+        rc = lua_pcall(s->L, nargs, nresults, 0);
+        if (rc == LUA_OK)
+                return 0;
+        r = s->budget_exceeded ? -ETIME : (rc == LUA_ERRMEM || s->memory_exceeded) ? -ENOMEM : -EBADMSG;
+        if (ret_error) {
+                const char *m = lua_tostring(s->L, -1);
+                if (r == -ENOMEM && (!m || !strstr(m, "memory")))
+                        m = "not enough memory";
+                *ret_error = strdup(m ?: "(error object is not a string)");
+        }
+        lua_pop(s->L, 1);
+        if (r == -ENOMEM)
+                lua_gc(s->L, LUA_GCCOLLECT); /* give back what the runaway call held */
+        return r;
+}
+
+int ta_state_pcall(TaState *s, int nargs, int nresults, char **ret_error)
+{
+        return state_pcall(s, nargs, nresults, s->rt->config.lua_instruction_limit, ret_error);
+}
+
+int ta_state_load_config(TaState *s, const char *path, char **ret_error)
+{
+        _cleanup_free_ char *chunkname = NULL, *text = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (asprintf(&chunkname, "@%s", path) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f) {
+                r = negative_errno();
+                if (asprintf(ret_error, "%s: cannot open: %s", path, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        text = malloc(TA_CONFIG_MAX + 1);
+        if (text)
+                len = fread(text, 1, TA_CONFIG_MAX + 1, f);
+        fclose(f);
+        if (!text)
+                return -ENOMEM;
+        if (len > TA_CONFIG_MAX) {
+                if (asprintf(ret_error, "%s: file too large", path) < 0)
+                        *ret_error = NULL;
+                return -EFBIG;
+        }
+        if (luaL_loadbufferx(s->L, text, len, chunkname, "t") != LUA_OK) {
+                *ret_error = strdup(lua_tostring(s->L, -1) ?: "cannot load");
+                lua_pop(s->L, 1);
+                return -EINVAL;
+        }
+        /* A configuration may legitimately do more work than one policy call. */
+        r = state_pcall(s, 0, 0, MAX(s->rt->config.lua_instruction_limit, TA_LUA_CONFIG_BUDGET_MIN),
+                        ret_error);
+        s->mem_limit = s->rt->config.lua_memory_limit;
+        return r < 0 ? -EINVAL : 0;
+}
+
+/* ---- the pool */
+
+int ta_pool_new(TaRuntime *rt, unsigned n, const char *config_path, char **ret_error,
+                TaPool **ret)
+{
+        TaPool *p;
+        int r;
+
+        if (n == 0)
+                n = 1;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_cond_init(&p->cond, NULL);
+        p->states = calloc(n, sizeof(TaState *));
+        p->free = calloc(n, sizeof(TaState *));
+        if (!p->states || !p->free) {
+                ta_pool_free(p);
+                return -ENOMEM;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                TaState *s;
+
+                r = ta_state_new(rt, false, i, &s);
+                if (r < 0) {
+                        ta_pool_free(p);
+                        return r;
+                }
+                p->states[p->n++] = s;
+                if (config_path) {
+                        r = ta_state_load_config(s, config_path, ret_error);
+                        if (r < 0) {
+                                ta_pool_free(p);
+                                return r;
+                        }
+                }
+                p->free[p->n_free++] = s;
+        }
+        *ret = p;
+        return 0;
+}
+
+TaPool *ta_pool_free(TaPool *p)
+{
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n; i++)
+                ta_state_free(p->states[i]);
+        free(p->states);
+        free(p->free);
+        pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->cond);
+        free(p);
+        return NULL;
+}
+
+TaState *ta_pool_borrow(TaPool *p)
+{
+        TaState *s;
+
+        pthread_mutex_lock(&p->lock);
+        while (p->n_free == 0)
+                pthread_cond_wait(&p->cond, &p->lock);
+        s = p->free[--p->n_free]; /* LIFO like the original: a serial client keeps its state */
+        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_lock(&s->lock);
+        return s;
+}
+
+void ta_pool_return(TaPool *p, TaState *s)
+{
+        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_lock(&p->lock);
+        p->free[p->n_free++] = s;
+        pthread_cond_signal(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+}
+
+size_t ta_pool_size(const TaPool *p)
+{
+        return p ? p->n : 0;
+}
+
+TaState *ta_pool_state(TaPool *p, size_t i)
+{
+        return i < p->n ? p->states[i] : NULL;
+}
+
+/* ---- calls */
+
+static void log_lua_failure(TaState *s, const char *what, int r, const char *msg)
+{
+        char state[16];
+        bool show;
+        unsigned long long suppressed = 0;
+        const LogField fields[] = {
+                {"TRACKALERT_LUA_FUNCTION", what},
+                {"TRACKALERT_LUA_STATE", state},
+                {"TRACKALERT_LUA_ERROR", msg},
+        };
+
+        snprintf(state, sizeof(state), "%u", s->index);
+        pthread_mutex_lock(&lua_error_log_lock);
+        show = ratelimit_below(&lua_error_log, ta_now_usec(), &suppressed);
+        pthread_mutex_unlock(&lua_error_log_lock);
+        if (suppressed > 0)
+                log_warning("Suppressed %llu messages about Lua errors.", suppressed);
+        if (!show)
+                return;
+        if (r == -ETIME || r == -ENOMEM)
+                log_fields(LOG_WARNING, TRACKALERT_MID_LUA_RUNAWAY, fields, ELEMENTSOF(fields),
+                           "Lua %s stopped: %s", what, msg);
+        else
+                log_fields(LOG_ERR, TRACKALERT_MID_LUA_ERROR, fields, ELEMENTSOF(fields),
+                           "Lua %s failed: %s", what, msg);
+}
+
+int ta_lua_report(TaRuntime *rt, TaTuple *t)
+{
+        TaState *s;
+        _cleanup_free_ char *err = NULL;
+        int r = 0;
+
+        if (!rt->pool)
+                return 0;
+        s = ta_pool_borrow(rt->pool);
+        if (s->report_ref != LUA_NOREF && s->report_ref != LUA_REFNIL) {
+                lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->report_ref);
+                ta_luaapi_push_tuple(s->L, t);
+                r = ta_state_pcall(s, 1, 0, &err);
+                if (r < 0)
+                        log_lua_failure(s, "report function", r, err);
+        }
+        ta_pool_return(rt->pool, s);
+        return r;
+}
+
+int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const TaKvList *attrs_mv,
+                  bool *ret_found, bool *ret_success, TaKvList *ret_attrs, char **ret_error)
+{
+        TaState *s;
+        char what[160];
+        int r = 0;
+
+        *ret_found = false;
+        if (!rt->pool)
+                return 0;
+        snprintf(what, sizeof(what), "custom endpoint '%s'", name);
+        s = ta_pool_borrow(rt->pool);
+        lua_getfield(s->L, LUA_REGISTRYINDEX, "trackalert.endpoints");
+        if (lua_istable(s->L, -1))
+                lua_getfield(s->L, -1, name);
+        else
+                lua_pushnil(s->L);
+        if (lua_isfunction(s->L, -1)) {
+                *ret_found = true;
+                lua_createtable(s->L, 0, 2);
+                ta_luaapi_push_kv(s->L, attrs);
+                lua_setfield(s->L, -2, "attrs");
+                ta_luaapi_push_kv_mv(s->L, attrs_mv);
+                lua_setfield(s->L, -2, "attrs_mv");
+                r = ta_state_pcall(s, 1, 2, ret_error);
+                if (r < 0)
+                        log_lua_failure(s, what, r, *ret_error);
+                else {
+                        *ret_success = lua_toboolean(s->L, -2);
+                        if (lua_istable(s->L, -1)) {
+                                lua_pushnil(s->L);
+                                while (r >= 0 && lua_next(s->L, -2) != 0) {
+                                        /* Keys and values should be strings; numbers are
+                                         * converted, other types skipped. */
+                                        if (lua_type(s->L, -2) == LUA_TSTRING &&
+                                            (lua_type(s->L, -1) == LUA_TSTRING ||
+                                             lua_type(s->L, -1) == LUA_TNUMBER)) {
+                                                const char *v = lua_tostring(s->L, -1);
+                                                r = ta_kv_list_add(ret_attrs,
+                                                                   lua_tostring(s->L, -2), v);
+                                        } else if (lua_type(s->L, -2) == LUA_TSTRING &&
+                                                   lua_type(s->L, -1) == LUA_TBOOLEAN)
+                                                r = ta_kv_list_add(ret_attrs,
+                                                                   lua_tostring(s->L, -2),
+                                                                   lua_toboolean(s->L, -1)
+                                                                           ? "true"
+                                                                           : "false");
+                                        lua_pop(s->L, 1);
+                                }
+                        }
+                        lua_pop(s->L, 2);
+                }
+        } else
+                lua_pop(s->L, 1);
+        lua_settop(s->L, 0);
+        ta_pool_return(rt->pool, s);
+        return r;
+}
+
+int ta_lua_background(TaRuntime *rt, const char *name)
+{
+        _cleanup_free_ char *err = NULL;
+        char what[160];
+        TaState *s;
+        int r = 0;
+
+        if (!rt->pool)
+                return 0;
+        snprintf(what, sizeof(what), "background function [%s]", name);
+        s = ta_pool_borrow(rt->pool);
+        lua_getfield(s->L, LUA_REGISTRYINDEX, "trackalert.background");
+        if (lua_istable(s->L, -1))
+                lua_getfield(s->L, -1, name);
+        else
+                lua_pushnil(s->L);
+        if (lua_isfunction(s->L, -1)) {
+                r = ta_state_pcall(s, 0, 0, &err);
+                if (r < 0)
+                        log_lua_failure(s, what, r, err);
+        } else
+                r = -ENOENT; /* the original skips an unknown name silently */
+        lua_settop(s->L, 0);
+        ta_pool_return(rt->pool, s);
+        return r;
+}
+
+/* Run code in one state; with ret_response, build the console's answer. */
+static int console_run(TaState *s, const char *code, size_t len, char **ret_response)
+{
+        _cleanup_free_ char *err = NULL;
+        TaBuf out = {};
+        int r;
+
+        s->output.len = 0;
+        if (s->output.data)
+                s->output.data[0] = '\0';
+        if (luaL_loadbufferx(s->L, code, len, "console", "t") != LUA_OK) {
+                err = strdup(lua_tostring(s->L, -1) ?: "syntax error");
+                lua_settop(s->L, 0);
+                r = -EBADMSG;
+        } else
+                r = ta_state_pcall(s, 0, 1, &err);
+        if (!ret_response) {
+                lua_settop(s->L, 0);
+                return r;
+        }
+        if (r < 0)
+                ta_buf_printf(&out, "Error: %s\n", strempty(err));
+        else if (lua_type(s->L, -1) == LUA_TSTRING || lua_type(s->L, -1) == LUA_TNUMBER) {
+                ta_buf_puts(&out, lua_tostring(s->L, -1));
+                ta_buf_puts(&out, "\n");
+        } else if (lua_isnil(s->L, -1))
+                ta_buf_add(&out, s->output.data ?: "", s->output.len);
+        else
+                ta_buf_printf(&out, "Command returned an object we can't print: %s\n",
+                              luaL_typename(s->L, -1));
+        lua_settop(s->L, 0);
+        if (out.oom) {
+                ta_buf_done(&out);
+                return -ENOMEM;
+        }
+        *ret_response = out.data ? out.data : strdup("");
+        return *ret_response ? 0 : -ENOMEM;
+}
+
+int ta_lua_console(TaRuntime *rt, const char *code, size_t len, char **ret_response)
+{
+        int r;
+
+        /* Every pool state first, so that e.g. setReport(newfn) reaches them all. */
+        for (size_t i = 0; i < ta_pool_size(rt->pool); i++) {
+                TaState *s = ta_pool_state(rt->pool, i);
+
+                pthread_mutex_lock(&s->lock);
+                (void)console_run(s, code, len, NULL);
+                pthread_mutex_unlock(&s->lock);
+        }
+        pthread_mutex_lock(&rt->global->lock);
+        r = console_run(rt->global, code, len, ret_response);
+        pthread_mutex_unlock(&rt->global->lock);
+        return r;
+}

@@ -1,0 +1,104 @@
+/* trackalert-runtime.h - the daemon's shared state: configuration collected from the Lua config
+ * file, the ACL and password (changeable from the console), and the subsystems. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trackalert-addr.h"
+#include "trackalert-stats.h"
+
+#define TA_LISTENERS_MAX 16
+#define TA_KEY_SIZE 32
+#define TA_DEFAULT_HTTP "127.0.0.1:8085"
+#define TA_DEFAULT_CONTROL_PORT 4004
+#define TA_DEFAULT_CLIENT_TARGET "127.0.0.1:4005"
+
+typedef struct TaListenerConf {
+        char *addr;
+        bool tls;
+        char *cert, *key;
+        char *priorities; /* GnuTLS priority string derived from the OpenSSL-style options */
+        char *file;       /* where it was configured, for messages */
+        unsigned line;
+} TaListenerConf;
+
+typedef struct TaConfig {
+        TaListenerConf listeners[TA_LISTENERS_MAX];
+        size_t n_listeners;
+        bool metrics_no_password;
+        char *control_addr; /* controlSocket(); NULL: no console listener */
+        uint8_t key[TA_KEY_SIZE];
+        bool key_set;
+
+        unsigned num_lua_states;
+        unsigned num_worker_threads;
+        unsigned max_conns;
+        unsigned num_sched_threads;
+        unsigned num_webhook_threads;
+        unsigned webhook_conns_per_thread;
+        unsigned webhook_queue_size;
+        unsigned webhook_timeout_sec;
+        bool curl_no_peer_verify, curl_no_host_verify;
+        char *curl_ca_bundle, *curl_client_cert, *curl_client_key;
+
+        size_t lua_memory_limit;       /* bytes per Lua state */
+        uint64_t lua_instruction_limit; /* per call into Lua */
+
+        bool history_enabled;
+        char *history_path; /* NULL: $STATE_DIRECTORY/trackalert.db */
+        uint64_t history_retention_sec;
+        unsigned history_queue_size;
+        char *history_geoip_db; /* GeoIP2 DB name used for the country column */
+
+        char *regexes_file; /* -R */
+} TaConfig;
+
+typedef struct TaPool TaPool;
+typedef struct TaState TaState;
+typedef struct TaWebhooks TaWebhooks;
+typedef struct TaScheduler TaScheduler;
+typedef struct TaHistory TaHistory;
+typedef struct TaGeoIP TaGeoIP;
+typedef struct TaUap TaUap;
+
+typedef struct TaRuntime {
+        TaConfig config;
+        TaStats *stats;
+        TaCounterSet *endpoints; /* custom endpoint names that have an HTTP route */
+
+        /* Read on every request, changed from the console: under acl_lock. */
+        pthread_rwlock_t acl_lock;
+        TaNetmaskGroup acl;
+        bool acl_replaced; /* setACL() was called: the private ranges are not implied */
+        char *password;
+
+        TaState *global; /* the configuration state, also runs console commands */
+        TaPool *pool;
+        TaWebhooks *webhooks;
+        TaScheduler *sched;
+        TaHistory *history;
+        TaGeoIP *geoip;
+        TaUap *uap;
+
+        char *config_path; /* absolute */
+        bool client_mode;
+        bool verbose;
+        bool started; /* the configuration has been read, the server runs */
+        int shutdown_requested; /* atomic; shutdown() from Lua */
+        void (*on_shutdown)(void *userdata);
+        void *shutdown_userdata;
+} TaRuntime;
+
+void ta_config_defaults(TaConfig *c);
+void ta_config_done(TaConfig *c);
+
+int ta_runtime_new(bool client_mode, TaRuntime **ret);
+TaRuntime *ta_runtime_free(TaRuntime *rt);
+
+/* Checks against the ACL and password, under the lock. */
+bool ta_runtime_acl_allows(TaRuntime *rt, const TaAddr *peer);
+bool ta_runtime_password_ok(TaRuntime *rt, const char *authorization);
+void ta_runtime_request_shutdown(TaRuntime *rt);
