@@ -7,10 +7,14 @@ cd "$(dirname "$(readlink -f "$0")")"
 tools/dev/install-deps
 
 build=${BUILD_DIR:-build-test}
+# A directory left by an interrupted setup is not a build tree: start it afresh.
+[ -f "$build/meson-private/coredata.dat" ] || rm -rf "$build"
 if [ -d "$build" ]; then
-        meson setup --reconfigure --native-file build-dev.ini "$build" >/dev/null
+        meson setup --reconfigure --native-file build-dev.ini "$build" > "$build.setup.log" ||
+                { cat "$build.setup.log"; exit 1; }
 else
-        meson setup --native-file build-dev.ini "$build" >/dev/null
+        meson setup --native-file build-dev.ini "$build" > "$build.setup.log" ||
+                { cat "$build.setup.log"; exit 1; }
 fi
 ninja -C "$build"
 
