@@ -253,8 +253,7 @@ static void test_direction_bins_limit(void)
                 for (size_t i = 0; i < a->agg->n; i++)
                         if (a->agg->entries[i].key.kind == NACCT_AGG_TOTAL &&
                             a->agg->entries[i].key.bin == 60 &&
-                            a->agg->entries[i].packets[0] == 2 &&
-                            a->agg->entries[i].bytes[0] == 80)
+                            a->agg->entries[i].packets[0] == 2 && a->agg->entries[i].bytes[0] == 80)
                                 found = true;
                 ASSERT_TRUE(found);
         }

@@ -28,8 +28,8 @@ static void expect_error(const char *text, unsigned line, const char *needle)
         ASSERT_TRUE(c == NULL);
         nacct_config_free(c);
         for (size_t i = 0; i < rep.n; i++)
-                if (rep.messages[i].severity == NACCT_CONFIG_ERROR && rep.messages[i].line == line &&
-                    strstr(rep.messages[i].text, needle))
+                if (rep.messages[i].severity == NACCT_CONFIG_ERROR &&
+                    rep.messages[i].line == line && strstr(rep.messages[i].text, needle))
                         found = true;
         if (!found) {
                 fprintf(stderr, "expected error at line %u containing '%s' for:\n%s\ngot:\n", line,
@@ -140,45 +140,44 @@ static void test_defaults(void)
 
 static void test_every_directive(void)
 {
-        static const char text[] =
-                "FLUSH 10\n"
-                "Fdelay 5   # comments anywhere\n"
-                "file /var/log/net acct/with spaces.log\n"
-                "dumpfile /tmp/dump\n"
-                "debugfile /tmp/debug\n"
-                "debug 404\n"
-                "errdelay 7\n"
-                "ignoremask /24\n"
-                "ignorenet 127.0.0.0 255.0.0.0\n"
-                "ignorenet fe80::/10\n"
-                "dontignore 127.0.0.53/32\n"
-                "notdev eth1\n"
-                "notdev veth*\n"
-                "iflimit eth*\n"
-                "iflimit br-*\n"
-                "hostlimit 10.200.1.2\n"
-                "hostlimit 2001:db8::7\n"
-                "device eth0\n"
-                "headers eth 14 12\n"
-                "dynamicip /run/nacct/dynip///\n"
-                "dynamicnet 10.200.1.0 255.255.255.0\n"
-                "dynamicnet 2001:db8:1::/64\n"
-                "exclude-name-lookup 10.200.1.1 255.255.255.255\n"
-                "exclude-name-lookup 10.200.1.3/32\n"
-                "line ppp0 ttyS0\n"
-                "line sl* ttyS1\n"
-                "disable 4\n"
-                "disable 7\n"
-                "masqif 10.0.0.1\n"
-                "activetimeout 2min\n"
-                "bin 300\n"
-                "retention 30\n"
-                "snaplen 128\n"
-                "capturebuffer 8M\n"
-                "maxflows 5000\n"
-                "maxcaptures 12\n"
-                "\t  \n"
-                "   # only a comment\n";
+        static const char text[] = "FLUSH 10\n"
+                                   "Fdelay 5   # comments anywhere\n"
+                                   "file /var/log/net acct/with spaces.log\n"
+                                   "dumpfile /tmp/dump\n"
+                                   "debugfile /tmp/debug\n"
+                                   "debug 404\n"
+                                   "errdelay 7\n"
+                                   "ignoremask /24\n"
+                                   "ignorenet 127.0.0.0 255.0.0.0\n"
+                                   "ignorenet fe80::/10\n"
+                                   "dontignore 127.0.0.53/32\n"
+                                   "notdev eth1\n"
+                                   "notdev veth*\n"
+                                   "iflimit eth*\n"
+                                   "iflimit br-*\n"
+                                   "hostlimit 10.200.1.2\n"
+                                   "hostlimit 2001:db8::7\n"
+                                   "device eth0\n"
+                                   "headers eth 14 12\n"
+                                   "dynamicip /run/nacct/dynip///\n"
+                                   "dynamicnet 10.200.1.0 255.255.255.0\n"
+                                   "dynamicnet 2001:db8:1::/64\n"
+                                   "exclude-name-lookup 10.200.1.1 255.255.255.255\n"
+                                   "exclude-name-lookup 10.200.1.3/32\n"
+                                   "line ppp0 ttyS0\n"
+                                   "line sl* ttyS1\n"
+                                   "disable 4\n"
+                                   "disable 7\n"
+                                   "masqif 10.0.0.1\n"
+                                   "activetimeout 2min\n"
+                                   "bin 300\n"
+                                   "retention 30\n"
+                                   "snaplen 128\n"
+                                   "capturebuffer 8M\n"
+                                   "maxflows 5000\n"
+                                   "maxcaptures 12\n"
+                                   "\t  \n"
+                                   "   # only a comment\n";
         NacctConfigReport rep;
         NacctConfig *c = parse(text, &rep);
 

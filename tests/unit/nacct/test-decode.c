@@ -51,7 +51,7 @@ static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1};
 
 /* IPv4 header at the end of f; total = header + payload_len unless total_override. */
 static void ip4(Frame *f, const char *src, const char *dst, uint8_t proto, size_t payload_len,
-               uint16_t frag, int total_override, size_t opt_words)
+                uint16_t frag, int total_override, size_t opt_words)
 {
         uint8_t s[4], d[4];
         size_t ihl = 5 + opt_words;
@@ -60,8 +60,8 @@ static void ip4(Frame *f, const char *src, const char *dst, uint8_t proto, size_
         inet_pton(AF_INET, dst, d);
         put8(f, (uint8_t)(0x40 | ihl));
         put8(f, 0);
-        put16(f, total_override >= 0 ? (uint16_t)total_override
-                                     : (uint16_t)(ihl * 4 + payload_len));
+        put16(f,
+              total_override >= 0 ? (uint16_t)total_override : (uint16_t)(ihl * 4 + payload_len));
         put16(f, 1);
         put16(f, frag);
         put8(f, 64);
@@ -167,8 +167,8 @@ static void test_ip_options_and_icmp(void)
 
         eth(&f, mac_a, 0x0800);
         ip4(&f, "192.0.2.1", "192.0.2.2", 1, 8 + 56, 0, -1, 2); /* IHL 7 */
-        put8(&f, 3);  /* destination unreachable */
-        put8(&f, 13); /* administratively prohibited */
+        put8(&f, 3);                                            /* destination unreachable */
+        put8(&f, 13);                                           /* administratively prohibited */
         for (int i = 0; i < 62; i++)
                 put8(&f, 0);
         ASSERT_EQ_INT(dec_all(NACCT_DLT_EN10MB, &f, &pk), NACCT_DECODE_OK);
@@ -409,8 +409,7 @@ static void test_ipv4_malformed_and_truncated(void)
                 eth(&g, mac_a, 0x0800);
                 ip4(&g, "10.0.0.1", "10.0.0.2", 6, 20, 0, -1, 3);
                 ports(&g, 1, 2, 16);
-                ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &g, 14 + 24, g.n, &pk),
-                              NACCT_DECODE_TRUNCATED);
+                ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &g, 14 + 24, g.n, &pk), NACCT_DECODE_TRUNCATED);
         }
         /* Version 5 under ethertype IPv4. */
         f.b[14] = 0x55;
@@ -538,9 +537,9 @@ static void test_ipv6_fragments(void)
  * bounds (ASan) and must return a defined result. */
 static void test_random(void)
 {
-        static const int dlts[] = {NACCT_DLT_NULL,  NACCT_DLT_EN10MB,   NACCT_DLT_RAW,
-                                   NACCT_DLT_LOOP,  NACCT_DLT_LINUX_SLL, NACCT_DLT_IPV4,
-                                   NACCT_DLT_IPV6,  NACCT_DLT_LINUX_SLL2};
+        static const int dlts[] = {NACCT_DLT_NULL, NACCT_DLT_EN10MB,    NACCT_DLT_RAW,
+                                   NACCT_DLT_LOOP, NACCT_DLT_LINUX_SLL, NACCT_DLT_IPV4,
+                                   NACCT_DLT_IPV6, NACCT_DLT_LINUX_SLL2};
         unsigned seed = 12345, ok = 0, total = 0;
 
         for (int round = 0; round < 20000; round++) {

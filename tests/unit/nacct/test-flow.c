@@ -259,8 +259,7 @@ static void test_agg(void)
         /* Service ports. */
         f.key.sport = 443;
         f.key.dport = 50000;
-        ASSERT_TRUE(nacct_service_port(&f.key, &port, &dir) && port == 443 &&
-                    dir == NACCT_DIR_OUT);
+        ASSERT_TRUE(nacct_service_port(&f.key, &port, &dir) && port == 443 && dir == NACCT_DIR_OUT);
         f.key.sport = 0;
         f.key.dport = 0;
         ASSERT_TRUE(!nacct_service_port(&f.key, &port, &dir));

@@ -27,9 +27,9 @@ static void test_addr(void)
         ASSERT_STREQ(buf, "2001:db8::1");
 
         /* What inet_addr() accepted or turned into 255.255.255.255. */
-        static const char *const bad[] = {"",        "1.2.3",    "1.2.3.4.5", "256.1.1.1",
-                                          "1.2.3.4 ", " 1.2.3.4", "0x1.2.3.4", "1.2.3.04x",
-                                          "1..2.3",  "bogus",    "1.2.3.1000", "::g"};
+        static const char *const bad[] = {"",         "1.2.3",    "1.2.3.4.5",  "256.1.1.1",
+                                          "1.2.3.4 ", " 1.2.3.4", "0x1.2.3.4",  "1.2.3.04x",
+                                          "1..2.3",   "bogus",    "1.2.3.1000", "::g"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 ASSERT_EQ_INT(nacct_addr_parse(bad[i], &a), -EINVAL);
 }
@@ -75,10 +75,14 @@ static void test_net(void)
         nacct_addr_parse("10.77.77.1", &a);
         ASSERT_TRUE(nacct_net_contains(&n, a.family, a.b));
 
-        static const char *const bad[] = {"10.0.0.0 255.255.255.256", "10.0.0.0/33",
-                                          "10.0.0.0/",                "bogus/8",
-                                          "2001:db8::/129",           "2001:db8:: ffff::",
-                                          "10.0.0.0 255.0.0.0 junk",  "10.0.0.0/8x"};
+        static const char *const bad[] = {"10.0.0.0 255.255.255.256",
+                                          "10.0.0.0/33",
+                                          "10.0.0.0/",
+                                          "bogus/8",
+                                          "2001:db8::/129",
+                                          "2001:db8:: ffff::",
+                                          "10.0.0.0 255.0.0.0 junk",
+                                          "10.0.0.0/8x"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 msg = NULL;
                 ASSERT_EQ_INT(nacct_net_parse(bad[i], &n, &hb, &msg), -EINVAL);

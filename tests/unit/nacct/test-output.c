@@ -86,8 +86,7 @@ static void test_line(void)
         ASSERT_STREQ(buf, "5\n");
         /* IPv6, unknown user, 64-bit byte counts. */
         k = mkkey("2001:db8::1", 443, "2001:db8::2", 50000, 6, 0);
-        nacct_line_format(buf, none, 0, &k, 4294967296ULL, 18446744073709551615ULL, "veth-a",
-                          NULL);
+        nacct_line_format(buf, none, 0, &k, 4294967296ULL, 18446744073709551615ULL, "veth-a", NULL);
         ASSERT_STREQ(buf, "0\t6\t2001:db8::1\t443\t2001:db8::2\t50000\t4294967296\t"
                           "18446744073709551615\tveth-a\tunknown\n");
 }
@@ -182,7 +181,8 @@ static void test_collect(void)
         ASSERT_EQ_INT(col.n_due_lines, 2);
         ASSERT_EQ_INT(col.n_due_records, 4);
         ASSERT_TRUE(strstr(col.due.data, "1151\t6\t10.0.0.2\t10.0.0.3\t5002\t813\teth0\talice\n"));
-        ASSERT_TRUE(strstr(col.due.data, "1151\t6\t10.0.0.3\t10.0.0.2\t40001\t80\teth0\tunknown\n"));
+        ASSERT_TRUE(
+                strstr(col.due.data, "1151\t6\t10.0.0.3\t10.0.0.2\t40001\t80\teth0\tunknown\n"));
         nacct_collect_done(&col);
         nacct_config_free(c);
 

@@ -80,8 +80,8 @@ int main(void)
         nacct_agg_new(devs, users, 10000, &a);
 
         flow(a, "10.0.0.1", "10.0.0.2", 4000, 53, (uint16_t)eth0, bob, 3600, 2, 200, 1, 50);
-        flow(a, "2001:db8::1", "2001:db8::2", 4000, 53, (uint16_t)eth0, NACCT_NAME_NONE, 7200, 1, 70,
-             0, 0);
+        flow(a, "2001:db8::1", "2001:db8::2", 4000, 53, (uint16_t)eth0, NACCT_NAME_NONE, 7200, 1,
+             70, 0, 0);
         ASSERT_EQ_INT(nacct_store_commit(s, a, 3600), 0);
         ASSERT_EQ_INT(q(db, "SELECT sum(bytes) FROM totals"), 320);
         ASSERT_EQ_INT(q(db, "SELECT sum(packets) FROM totals"), 4);
