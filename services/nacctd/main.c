@@ -52,6 +52,7 @@ static void help(void)
 static int parse_argv(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG, ARG_DB };
+        /* clang-format off */
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
@@ -62,6 +63,7 @@ static int parse_argv(int argc, char **argv)
                 {"db", required_argument, NULL, ARG_DB},
                 {}
         };
+        /* clang-format on */
         int c;
 
         while ((c = getopt_long(argc, argv, "hc:r:i:dD", options, NULL)) >= 0)

@@ -11,15 +11,13 @@
 #include "nacctd-capture.h"
 #include "nacctd-decode.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(pcap_t *, pcap_close)
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
         NacctCapture *c = (NacctCapture *)user;
 
         c->packets++;
-        nacct_acct_packet(c->acct, c->dev, c->dlt, (int64_t)h->ts.tv_sec, bytes, h->caplen,
-                          h->len, c->has_mac ? c->mac : NULL);
+        nacct_acct_packet(c->acct, c->dev, c->dlt, (int64_t)h->ts.tv_sec, bytes, h->caplen, h->len,
+                          c->has_mac ? c->mac : NULL);
 }
 
 int nacct_capture_dispatch(NacctCapture *c, int budget)

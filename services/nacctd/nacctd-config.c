@@ -143,8 +143,8 @@ static bool has_control(const char *s)
         return false;
 }
 
-static int parse_number(Parser *p, const char *what, const char *value, uint64_t min,
-                        uint64_t max, uint64_t *ret)
+static int parse_number(Parser *p, const char *what, const char *value, uint64_t min, uint64_t max,
+                        uint64_t *ret)
 {
         uint64_t v;
 
@@ -156,14 +156,15 @@ static int parse_number(Parser *p, const char *what, const char *value, uint64_t
 }
 
 /* Seconds as the original wrote them ("300"), or a span with units ("5min"). */
-static int parse_seconds(Parser *p, const char *what, const char *value, uint64_t min,
-                         uint64_t max, uint64_t *ret)
+static int parse_seconds(Parser *p, const char *what, const char *value, uint64_t min, uint64_t max,
+                         uint64_t *ret)
 {
         uint64_t v;
 
         if (parse_timespan_sec(value, &v) < 0 || v < min || v > max)
-                return fail(p, "invalid %s '%s': expected seconds from %llu to %llu (or a span "
-                               "like 5min)",
+                return fail(p,
+                            "invalid %s '%s': expected seconds from %llu to %llu (or a span "
+                            "like 5min)",
                             what, value, (unsigned long long)min, (unsigned long long)max);
         *ret = v;
         return 0;
@@ -314,8 +315,9 @@ static int d_errdelay(Parser *p, NacctConfig *c, char *v)
 static int d_ignoremask(Parser *p, NacctConfig *c, char *v)
 {
         if (nacct_mask4_parse(v, c->ignoremask) < 0)
-                return fail(p, "invalid ignoremask '%s': expected a dotted mask like "
-                               "255.255.255.0 or /24",
+                return fail(p,
+                            "invalid ignoremask '%s': expected a dotted mask like "
+                            "255.255.255.0 or /24",
                             v);
         return 0;
 }
@@ -368,8 +370,7 @@ static int d_headers(Parser *p, NacctConfig *c, char *v)
         typeoff = split_word(rest, &rest);
         if (isempty(prefix) || isempty(offset) || isempty(typeoff) || !isempty(rest))
                 return fail(p, "headers takes three values: prefix offset typeoffset");
-        if (parse_uint64(offset, &x) < 0 || x > 65535 || parse_uint64(typeoff, &x) < 0 ||
-            x > 65535)
+        if (parse_uint64(offset, &x) < 0 || x > 65535 || parse_uint64(typeoff, &x) < 0 || x > 65535)
                 return fail(p, "headers: offset and type offset must be numbers");
         if (!p->headers_noticed)
                 notice(p, "'headers' is ignored: the link type of every interface comes from "
@@ -745,7 +746,8 @@ bool nacct_config_promisc_interface(const NacctConfig *c, const char *ifname)
 const char *nacct_config_line_for(const NacctConfig *c, const char *ifname)
 {
         for (size_t i = 0; i < c->n_lines; i++)
-                if (streq(c->lines[i].ifname, ifname) || fnmatch(c->lines[i].ifname, ifname, 0) == 0)
+                if (streq(c->lines[i].ifname, ifname) ||
+                    fnmatch(c->lines[i].ifname, ifname, 0) == 0)
                         return c->lines[i].tty;
         return NULL;
 }

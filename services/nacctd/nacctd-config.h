@@ -76,7 +76,7 @@ typedef struct NacctConfig {
         size_t n_hostlimit;
         char **promisc; /* device */
         size_t n_promisc;
-        char *dynamicip;     /* directory, without trailing '/' */
+        char *dynamicip;      /* directory, without trailing '/' */
         NacctNet dynamicnet4; /* dynamicnet: one per family, a later line overrides */
         NacctNet dynamicnet6;
         NacctNet *exclude; /* exclude-name-lookup */

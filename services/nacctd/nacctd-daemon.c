@@ -55,6 +55,35 @@ void nacct_config_report_log(const char *path, const NacctConfigReport *report)
                 log_error("%s: %zu more messages not shown", path, report->n_dropped);
 }
 
+/* The original's "config: set flushing to 10" lines, for debug category CONF (2), which it
+ * defined but never used. */
+static void config_echo(const NacctConfig *c)
+{
+        if (!nacct_debug_enabled(NACCT_DEBUG_CONFIG))
+                return;
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: read '%s'", c->path);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set flushing to %" PRIu64, c->flush_sec);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set fdelay to %" PRIu64, c->fdelay_sec);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set activetimeout to %" PRIu64, c->active_sec);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set file to '%s'", c->file);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set dumpfile to '%s'", strempty(c->dumpfile));
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set debugfile to '%s'", strempty(c->debugfile));
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set debug level to %u", c->debug);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set errdelay to %u", c->errdelay);
+        nacct_debug(NACCT_DEBUG_CONFIG, "config: set ignoremask to %u.%u.%u.%u", c->ignoremask[0],
+                    c->ignoremask[1], c->ignoremask[2], c->ignoremask[3]);
+        nacct_debug(NACCT_DEBUG_CONFIG,
+                    "config: %zu ignorenet, %zu dontignore, %zu notdev, %zu iflimit, "
+                    "%zu hostlimit, %zu device, %zu exclude-name-lookup, %zu line",
+                    c->n_ignorenet, c->n_dontignore, c->n_notdev, c->n_iflimit, c->n_hostlimit,
+                    c->n_promisc, c->n_exclude, c->n_lines);
+        for (int i = 2; i < _NACCT_FIELD_MAX; i++)
+                if (c->disabled[i])
+                        nacct_debug(NACCT_DEBUG_CONFIG, "config: disabled field %d", i);
+        if (c->dynamicip)
+                nacct_debug(NACCT_DEBUG_CONFIG, "config: set dynamicip to '%s'", c->dynamicip);
+}
+
 static int lock_database(const char *path, int *ret_fd)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -98,6 +127,7 @@ int nacct_daemon_new(const char *config_path, const char *db_path, NacctDaemon *
                         log_warning_errno(r, "Cannot open debug file '%s', ignoring: %m",
                                           d->config->debugfile);
         }
+        config_echo(d->config);
 
         r = lock_database(db_path, &d->lock_fd);
         if (r == -EBUSY)
@@ -110,10 +140,10 @@ int nacct_daemon_new(const char *config_path, const char *db_path, NacctDaemon *
         if (d->config->dumpfile) {
                 r = nacct_dump_recover(d->config->dumpfile, d->config->file, &recovered);
                 if (r < 0)
-                        log_error_errno(r, "Cannot move the lines of dump file '%s' into '%s', "
-                                           "kept it as '%s.o': %m",
-                                        d->config->dumpfile, d->config->file,
-                                        d->config->dumpfile);
+                        log_error_errno(r,
+                                        "Cannot move the lines of dump file '%s' into '%s', "
+                                        "kept it as '%s.o': %m",
+                                        d->config->dumpfile, d->config->file, d->config->dumpfile);
                 else if (r > 0)
                         log_fields(LOG_NOTICE, NACCTD_MID_RECOVERED, NULL, 0,
                                    "Recovered %zu lines from dump file '%s' left by an unclean "
@@ -189,8 +219,8 @@ static void flush_summary(NacctDaemon *d, const NacctCollect *col, size_t lines_
                         {"NACCT_FLOWS", u64(b[2], d->acct->table->n)},
                         {"NACCT_NEW_FLOWS", u64(b[3], n->flows - o->flows)},
                         {"NACCT_LINES", u64(b[4], lines_written)},
-                        {"NACCT_PENDING_LINES", u64(b[5], col->n_pending_lines +
-                                                                  col->n_due_lines - lines_written)},
+                        {"NACCT_PENDING_LINES",
+                         u64(b[5], col->n_pending_lines + col->n_due_lines - lines_written)},
                         {"NACCT_IGNORED", u64(b[6], n->ignored - o->ignored)},
                         {"NACCT_TRUNCATED", u64(b[7], n->truncated - o->truncated)},
                         {"NACCT_MALFORMED", u64(b[8], n->malformed - o->malformed)},
@@ -212,12 +242,12 @@ static void flush_summary(NacctDaemon *d, const NacctCollect *col, size_t lines_
                            d->acct->table->n, drops);
         }
         nacct_debug(NACCT_DEBUG_STATS,
-                    "ignored: %" PRIu64 " netignored: %" PRIu64 " local:%" PRIu64
-                    " ip:%" PRIu64 " unenc:0 notdev:%" PRIu64 " dropped:%" PRIu64,
+                    "ignored: %" PRIu64 " netignored: %" PRIu64 " local:%" PRIu64 " ip:%" PRIu64
+                    " unenc:0 notdev:%" PRIu64 " dropped:%" PRIu64,
                     n->ignored, n->netignored, n->local, n->truncated + n->malformed, n->notdev,
                     d->drops);
-        nacct_debug(NACCT_DEBUG_STATS, "lookups:%" PRIu64 " compares:%" PRIu64
-                                       " compares/lookup:%f",
+        nacct_debug(NACCT_DEBUG_STATS,
+                    "lookups:%" PRIu64 " compares:%" PRIu64 " compares/lookup:%f",
                     d->acct->table->lookups, d->acct->table->probes,
                     d->acct->table->lookups
                             ? (double)d->acct->table->probes / (double)d->acct->table->lookups
@@ -554,8 +584,8 @@ static void capture_open(NacctDaemon *d, const NacctLink *l)
         if (r < 0) {
                 if (!failed_logged(d, l->ifindex, r))
                         log_fields_internal(r == -EPROTONOSUPPORT ? LOG_INFO : LOG_WARNING, r,
-                                            __FILE__, __LINE__, __func__,
-                                            NACCTD_MID_CAPTURE_FAILED, fields, ELEMENTSOF(fields),
+                                            __FILE__, __LINE__, __func__, NACCTD_MID_CAPTURE_FAILED,
+                                            fields, ELEMENTSOF(fields),
                                             "Cannot capture on '%s': %s", l->name, errmsg);
                 return;
         }
@@ -564,8 +594,8 @@ static void capture_open(NacctDaemon *d, const NacctLink *l)
         d->seen[d->n_captures] = true;
         d->n_captures++;
         log_fields(LOG_INFO, NACCTD_MID_CAPTURE_STARTED, fields, ELEMENTSOF(fields),
-                   "Capturing on '%s' (%s%s).", l->name,
-                   pcap_datalink_val_to_name(c->dlt) ?: "?", params.promisc ? ", promiscuous" : "");
+                   "Capturing on '%s' (%s%s).", l->name, pcap_datalink_val_to_name(c->dlt) ?: "?",
+                   params.promisc ? ", promiscuous" : "");
 }
 
 static void link_present(NacctDaemon *d, const NacctLink *l)
@@ -688,8 +718,7 @@ int nacct_daemon_reload(NacctDaemon *d)
         nacct_config_report_log(d->config_path, &report);
         if (r < 0) {
                 log_fields(LOG_ERR, NACCTD_MID_RELOAD_FAILED, NULL, 0,
-                           "Configuration '%s' is broken, keeping the one in use.",
-                           d->config_path);
+                           "Configuration '%s' is broken, keeping the one in use.", d->config_path);
                 return r;
         }
         r = nacct_acct_set_config(d->acct, c);
@@ -705,6 +734,7 @@ int nacct_daemon_reload(NacctDaemon *d)
         if (r < 0)
                 log_warning_errno(r, "Cannot open debug file '%s', ignoring: %m",
                                   d->config->debugfile);
+        config_echo(d->config);
         if (d->links) {
                 r = nacct_link_monitor_resync(d->links);
                 if (r < 0)
@@ -718,8 +748,8 @@ int nacct_daemon_reload(NacctDaemon *d)
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         static const uint32_t steps[] = {
-                NACCT_DEBUG_STATS, NACCT_DEBUG_MISC,  NACCT_DEBUG_STATE,   NACCT_DEBUG_ERROR,
-                NACCT_DEBUG_SIGNAL, NACCT_DEBUG_DYNA, NACCT_DEBUG_UTMP,    NACCT_DEBUG_CONFIG,
+                NACCT_DEBUG_STATS,   NACCT_DEBUG_MISC,   NACCT_DEBUG_STATE, NACCT_DEBUG_ERROR,
+                NACCT_DEBUG_SIGNAL,  NACCT_DEBUG_DYNA,   NACCT_DEBUG_UTMP,  NACCT_DEBUG_CONFIG,
                 NACCT_DEBUG_SYSCALL, NACCT_DEBUG_IGNORE, NACCT_DEBUG_ANNOY,
         };
         NacctDaemon *d = userdata;
@@ -777,13 +807,33 @@ static int on_flush_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_post(sd_event_source *s, void *userdata)
 {
+        static RateLimit resync_limit = {.interval_usec = USEC_PER_SEC, .burst = 1};
         NacctDaemon *d = userdata;
+        bool failed = false;
 
+        if (d->stopping)
+                return 0;
         /* The table filled up: write everything now instead of dropping packets. */
-        if (d->acct->full && !d->stopping) {
+        if (d->acct->full) {
                 log_warning("The flow table is full (maxflows %u), flushing early.",
                             d->config->max_flows);
                 (void)nacct_daemon_flush(d, (int64_t)time(NULL), true);
+        }
+        /* A capture failed while netlink said nothing (yet): close it, and list the
+         * interfaces again (at most once a second), which reopens it if it is still there. */
+        for (size_t i = d->n_captures; i > 0; i--)
+                if (d->captures[i - 1]->error < 0) {
+                        capture_close(d, i - 1, "capture failed");
+                        failed = true;
+                }
+        if (failed)
+                d->resync_pending = true;
+        if (d->resync_pending && d->links && ratelimit_below(&resync_limit, now_usec(), NULL)) {
+                int r = nacct_link_monitor_resync(d->links);
+
+                d->resync_pending = r < 0;
+                if (r < 0)
+                        log_warning_errno(r, "Failed to list the interfaces again: %m");
         }
         return 0;
 }

@@ -42,6 +42,7 @@ typedef struct NacctDaemon {
         uint32_t err_delay; /* flush cycles to skip after a failed write */
         bool replay;
         bool stopping;
+        bool resync_pending; /* a capture failed: list the interfaces again */
         int64_t last_expire;
 
         /* Totals since start, and what the last journal summary covered. */

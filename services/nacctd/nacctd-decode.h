@@ -33,8 +33,8 @@ typedef enum NacctDirection {
 } NacctDirection;
 
 enum {
-        NACCT_PKT_FRAGMENT = 1 << 0, /* a non-first fragment: no ports */
-        NACCT_PKT_SHORT = 1 << 1,    /* transport header not captured: ports 0 */
+        NACCT_PKT_FRAGMENT = 1 << 0,  /* a non-first fragment: no ports */
+        NACCT_PKT_SHORT = 1 << 1,     /* transport header not captured: ports 0 */
         NACCT_PKT_DIR_KNOWN = 1 << 2, /* the link layer said which direction (SLL, SLL2) */
 };
 

@@ -17,7 +17,7 @@ typedef struct NacctKey {
         uint8_t dst[16];
         uint16_t sport;
         uint16_t dport;
-        uint16_t dev;  /* interned interface name */
+        uint16_t dev; /* interned interface name */
         uint8_t proto;
         uint8_t family; /* NACCT_FAMILY_V4 or _V6 */
 } NacctKey;
@@ -27,8 +27,8 @@ _Static_assert(sizeof(NacctKey) == 40, "NacctKey must have no padding: it is has
 
 /* Which address a record's user belongs to: the direction of the user aggregate. */
 enum {
-        NACCT_USER_SIDE_SRC = 0, /* the user sent it */
-        NACCT_USER_SIDE_DST = 1, /* the user received it */
+        NACCT_USER_SIDE_SRC = 0,  /* the user sent it */
+        NACCT_USER_SIDE_DST = 1,  /* the user received it */
         NACCT_USER_SIDE_LINK = 2, /* from `line`: the direction of the packet on the link */
 };
 

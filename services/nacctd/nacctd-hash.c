@@ -61,22 +61,22 @@ uint64_t nacct_siphash13(const NacctHashKey *key, const void *data, size_t len)
         switch (len & 7) {
         case 7:
                 b |= (uint64_t)in[6] << 48;
-                /* fall through */
+                __attribute__((fallthrough));
         case 6:
                 b |= (uint64_t)in[5] << 40;
-                /* fall through */
+                __attribute__((fallthrough));
         case 5:
                 b |= (uint64_t)in[4] << 32;
-                /* fall through */
+                __attribute__((fallthrough));
         case 4:
                 b |= (uint64_t)in[3] << 24;
-                /* fall through */
+                __attribute__((fallthrough));
         case 3:
                 b |= (uint64_t)in[2] << 16;
-                /* fall through */
+                __attribute__((fallthrough));
         case 2:
                 b |= (uint64_t)in[1] << 8;
-                /* fall through */
+                __attribute__((fallthrough));
         case 1:
                 b |= (uint64_t)in[0];
                 break;

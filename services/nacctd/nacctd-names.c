@@ -21,8 +21,8 @@ struct NacctNames {
         uint32_t allocated;
         uint32_t max;
         uint32_t count;
-        uint32_t free_head; /* NACCT_NAME_NONE: empty */
-        uint32_t *index;    /* ids, NACCT_NAME_NONE for an empty slot */
+        uint32_t free_head;  /* NACCT_NAME_NONE: empty */
+        uint32_t *index;     /* ids, NACCT_NAME_NONE for an empty slot */
         uint32_t index_size; /* power of two, at least twice max */
 };
 
@@ -123,8 +123,7 @@ int nacct_names_ref(NacctNames *n, const char *name, uint32_t *ret_id)
                 }
                 id = n->n_entries++;
         }
-        n->entries[id] = (Entry){.name = copy, .refs = 1, .hash = h,
-                                 .next_free = NACCT_NAME_NONE};
+        n->entries[id] = (Entry){.name = copy, .refs = 1, .hash = h, .next_free = NACCT_NAME_NONE};
         *slot = id;
         n->count++;
         *ret_id = id;

@@ -190,9 +190,8 @@ static void reduce_key(const NacctConfig *c, const NacctFlow *f, GroupKey *g)
                 g->key.dport = 0;
 }
 
-static int collect_grouped(const NacctFlowTable *t, const NacctConfig *c,
-                           const NacctNames *devices, const NacctNames *users, int64_t now,
-                           bool force, NacctCollect *col)
+static int collect_grouped(const NacctFlowTable *t, const NacctConfig *c, const NacctNames *devices,
+                           const NacctNames *users, int64_t now, bool force, NacctCollect *col)
 {
         _cleanup_free_ uint32_t *group_of = NULL, *index = NULL;
         _cleanup_free_ Group *groups = NULL;

@@ -29,35 +29,30 @@ const char *const nacct_store_migrations[] = {
         "CREATE TABLE hosts ("
         "  bin INTEGER NOT NULL,"
         "  host TEXT NOT NULL," /* in = received by the host, out = sent by it */
-        COUNTERS
-        "  PRIMARY KEY (bin, host)"
+        COUNTERS "  PRIMARY KEY (bin, host)"
         ") WITHOUT ROWID;"
         "CREATE INDEX hosts_host ON hosts(host, bin);"
         "CREATE TABLE users ("
         "  bin INTEGER NOT NULL,"
         "  user TEXT NOT NULL," /* in = to the user's address, out = from it */
-        COUNTERS
-        "  PRIMARY KEY (bin, user)"
+        COUNTERS "  PRIMARY KEY (bin, user)"
         ") WITHOUT ROWID;"
         "CREATE INDEX users_user ON users(user, bin);"
         "CREATE TABLE protocols ("
         "  bin INTEGER NOT NULL,"
         "  proto INTEGER NOT NULL," /* in = received on the interface, out = sent */
-        COUNTERS
-        "  PRIMARY KEY (bin, proto)"
+        COUNTERS "  PRIMARY KEY (bin, proto)"
         ") WITHOUT ROWID;"
         "CREATE TABLE ports ("
         "  bin INTEGER NOT NULL,"
         "  proto INTEGER NOT NULL,"
         "  port INTEGER NOT NULL," /* the lower port of a flow; in = towards it, out = from it */
-        COUNTERS
-        "  PRIMARY KEY (bin, proto, port)"
+        COUNTERS "  PRIMARY KEY (bin, proto, port)"
         ") WITHOUT ROWID;"
         "CREATE TABLE interfaces ("
         "  bin INTEGER NOT NULL,"
         "  interface TEXT NOT NULL," /* in = received on it, out = sent on it */
-        COUNTERS
-        "  PRIMARY KEY (bin, interface)"
+        COUNTERS "  PRIMARY KEY (bin, interface)"
         ") WITHOUT ROWID;",
 };
 const size_t nacct_store_n_migrations = ELEMENTSOF(nacct_store_migrations);
@@ -87,17 +82,17 @@ static const char *const statements[_ST_MAX] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, host)" UPSERT_TAIL,
         [ST_USER] = "INSERT INTO users (bin, user, bytes_in, packets_in, bytes_out, packets_out) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, user)" UPSERT_TAIL,
-        [ST_PROTO] = "INSERT INTO protocols (bin, proto, bytes_in, packets_in, bytes_out, "
-                     "packets_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, proto)"
-                     UPSERT_TAIL,
+        [ST_PROTO] =
+                "INSERT INTO protocols (bin, proto, bytes_in, packets_in, bytes_out, "
+                "packets_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, proto)" UPSERT_TAIL,
         [ST_PORT] = "INSERT INTO ports (bin, proto, port, bytes_in, packets_in, bytes_out, "
                     "packets_out) VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6) "
                     "ON CONFLICT (bin, proto, port)" UPSERT_TAIL,
         [ST_IFACE] = "INSERT INTO interfaces (bin, interface, bytes_in, packets_in, bytes_out, "
-                     "packets_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, interface)"
-                     UPSERT_TAIL,
-        [ST_SETTING] = "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     "packets_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (bin, "
+                     "interface)" UPSERT_TAIL,
+        [ST_SETTING] = ("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
 };
 
 static const char *const expire_tables[] = {"totals",    "hosts", "users",

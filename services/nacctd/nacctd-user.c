@@ -43,7 +43,7 @@ typedef struct TtyUser {
 struct NacctUsers {
         NacctNames *names; /* borrowed */
         NacctHashKey key;
-        DynEntry *dyn;     /* open addressing, NACCT_USER_CACHE_MAX * 2 slots */
+        DynEntry *dyn; /* open addressing, NACCT_USER_CACHE_MAX * 2 slots */
         size_t n_dyn;
         char *utmp_path;
         int64_t utmp_checked;
@@ -169,8 +169,8 @@ static uint32_t dyn_read(NacctUsers *u, const char *path, const char *addr)
         if (nacct_user_name_check(buf, len, &n) < 0) {
                 if (len > 0 &&
                     ratelimit_below(&u->warn, (unsigned long long)time(NULL) * 1000000ULL, NULL))
-                        log_warning("'%s' does not hold a user name, counting %s as unknown.",
-                                    path, addr);
+                        log_warning("'%s' does not hold a user name, counting %s as unknown.", path,
+                                    addr);
                 return NACCT_NAME_NONE;
         }
         buf[n] = '\0';

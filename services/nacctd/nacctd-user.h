@@ -8,8 +8,8 @@
 
 #include "nacctd-names.h"
 
-#define NACCT_USER_RECHECK_SEC 5    /* the original's FORCE_STAT_TIME */
-#define NACCT_USER_CACHE_MAX 65536  /* addresses remembered; all are forgotten when full */
+#define NACCT_USER_RECHECK_SEC 5   /* the original's FORCE_STAT_TIME */
+#define NACCT_USER_CACHE_MAX 65536 /* addresses remembered; all are forgotten when full */
 #define NACCT_USER_NAME_MAX 64
 
 typedef struct NacctUsers NacctUsers;

@@ -307,6 +307,25 @@ def test_truncated_file(tmp):
     check("accounting what was read" in r.stderr, "... with a warning about the cut")
 
 
+def test_debugfile(tmp):
+    pcap = os.path.join(tmp, "dbg.pcap")
+    with PcapWriter(pcap) as w:
+        w.write(ether(ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 1, 2)), ETH_IPV4), T0)
+        w.write(ether(b"\0" * 28, ETH_ARP), T0 + 2)
+    n = Nacct(nacctd, tmp, "dbg")
+    dbg = os.path.join(n.dir, "debug")
+    n.write_tab(extra=f"debug 0x1ff\ndebugfile {dbg}\n")
+    n.replay(pcap)
+    text = open(dbg).read()
+    for want in ("[CONF ] config: set flushing to 10", "[STATS] ignored: 1 netignored: 0",
+                 "[IGN  ] not-ip packet of 42 bytes on pcap", "[MISC ] Split into"):
+        check(want in text, f"debugfile has '{want}'")
+    for line in text.splitlines():
+        check(len(line) > 15 and line[2] == "/" and line[5] == " " and line[15] == "[",
+              f"debug line in the original's format: {line[:40]!r}")
+        break
+
+
 def main(tmp):
     model = test_mixed(tmp)
     test_linktypes(tmp)
@@ -316,6 +335,7 @@ def main(tmp):
     test_check_config(tmp)
     test_write_failure_recovery(tmp, model)
     test_truncated_file(tmp)
+    test_debugfile(tmp)
 
 
 run_test(main)
