@@ -161,9 +161,10 @@ static void write_console(const LogField *fields, size_t n_fields, const char *m
         (void)!write(STDERR_FILENO, line, len);
 }
 
-static int log_dispatch(int level, int error, const char *file, int line, const char *func,
-                        const char *message_id, const LogField *fields, size_t n_fields,
-                        const char *fmt, va_list ap)
+_printf_(9, 0) static int log_dispatch(int level, int error, const char *file, int line,
+                                      const char *func, const char *message_id,
+                                      const LogField *fields, size_t n_fields, const char *fmt,
+                                      va_list ap)
 {
         char msg[LOG_LINE_MAX];
         int saved = errno;
