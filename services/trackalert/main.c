@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -215,6 +216,59 @@ static int run_client(TaRuntime *rt)
         return ta_console_client(addr, rt->config.key, arg_execute);
 }
 
+static void log_uap(TaUap *u, const char *path, const char *what)
+{
+        size_t ua, os, dev;
+        bool jit;
+
+        ta_uap_info(u, &ua, &os, &dev, &jit);
+        log_info("%s device rules from '%s': %zu user agent, %zu OS, %zu device regexes%s.", what,
+                 path, ua, os, dev,
+                 jit ? " (PCRE2 JIT)" : " (PCRE2 interpreter: no executable memory for the JIT)");
+}
+
+/* -R at start: a file that cannot be used is fatal, as a configuration error is. */
+static int load_regexes(TaRuntime *rt, const char *path)
+{
+        _cleanup_free_ char *err = NULL;
+        TaUap *u = NULL;
+        int r;
+
+        r = ta_uap_load(path, &u, &err);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s", path, err ?: strerror(-r));
+        rt->uap_path = strdup(path);
+        if (!rt->uap_path) {
+                ta_uap_free(u);
+                return log_error_errno(ENOMEM, "Out of memory.");
+        }
+        rt->uap = u;
+        return 0;
+}
+
+/* On reload a bad file keeps the rules in use. */
+static void reload_regexes(TaRuntime *rt)
+{
+        _cleanup_free_ char *err = NULL;
+        TaUap *u = NULL, *old;
+        int r;
+
+        if (!rt->uap_path)
+                return;
+        r = ta_uap_load(rt->uap_path, &u, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s: %s; keeping the device rules in use.", rt->uap_path,
+                                err ?: strerror(-r));
+                return;
+        }
+        pthread_rwlock_wrlock(&rt->uap_lock);
+        old = rt->uap;
+        rt->uap = u;
+        pthread_rwlock_unlock(&rt->uap_lock);
+        ta_uap_free(old);
+        log_uap(u, rt->uap_path, "Reloaded");
+}
+
 typedef struct Server {
         TaRuntime *rt;
         sd_event *event;
@@ -239,6 +293,16 @@ static int on_shutdown_fd(sd_event_source *src, int fd, uint32_t revents, void *
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
 {
         return sd_event_exit(sd_event_source_get_event(src), 0);
+}
+
+static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+        Server *s = userdata;
+
+        (void)sd_notify(false, "RELOADING=1\nSTATUS=Reloading the device rules");
+        reload_regexes(s->rt);
+        (void)notify_ready("Serving reports");
+        return 0;
 }
 
 static int on_stats_timer(sd_event_source *src, uint64_t usec, void *userdata)
@@ -273,15 +337,6 @@ static int run_server(TaRuntime *rt)
         int fds[TA_HTTP_FDS_MAX];
         int n_fds, r;
 
-        if (arg_regexes || rt->config.regexes_file) {
-                const char *f = arg_regexes ?: rt->config.regexes_file;
-                r = ta_uap_load(f, &rt->uap, &err);
-                if (r == -EOPNOTSUPP)
-                        log_warning("-R %s: device parsing is not implemented yet, ignoring.", f);
-                else if (r < 0)
-                        return log_error_errno(r, "%s: %s", f, strempty(err));
-                err = mfree(err);
-        }
         if (rt->config.history_enabled) {
                 db = state_path(rt->config.history_path, "trackalert.db", TRACKALERT_DB_DEFAULT);
                 if (!db)
@@ -334,6 +389,7 @@ static int run_server(TaRuntime *rt)
         rt->shutdown_userdata = &server;
         if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, NULL)) < 0 ||
             (r = sd_event_add_signal(event, NULL, SIGINT, on_signal, NULL)) < 0 ||
+            (r = sd_event_add_signal(event, NULL, SIGHUP, on_reload, &server)) < 0 ||
             (r = sd_event_add_io(event, NULL, shutdown_fd, EPOLLIN, on_shutdown_fd, &server)) < 0 ||
             (r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, STATS_LOG_USEC, 0,
                                             on_stats_timer, &server)) < 0)
@@ -375,6 +431,7 @@ static int run(int argc, char **argv)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         (void)signal(SIGPIPE, SIG_IGN);
         log_setup("trackalert");
@@ -399,6 +456,13 @@ static int run(int argc, char **argv)
         r = load_config(rt, arg_config);
         if (r < 0)
                 goto finish;
+        if (arg_regexes && !arg_client) {
+                r = load_regexes(rt, arg_regexes);
+                if (r < 0)
+                        goto finish;
+                if (!arg_check_config)
+                        log_uap(rt->uap, arg_regexes, "Loaded");
+        }
         if (arg_check_config) {
                 printf("%s: OK\n", arg_config);
                 goto finish;
@@ -411,7 +475,6 @@ finish:
         ta_webhooks_free(rt->webhooks);
         ta_history_free(rt->history);
         ta_geoip_free(rt->geoip);
-        ta_uap_free(rt->uap);
         ta_runtime_free(rt);
         curl_global_cleanup();
         return r;

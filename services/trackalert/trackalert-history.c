@@ -13,6 +13,8 @@
 #include "trackalert-history.h"
 #include "trackalert-stats.h"
 
+/* The comments line up with the columns. */
+/* clang-format off */
 const char *const ta_history_migrations[] = {
         /* 0 -> 1 */
         "CREATE TABLE reports ("
@@ -29,29 +31,84 @@ const char *const ta_history_migrations[] = {
         "CREATE INDEX reports_time ON reports(time);"
         "CREATE INDEX reports_login ON reports(login, time);"
         "CREATE INDEX reports_addr ON reports(addr, time);",
+        /* 1 -> 2: three indexes on every report made the writer the bottleneck of the daemon.
+         * Expiry goes by rowid (reports are appended in time order), "failures of a login"
+         * needs only the failures indexed, and "has this login used this address / country /
+         * device" is answered by login_seen, upserted once per batch per distinct value. */
+        "DROP INDEX reports_time;"
+        "DROP INDEX reports_login;"
+        "CREATE INDEX reports_login_failed ON reports(login, time) WHERE success = 0;"
+        "CREATE TABLE login_seen ("
+        "  login TEXT NOT NULL,"
+        "  kind INTEGER NOT NULL,"  /* 1 address (16-byte key), 2 country, 3 device_id */
+        "  value BLOB NOT NULL,"
+        "  last REAL NOT NULL,"     /* the time of the latest such report, for the retention */
+        "  PRIMARY KEY (login, kind, value)"
+        ") WITHOUT ROWID;"
+        "INSERT INTO login_seen SELECT login, 1, addr, max(time) FROM reports "
+        "  GROUP BY login, addr;"
+        "INSERT INTO login_seen SELECT login, 2, country, max(time) FROM reports "
+        "  WHERE country IS NOT NULL GROUP BY login, country;"
+        "INSERT INTO login_seen SELECT login, 3, device_id, max(time) FROM reports "
+        "  WHERE device_id != '' GROUP BY login, device_id;",
 };
+
+enum { SEEN_ADDR = 1, SEEN_COUNTRY = 2, SEEN_DEVICE = 3 };
+/* clang-format on */
 const size_t ta_history_n_migrations = ELEMENTSOF(ta_history_migrations);
 
-typedef struct Item {
-        TaTuple *t;
-        double when;
-} Item;
+enum { REC_LOGIN, REC_PROTOCOL, REC_DEVICE_ID, REC_FAMILY, REC_COUNTRY, _REC_STR_MAX };
+
+/* One report as the request threads queue it: a fixed header and the strings behind it, packed
+ * into a byte buffer, so that queueing costs no allocation and the writer frees nothing. */
+typedef struct Rec {
+        double when, t;
+        uint8_t addr[16];
+        uint32_t len[_REC_STR_MAX]; /* REC_NULL: no value (SQL NULL) */
+        uint8_t success;
+} Rec;
+
+#define REC_NULL UINT32_MAX
+#define REC_ALIGN 8
+
+typedef struct RecBuf {
+        uint8_t *data;
+        size_t len, allocated;
+        size_t n; /* records */
+} RecBuf;
+
+/* What a batch has seen, each (login, kind, value) once with its latest time. */
+typedef struct Seen {
+        const char *login, *value;
+        uint32_t login_len, value_len;
+        uint64_t hash;
+        double last;
+        int kind; /* 0: free slot */
+} Seen;
 
 struct TaHistory {
         char *path;
         sqlite3 *db;
-        sqlite3_stmt *insert, *expire;
+        sqlite3_stmt *insert, *upsert_seen, *expire_seen, *rowid_at, *expire;
         uint64_t retention_sec;
+        Seen *seen; /* open addressing, owned by the writer thread */
+        size_t seen_size;
 
+        /* Producers append to *fill; the writer swaps it with the empty spare and writes the
+         * full one outside the lock. */
         pthread_mutex_t lock;
         pthread_cond_t cond, done_cond;
-        Item *queue; /* ring */
-        size_t size, head, n;
+        RecBuf bufs[2];
+        RecBuf *fill;
+        size_t max_records, max_bytes;
         uint64_t enqueued, committed; /* sequence numbers for ta_history_sync() */
-        bool stop;
+        bool stop, flush_now, writing;
         pthread_t thread;
         bool thread_started;
         uint64_t last_expire_usec;
+        bool expiring; /* an expiry run is going on, chunk by chunk */
+        double expire_cutoff;
+        uint64_t expired;
 
         TaHistoryCounters counters;
 };
@@ -66,35 +123,130 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
         return 0;
 }
 
-static int write_batch(TaHistory *h, Item *items, size_t n)
+static size_t rec_align(size_t n)
 {
+        return (n + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
+}
+
+static void bind_str(sqlite3_stmt *st, int col, const char *s, uint32_t len)
+{
+        if (len == REC_NULL)
+                sqlite3_bind_null(st, col);
+        else
+                sqlite3_bind_text(st, col, s, (int)len, SQLITE_STATIC);
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+        const uint8_t *b = p;
+
+        /* FNV-1a */
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * 0x100000001b3ULL;
+        return h;
+}
+
+static void seen_add(TaHistory *h, const char *login, uint32_t login_len, int kind,
+                     const char *value, uint32_t value_len, double when)
+{
+        uint64_t hv =
+                hash_bytes(hash_bytes(0xcbf29ce484222325ULL ^ (uint64_t)kind, login, login_len),
+                           value, value_len);
+        size_t mask = h->seen_size - 1;
+
+        for (size_t i = hv & mask;; i = (i + 1) & mask) {
+                Seen *e = &h->seen[i];
+
+                if (e->kind == 0) {
+                        *e = (Seen){login, value, login_len, value_len, hv, when, kind};
+                        return;
+                }
+                if (e->hash == hv && e->kind == kind && e->login_len == login_len &&
+                    e->value_len == value_len && memcmp(e->login, login, login_len) == 0 &&
+                    memcmp(e->value, value, value_len) == 0) {
+                        e->last = MAX(e->last, when);
+                        return;
+                }
+        }
+}
+
+static int seen_reserve(TaHistory *h, size_t n_records)
+{
+        size_t need = 1;
+
+        /* up to three entries per report, at most half full */
+        while (need < n_records * 3 * 2)
+                need <<= 1;
+        if (need > h->seen_size) {
+                Seen *p = realloc(h->seen, need * sizeof(Seen));
+
+                if (!p)
+                        return -ENOMEM;
+                h->seen = p;
+                h->seen_size = need;
+        }
+        memset(h->seen, 0, h->seen_size * sizeof(Seen));
+        return 0;
+}
+
+static int write_seen(TaHistory *h)
+{
+        for (size_t i = 0; i < h->seen_size; i++) {
+                const Seen *e = &h->seen[i];
+                int rc;
+
+                if (e->kind == 0)
+                        continue;
+                sqlite3_reset(h->upsert_seen);
+                sqlite3_bind_text(h->upsert_seen, 1, e->login, (int)e->login_len, SQLITE_STATIC);
+                sqlite3_bind_int(h->upsert_seen, 2, e->kind);
+                if (e->kind == SEEN_ADDR)
+                        sqlite3_bind_blob(h->upsert_seen, 3, e->value, (int)e->value_len,
+                                          SQLITE_STATIC);
+                else
+                        sqlite3_bind_text(h->upsert_seen, 3, e->value, (int)e->value_len,
+                                          SQLITE_STATIC);
+                sqlite3_bind_double(h->upsert_seen, 4, e->last);
+                rc = sqlite3_step(h->upsert_seen);
+                sqlite3_reset(h->upsert_seen);
+                if (rc != SQLITE_DONE)
+                        return state_errno(rc) ?: -EIO;
+        }
+        sqlite3_clear_bindings(h->upsert_seen);
+        return 0;
+}
+
+static int write_batch(TaHistory *h, const RecBuf *b)
+{
+        const uint8_t *p = b->data;
         int r, rc;
 
+        r = seen_reserve(h, b->n);
+        if (r < 0)
+                return r;
         r = state_exec(h->db, "BEGIN");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++) {
-                TaTuple *t = items[i].t;
-                const char *family = ta_kv_list_get(&t->device_attrs, "device.family");
-                uint8_t key[16];
+        for (size_t i = 0; i < b->n; i++) {
+                const Rec *rec = (const Rec *)p;
+                const char *s[_REC_STR_MAX];
+                const char *q = (const char *)(p + sizeof(Rec));
 
-                ta_addr_key(&t->remote, key);
+                for (size_t j = 0; j < _REC_STR_MAX; j++) {
+                        s[j] = q;
+                        if (rec->len[j] != REC_NULL)
+                                q += rec->len[j];
+                }
                 sqlite3_reset(h->insert);
-                sqlite3_bind_double(h->insert, 1, items[i].when);
-                sqlite3_bind_text(h->insert, 2, t->login, -1, SQLITE_STATIC);
-                sqlite3_bind_blob(h->insert, 3, key, 16, SQLITE_TRANSIENT);
-                sqlite3_bind_int(h->insert, 4, t->success);
-                sqlite3_bind_text(h->insert, 5, t->protocol, -1, SQLITE_STATIC);
-                sqlite3_bind_text(h->insert, 6, t->device_id, -1, SQLITE_STATIC);
-                if (family)
-                        sqlite3_bind_text(h->insert, 7, family, -1, SQLITE_STATIC);
-                else
-                        sqlite3_bind_null(h->insert, 7);
-                if (t->country)
-                        sqlite3_bind_text(h->insert, 8, t->country, -1, SQLITE_STATIC);
-                else
-                        sqlite3_bind_null(h->insert, 8);
-                sqlite3_bind_double(h->insert, 9, t->t);
+                sqlite3_bind_double(h->insert, 1, rec->when);
+                bind_str(h->insert, 2, s[REC_LOGIN], rec->len[REC_LOGIN]);
+                sqlite3_bind_blob(h->insert, 3, rec->addr, 16, SQLITE_STATIC);
+                sqlite3_bind_int(h->insert, 4, rec->success);
+                bind_str(h->insert, 5, s[REC_PROTOCOL], rec->len[REC_PROTOCOL]);
+                bind_str(h->insert, 6, s[REC_DEVICE_ID], rec->len[REC_DEVICE_ID]);
+                bind_str(h->insert, 7, s[REC_FAMILY], rec->len[REC_FAMILY]);
+                bind_str(h->insert, 8, s[REC_COUNTRY], rec->len[REC_COUNTRY]);
+                sqlite3_bind_double(h->insert, 9, rec->t);
                 rc = sqlite3_step(h->insert);
                 if (rc != SQLITE_DONE) {
                         r = state_errno(rc) ?: -EIO;
@@ -102,97 +254,230 @@ static int write_batch(TaHistory *h, Item *items, size_t n)
                         (void)state_exec(h->db, "ROLLBACK");
                         return r;
                 }
+                seen_add(h, s[REC_LOGIN], rec->len[REC_LOGIN], SEEN_ADDR, (const char *)rec->addr,
+                         16, rec->when);
+                if (rec->len[REC_COUNTRY] != REC_NULL && rec->len[REC_COUNTRY] > 0)
+                        seen_add(h, s[REC_LOGIN], rec->len[REC_LOGIN], SEEN_COUNTRY, s[REC_COUNTRY],
+                                 rec->len[REC_COUNTRY], rec->when);
+                if (rec->len[REC_DEVICE_ID] > 0)
+                        seen_add(h, s[REC_LOGIN], rec->len[REC_LOGIN], SEEN_DEVICE,
+                                 s[REC_DEVICE_ID], rec->len[REC_DEVICE_ID], rec->when);
+                p += rec_align((size_t)(q - (const char *)p));
         }
         sqlite3_reset(h->insert);
         sqlite3_clear_bindings(h->insert);
+        r = write_seen(h);
+        if (r < 0) {
+                (void)state_exec(h->db, "ROLLBACK");
+                return r;
+        }
         r = state_exec(h->db, "COMMIT");
         if (r < 0)
                 (void)state_exec(h->db, "ROLLBACK");
         return r;
 }
 
-int ta_history_expire(TaHistory *h, uint64_t *ret_deleted)
+/* The first rowid whose report is not older than cutoff, by bisection: reports are appended in
+ * arrival order, so their time grows with the rowid (after the clock steps back, expiry is off
+ * by at most the step). */
+static int first_rowid_since(TaHistory *h, double cutoff, int64_t *ret_first, int64_t *ret_min)
 {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int64_t lo, hi;
         int rc;
 
-        if (h->retention_sec == 0)
+        rc = sqlite3_prepare_v2(h->db, "SELECT min(rowid), max(rowid) FROM reports", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return state_errno(rc);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return state_errno(rc) ?: -EIO;
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+                *ret_first = *ret_min = 0;
                 return 0;
+        }
+        lo = *ret_min = sqlite3_column_int64(st, 0);
+        hi = sqlite3_column_int64(st, 1) + 1;
+        while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2, rid;
+                double t;
+
+                sqlite3_reset(h->rowid_at);
+                sqlite3_bind_int64(h->rowid_at, 1, mid);
+                rc = sqlite3_step(h->rowid_at);
+                if (rc != SQLITE_ROW) {
+                        sqlite3_reset(h->rowid_at);
+                        return state_errno(rc) ?: -EIO;
+                }
+                rid = sqlite3_column_int64(h->rowid_at, 0);
+                t = sqlite3_column_double(h->rowid_at, 1);
+                sqlite3_reset(h->rowid_at);
+                if (t >= cutoff)
+                        hi = mid;
+                else
+                        lo = rid + 1;
+        }
+        *ret_first = lo;
+        return 0;
+}
+
+/* Deletes at most TA_HISTORY_EXPIRE_CHUNK reports per transaction, so that the writer never
+ * holds the database for long; returns 1 if there is more to delete. */
+static int expire_chunk(TaHistory *h, double cutoff, uint64_t *deleted)
+{
+        int64_t first = 0, min = 0, until;
+        int rc, r;
+
+        r = first_rowid_since(h, cutoff, &first, &min);
+        if (r < 0)
+                return r;
+        if (first <= min) {
+                sqlite3_reset(h->expire_seen);
+                sqlite3_bind_double(h->expire_seen, 1, cutoff);
+                rc = sqlite3_step(h->expire_seen);
+                sqlite3_reset(h->expire_seen);
+                if (rc != SQLITE_DONE)
+                        return state_errno(rc) ?: -EIO;
+                return 0;
+        }
+        until = MIN(first, min + TA_HISTORY_EXPIRE_CHUNK);
         sqlite3_reset(h->expire);
-        sqlite3_bind_double(h->expire, 1,
-                            (double)ta_now_realtime_usec() / 1e6 - (double)h->retention_sec);
+        sqlite3_bind_int64(h->expire, 1, until);
         rc = sqlite3_step(h->expire);
         sqlite3_reset(h->expire);
         if (rc != SQLITE_DONE)
                 return state_errno(rc) ?: -EIO;
-        if (ret_deleted)
-                *ret_deleted = (uint64_t)sqlite3_changes(h->db);
-        return 0;
+        *deleted += (uint64_t)sqlite3_changes(h->db);
+        return 1;
 }
 
+int ta_history_expire(TaHistory *h, uint64_t *ret_deleted)
+{
+        double cutoff = (double)ta_now_realtime_usec() / 1e6 - (double)h->retention_sec;
+        uint64_t deleted = 0;
+        int r;
+
+        if (h->retention_sec == 0)
+                return 0;
+        do
+                r = expire_chunk(h, cutoff, &deleted);
+        while (r > 0);
+        if (ret_deleted)
+                *ret_deleted = deleted;
+        return r;
+}
+
+static uint64_t timespec_usec(const struct timespec *ts)
+{
+        return (uint64_t)ts->tv_sec * 1000000ULL + (uint64_t)ts->tv_nsec / 1000ULL;
+}
+
+static struct timespec usec_timespec(uint64_t usec)
+{
+        return (struct timespec){.tv_sec = (time_t)(usec / 1000000ULL),
+                                 .tv_nsec = (long)(usec % 1000000ULL) * 1000L};
+}
+
+static uint64_t now_cond_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return timespec_usec(&ts);
+}
+
+/* Once an hour, a chunk at a time between batches. */
+static void expire_now_and_then(TaHistory *h)
+{
+        int r;
+
+        if (h->retention_sec == 0)
+                return;
+        if (!h->expiring) {
+                if (ta_now_usec() - h->last_expire_usec < 3600ULL * 1000000ULL)
+                        return;
+                h->last_expire_usec = ta_now_usec();
+                h->expire_cutoff = (double)ta_now_realtime_usec() / 1e6 - (double)h->retention_sec;
+                h->expired = 0;
+                h->expiring = true;
+        }
+        r = expire_chunk(h, h->expire_cutoff, &h->expired);
+        if (r > 0)
+                return;
+        h->expiring = false;
+        if (r < 0)
+                log_warning_errno(r, "Failed to expire old reports, ignoring: %m");
+        else if (h->expired > 0)
+                log_info("Expired %llu reports older than the retention period.",
+                         (unsigned long long)h->expired);
+}
+
+/* Commits at most every TA_HISTORY_FLUSH_USEC (sooner when a batch is full, on sync and at
+ * stop): one transaction per batch, and the request threads wake the writer about once per
+ * batch instead of once per report. */
 static void *writer(void *userdata)
 {
         TaHistory *h = userdata;
-        Item *batch = calloc(TA_HISTORY_BATCH_MAX, sizeof(Item));
         RateLimit fail_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 3};
 
-        if (!batch)
-                return NULL;
         pthread_mutex_lock(&h->lock);
         for (;;) {
-                size_t n = 0;
-                int r;
+                RecBuf *b;
+                uint64_t target, deadline;
+                int r = 0;
 
-                while (h->n == 0 && !h->stop) {
-                        struct timespec ts;
+                while (h->fill->n == 0 && !h->stop) {
+                        struct timespec ts =
+                                usec_timespec(now_cond_usec() +
+                                              (h->expiring ? 10ULL * 1000ULL : 60ULL * 1000000ULL));
 
-                        clock_gettime(CLOCK_REALTIME, &ts);
-                        ts.tv_sec += 60; /* wake up now and then for the retention */
+                        /* wake up now and then for the retention */
                         if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) == ETIMEDOUT)
                                 break;
                 }
-                if (h->n == 0 && h->stop)
+                if (h->fill->n == 0 && h->stop)
                         break;
-                while (h->n > 0 && n < TA_HISTORY_BATCH_MAX) {
-                        batch[n++] = h->queue[h->head];
-                        h->head = (h->head + 1) % h->size;
-                        h->n--;
+                deadline = now_cond_usec() + TA_HISTORY_FLUSH_USEC;
+                while (h->fill->n > 0 && h->fill->n < TA_HISTORY_BATCH_MAX && !h->stop &&
+                       !h->flush_now) {
+                        struct timespec ts = usec_timespec(deadline);
+
+                        if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) == ETIMEDOUT)
+                                break;
                 }
+                b = h->fill;
+                h->fill = b == &h->bufs[0] ? &h->bufs[1] : &h->bufs[0];
+                h->flush_now = false;
+                h->writing = true;
+                target = h->enqueued;
                 pthread_mutex_unlock(&h->lock);
 
-                if (n > 0) {
-                        r = write_batch(h, batch, n);
+                if (b->n > 0) {
+                        r = write_batch(h, b);
                         if (r < 0 && ratelimit_below(&fail_log, ta_now_usec(), NULL))
-                                log_error_errno(r, "Failed to store %zu reports in the history, "
-                                                   "dropping them: %m", n);
-                        for (size_t i = 0; i < n; i++)
-                                ta_tuple_unref(batch[i].t);
-                        __atomic_add_fetch(r < 0 ? &h->counters.failed : &h->counters.written, n,
+                                log_error_errno(r,
+                                                "Failed to store %zu reports in the history, "
+                                                "dropping them: %m",
+                                                b->n);
+                        __atomic_add_fetch(r < 0 ? &h->counters.failed : &h->counters.written, b->n,
                                            __ATOMIC_RELAXED);
                 }
-                if (ta_now_usec() - h->last_expire_usec > 3600ULL * 1000000ULL) {
-                        uint64_t deleted = 0;
-
-                        h->last_expire_usec = ta_now_usec();
-                        r = ta_history_expire(h, &deleted);
-                        if (r < 0)
-                                log_warning_errno(r, "Failed to expire old reports, ignoring: %m");
-                        else if (deleted > 0)
-                                log_info("Expired %llu reports older than the retention period.",
-                                         (unsigned long long)deleted);
-                }
+                b->len = b->n = 0;
+                expire_now_and_then(h);
 
                 pthread_mutex_lock(&h->lock);
-                h->committed += n;
+                h->writing = false;
+                h->committed = target;
                 pthread_cond_broadcast(&h->done_cond);
         }
         pthread_mutex_unlock(&h->lock);
-        free(batch);
         return NULL;
 }
 
 int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_size,
                     TaHistory **ret)
 {
+        pthread_condattr_t ca;
         TaHistory *h;
         int r;
 
@@ -200,13 +485,17 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         if (!h)
                 return -ENOMEM;
         pthread_mutex_init(&h->lock, NULL);
-        pthread_cond_init(&h->cond, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&h->cond, &ca);
+        pthread_condattr_destroy(&ca);
         pthread_cond_init(&h->done_cond, NULL);
+        h->fill = &h->bufs[0];
         h->retention_sec = retention_sec;
-        h->size = MAX(queue_size, 16u);
+        h->max_records = MAX(queue_size, 16u);
+        h->max_bytes = TA_HISTORY_QUEUE_BYTES_MAX;
         h->path = strdup(path);
-        h->queue = calloc(h->size, sizeof(Item));
-        if (!h->path || !h->queue) {
+        if (!h->path) {
                 ta_history_free(h);
                 return -ENOMEM;
         }
@@ -218,7 +507,20 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                             &h->insert);
         if (r >= 0)
-                r = prepare(h->db, "DELETE FROM reports WHERE time < ?1", &h->expire);
+                r = prepare(h->db, "DELETE FROM reports WHERE rowid < ?1", &h->expire);
+        if (r >= 0)
+                r = prepare(h->db,
+                            "SELECT rowid, time FROM reports WHERE rowid >= ?1 ORDER BY rowid "
+                            "LIMIT 1",
+                            &h->rowid_at);
+        if (r >= 0)
+                r = prepare(h->db,
+                            "INSERT INTO login_seen (login, kind, value, last) "
+                            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, kind, value) "
+                            "DO UPDATE SET last = max(last, excluded.last)",
+                            &h->upsert_seen);
+        if (r >= 0)
+                r = prepare(h->db, "DELETE FROM login_seen WHERE last < ?1", &h->expire_seen);
         if (r < 0) {
                 ta_history_free(h);
                 return r;
@@ -248,15 +550,18 @@ TaHistory *ta_history_free(TaHistory *h)
                 pthread_mutex_unlock(&h->lock);
                 pthread_join(h->thread, NULL);
         }
-        for (size_t i = 0; i < h->n; i++)
-                ta_tuple_unref(h->queue[(h->head + i) % h->size].t);
         sqlite3_finalize(h->insert);
+        sqlite3_finalize(h->upsert_seen);
+        sqlite3_finalize(h->expire_seen);
+        sqlite3_finalize(h->rowid_at);
         sqlite3_finalize(h->expire);
+        free(h->seen);
         sqlite3_close_v2(h->db);
         pthread_mutex_destroy(&h->lock);
         pthread_cond_destroy(&h->cond);
         pthread_cond_destroy(&h->done_cond);
-        free(h->queue);
+        free(h->bufs[0].data);
+        free(h->bufs[1].data);
         free(h->path);
         free(h);
         return NULL;
@@ -267,20 +572,65 @@ const char *ta_history_path(const TaHistory *h)
         return h->path;
 }
 
-int ta_history_add(TaHistory *h, TaTuple *t, double when)
+static int rec_reserve(RecBuf *b, size_t need)
 {
+        size_t na;
+        uint8_t *p;
+
+        if (b->len + need <= b->allocated)
+                return 0;
+        na = MAX(MAX(b->allocated * 2, b->len + need), (size_t)65536);
+        p = realloc(b->data, na);
+        if (!p)
+                return -ENOMEM;
+        b->data = p;
+        b->allocated = na;
+        return 0;
+}
+
+int ta_history_add(TaHistory *h, const TaTuple *t, double when)
+{
+        const char *s[_REC_STR_MAX] = {
+                [REC_LOGIN] = t->login,
+                [REC_PROTOCOL] = t->protocol,
+                [REC_DEVICE_ID] = t->device_id,
+                [REC_FAMILY] = ta_kv_list_get(&t->device_attrs, "device.family"),
+                [REC_COUNTRY] = t->country,
+        };
+        Rec rec = {.when = when, .t = t->t, .success = t->success};
+        size_t need = sizeof(Rec);
+        uint8_t *p;
         int r = 0;
 
+        for (size_t j = 0; j < _REC_STR_MAX; j++) {
+                size_t l = s[j] ? strlen(s[j]) : 0;
+
+                rec.len[j] = s[j] ? (uint32_t)MIN(l, (size_t)TA_BODY_MAX) : REC_NULL;
+                need += s[j] ? rec.len[j] : 0;
+        }
+        ta_addr_key(&t->remote, rec.addr);
+        need = rec_align(need);
+
         pthread_mutex_lock(&h->lock);
-        if (h->n >= h->size) {
+        if (h->fill->n >= h->max_records || h->fill->len + need > h->max_bytes ||
+            rec_reserve(h->fill, need) < 0) {
                 h->counters.dropped++;
                 r = -EAGAIN;
         } else {
-                h->queue[(h->head + h->n) % h->size] = (Item){ta_tuple_ref(t), when};
-                h->n++;
+                p = h->fill->data + h->fill->len;
+                memcpy(p, &rec, sizeof(rec));
+                p += sizeof(rec);
+                for (size_t j = 0; j < _REC_STR_MAX; j++)
+                        if (rec.len[j] != REC_NULL) {
+                                memcpy(p, s[j], rec.len[j]);
+                                p += rec.len[j];
+                        }
+                h->fill->len += need;
+                h->fill->n++;
                 h->enqueued++;
-                /* Wake the writer only for the first item: it takes all there is. */
-                if (h->n == 1)
+                /* The writer sleeps until the first report of a batch, then waits out the
+                 * flush delay unless the batch fills up first. */
+                if (h->fill->n == 1 || h->fill->n == TA_HISTORY_BATCH_MAX)
                         pthread_cond_signal(&h->cond);
         }
         pthread_mutex_unlock(&h->lock);
@@ -293,8 +643,18 @@ int ta_history_sync(TaHistory *h)
 
         pthread_mutex_lock(&h->lock);
         target = h->enqueued;
-        while (h->committed < target && !h->stop)
+        if (h->committed < target) {
+                h->flush_now = true;
+                pthread_cond_signal(&h->cond);
+        }
+        while (h->committed < target && !h->stop) {
+                /* A batch being written may end before ours was taken: ask again. */
+                if (!h->writing && h->fill->n > 0) {
+                        h->flush_now = true;
+                        pthread_cond_signal(&h->cond);
+                }
                 pthread_cond_wait(&h->done_cond, &h->lock);
+        }
         pthread_mutex_unlock(&h->lock);
         return 0;
 }
@@ -303,7 +663,7 @@ void ta_history_counters(TaHistory *h, TaHistoryCounters *ret)
 {
         pthread_mutex_lock(&h->lock);
         ret->dropped = h->counters.dropped;
-        ret->queued = h->n;
+        ret->queued = h->bufs[0].n + h->bufs[1].n;
         pthread_mutex_unlock(&h->lock);
         ret->written = __atomic_load_n(&h->counters.written, __ATOMIC_RELAXED);
         ret->failed = __atomic_load_n(&h->counters.failed, __ATOMIC_RELAXED);
@@ -347,10 +707,10 @@ static int query_int(sqlite3 *db, const char *sql, uint64_t *ret, const char *s1
 int ta_history_seen_range(sqlite3 *db, const char *login, const uint8_t lo[16],
                           const uint8_t hi[16], bool *ret)
 {
-        uint64_t n;
+        uint64_t n = 0;
         int r = query_int(db,
-                          "SELECT EXISTS (SELECT 1 FROM reports WHERE login = ?1 "
-                          "AND addr BETWEEN ?2 AND ?3)",
+                          "SELECT EXISTS (SELECT 1 FROM login_seen WHERE login = ?1 AND kind = 1 "
+                          "AND value BETWEEN ?2 AND ?3)",
                           &n, login, lo, hi, -1);
         if (r >= 0)
                 *ret = n > 0;
@@ -361,20 +721,23 @@ int ta_history_seen_column(sqlite3 *db, const char *login, const char *column, c
                            bool *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        const char *sql;
-        int rc;
+        int kind, rc;
 
         if (streq(column, "country"))
-                sql = "SELECT EXISTS (SELECT 1 FROM reports WHERE login = ?1 AND country = ?2)";
+                kind = SEEN_COUNTRY;
         else if (streq(column, "device_id"))
-                sql = "SELECT EXISTS (SELECT 1 FROM reports WHERE login = ?1 AND device_id = ?2)";
+                kind = SEEN_DEVICE;
         else
                 return -EINVAL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT EXISTS (SELECT 1 FROM login_seen WHERE login = ?1 AND "
+                                "kind = ?2 AND value = ?3)",
+                                -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return state_errno(rc);
         sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, kind);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
                 return state_errno(rc) ?: -EIO;

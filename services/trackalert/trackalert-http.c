@@ -37,8 +37,20 @@ typedef struct TaHttpListener {
         char *cert_pem, *key_pem;
 } TaHttpListener;
 
+/* The fixed answers, built once and queued again and again (MHD counts the references). */
+typedef enum Canned {
+        CANNED_OK,
+        CANNED_NOT_FOUND,
+        CANNED_UNAUTHORIZED,
+        CANNED_READYZ,
+        CANNED_LIVEZ,
+        CANNED_TOO_LARGE,
+        _CANNED_MAX,
+} Canned;
+
 struct TaHttp {
         TaRuntime *rt;
+        struct MHD_Response *canned[_CANNED_MAX];
         TaHttpListener listeners[TA_HTTP_FDS_MAX];
         size_t n;
         uint64_t active; /* atomic */
@@ -46,40 +58,71 @@ struct TaHttp {
         pthread_mutex_t auth_log_lock;
 };
 
+/* Per connection and reused by each request on it, so that a keep-alive client's reports cost
+ * no allocation: the body buffer and the arena of the tuple. */
 typedef struct Req {
         TaBuf body;
+        TaArena arena;
         uint64_t received;
         bool too_big;
         bool responded;
 } Req;
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype,
-                               const char *body, size_t len, bool copy, bool close)
+/* A body buffer that grew for one big request is not kept for the connection's life. */
+#define REQ_BODY_KEEP_MAX (64 * 1024)
+
+static struct MHD_Response *response_new(const char *ctype, const char *body, size_t len, bool copy,
+                                         bool close, bool auth)
 {
         struct MHD_Response *resp;
-        enum MHD_Result ret;
 
         resp = MHD_create_response_from_buffer(len, (void *)body,
                                                copy ? MHD_RESPMEM_MUST_COPY
                                                     : MHD_RESPMEM_PERSISTENT);
         if (!resp)
+                return NULL;
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES ||
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "trackalert") != MHD_YES ||
+            (close &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES) ||
+            (auth && MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                             "basic realm=\"wforce\"") != MHD_YES)) {
+                MHD_destroy_response(resp);
+                return NULL;
+        }
+        return resp;
+}
+
+static const struct {
+        unsigned status;
+        const char *ctype, *body;
+        bool close, auth;
+} canned_table[_CANNED_MAX] = {
+        [CANNED_OK] = {MHD_HTTP_OK, CT_JSON, body_ok},
+        [CANNED_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, CT_HTML, body_not_found},
+        [CANNED_UNAUTHORIZED] = {MHD_HTTP_UNAUTHORIZED, CT_HTML, body_unauthorized, false, true},
+        [CANNED_READYZ] = {MHD_HTTP_OK, CT_JSON, ""},
+        [CANNED_LIVEZ] = {MHD_HTTP_OK, CT_HTML, ""},
+        [CANNED_TOO_LARGE] = {413, CT_JSON, body_too_large, true},
+};
+
+static enum MHD_Result respond_canned(TaHttp *h, struct MHD_Connection *c, Canned which)
+{
+        return MHD_queue_response(c, canned_table[which].status, h->canned[which]);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype,
+                               const char *body, size_t len, bool copy, bool close)
+{
+        struct MHD_Response *resp = response_new(ctype, body, len, copy, close,
+                                                 status == MHD_HTTP_UNAUTHORIZED && !close);
+        enum MHD_Result ret;
+
+        if (!resp)
                 return MHD_NO;
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "trackalert");
-        if (close)
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-        if (status == MHD_HTTP_UNAUTHORIZED && !close)
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                              "basic realm=\"wforce\"");
         ret = MHD_queue_response(c, status, resp);
         MHD_destroy_response(resp);
         return ret;
-}
-
-static enum MHD_Result respond_static(struct MHD_Connection *c, unsigned status,
-                                      const char *ctype, const char *body)
-{
-        return respond(c, status, ctype, body, strlen(body), false, false);
 }
 
 static enum MHD_Result respond_buf(struct MHD_Connection *c, unsigned status, const char *ctype,
@@ -87,10 +130,10 @@ static enum MHD_Result respond_buf(struct MHD_Connection *c, unsigned status, co
 {
         enum MHD_Result r;
 
-        if (b->oom)
-                r = respond_static(c, 500, CT_JSON,
-                                   "{\"status\":\"failure\", \"reason\":\"Out of memory\"}");
-        else
+        if (b->oom) {
+                static const char oom[] = "{\"status\":\"failure\", \"reason\":\"Out of memory\"}";
+                r = respond(c, 500, CT_JSON, oom, strlen(oom), false, false);
+        } else
                 r = respond(c, status, ctype, b->data ?: "", b->len, true, false);
         ta_buf_done(b);
         return r;
@@ -166,13 +209,13 @@ static bool check_access(TaHttp *h, struct MHD_Connection *c, const char *url, b
                                    "HTTP request \"%s\" from %s: Web Authentication failed", url,
                                    peer);
                 }
-                *ret = respond_static(c, MHD_HTTP_UNAUTHORIZED, CT_HTML, body_unauthorized);
+                *ret = respond_canned(h, c, CANNED_UNAUTHORIZED);
                 return false;
         }
         return true;
 }
 
-static void history_add(TaRuntime *rt, TaTuple *t)
+static void history_add(TaRuntime *rt, const TaTuple *t)
 {
         static RateLimit drop_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 1};
         static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -190,7 +233,7 @@ static void history_add(TaRuntime *rt, TaTuple *t)
                            "The history queue is full, reports are not being stored.");
 }
 
-static void log_report(TaTuple *t)
+static void log_report(const TaTuple *t)
 {
         char remote[TA_ADDR_STRLEN];
         const LogField fields[] = {
@@ -207,34 +250,47 @@ static void log_report(TaTuple *t)
                    remote, t->success ? "true" : "false", t->protocol);
 }
 
+/* The body as a mutable NUL-terminated text (the JSON reader decodes strings in place). */
+static char *req_text(Req *req)
+{
+        if (!req->body.data)
+                ta_buf_add(&req->body, "", 0);
+        return req->body.oom ? NULL : req->body.data;
+}
+
 static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, Req *req)
 {
         TaRuntime *rt = h->rt;
-        _cleanup_(ta_tuple_unrefp) TaTuple *t = NULL;
         const char *err = NULL;
+        TaTuple t;
+        char *text;
         int r;
 
-        r = ta_tuple_parse(req->body.data ?: "", req->body.len, &t, &err);
+        text = req_text(req);
+        if (!text)
+                return MHD_NO;
+        r = ta_tuple_parse(text, req->body.len, &req->arena, &t, &err);
         if (r == -EADDRNOTAVAIL)
                 return respond_failure(c, MHD_HTTP_BAD_REQUEST, "status", err);
         if (r < 0)
                 return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "status",
                                        err ?: "cannot parse the report");
-        if (rt->uap && !isempty(t->device_id))
-                (void)ta_uap_parse(rt->uap, t->device_id, &t->device_attrs);
+        /* Like wforce: device_attrs sent by the client win over parsing device_id. */
+        if (rt->uap_path && !t.device_attrs_given && !isempty(t.device_id))
+                ta_runtime_parse_device(rt, t.protocol, t.device_id, &req->arena, &t.device_attrs);
         if (rt->geoip && rt->config.history_geoip_db) {
                 TaGeoDB *db = ta_geoip_get(rt->geoip, rt->config.history_geoip_db);
                 char cc[16] = "";
 
-                if (db && ta_geodb_country(db, &t->remote, cc, sizeof(cc)) >= 0 && cc[0])
-                        t->country = strdup(cc);
+                if (db && ta_geodb_country(db, &t.remote, cc, sizeof(cc)) >= 0 && cc[0])
+                        t.country = ta_arena_strdup(&req->arena, cc);
         }
         ta_stats_report(rt->stats);
         if (rt->verbose)
-                log_report(t);
-        (void)ta_lua_report(rt, t); /* a Lua error is logged and still answered with ok */
-        history_add(rt, t);
-        return respond_static(c, MHD_HTTP_OK, CT_JSON, body_ok);
+                log_report(&t);
+        (void)ta_lua_report(rt, &t); /* a Lua error is logged and still answered with ok */
+        history_add(rt, &t);
+        return respond_canned(h, c, CANNED_OK);
 }
 
 static enum MHD_Result cmd_stats(TaHttp *h, struct MHD_Connection *c)
@@ -292,27 +348,22 @@ static void kv_json(TaBuf *b, const TaKvList *l)
 
 static enum MHD_Result cmd_custom(TaHttp *h, struct MHD_Connection *c, const char *name, Req *req)
 {
-        json_object *obj = NULL, *attrs = NULL;
         TaKvList in = {}, in_mv = {}, out = {};
         _cleanup_free_ char *lua_err = NULL;
         const char *err = NULL;
         bool found = false, success = false;
-        enum MHD_Result ret;
         TaBuf b = {};
+        char *text;
         int r;
 
-        r = ta_json_parse(req->body.data ?: "", req->body.len, &obj, &err);
+        text = req_text(req);
+        if (!text)
+                return MHD_NO;
+        r = ta_custom_args_parse(text, req->body.len, &req->arena, &in, &in_mv, &err);
         if (r < 0)
                 return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "success",
                                        err ?: "cannot parse the request");
-        if (json_object_is_type(obj, json_type_object) &&
-            json_object_object_get_ex(obj, "attrs", &attrs))
-                r = ta_attrs_from_json(attrs, &in, &in_mv);
-        json_object_put(obj);
-        if (r >= 0)
-                r = ta_lua_custom(h->rt, name, &in, &in_mv, &found, &success, &out, &lua_err);
-        ta_kv_list_done(&in);
-        ta_kv_list_done(&in_mv);
+        r = ta_lua_custom(h->rt, name, &in, &in_mv, &found, &success, &out, &lua_err);
         if (r < 0) {
                 ta_kv_list_done(&out);
                 return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "success",
@@ -322,8 +373,7 @@ static enum MHD_Result cmd_custom(TaHttp *h, struct MHD_Connection *c, const cha
         kv_json(&b, &out);
         ta_buf_printf(&b, ", \"success\": %s}", found && success ? "true" : "false");
         ta_kv_list_done(&out);
-        ret = respond_buf(c, MHD_HTTP_OK, CT_JSON, &b);
-        return ret;
+        return respond_buf(c, MHD_HTTP_OK, CT_JSON, &b);
 }
 
 typedef enum Route {
@@ -379,7 +429,7 @@ static enum MHD_Result dispatch(TaHttp *h, struct MHD_Connection *c, const char 
 
         route = route_of(h, c, url, method, &cmd, &legacy);
         if (route == ROUTE_NONE)
-                return respond_static(c, MHD_HTTP_NOT_FOUND, CT_HTML, body_not_found);
+                return respond_canned(h, c, CANNED_NOT_FOUND);
         auth = route == ROUTE_LIVEZ                ? false
                : route == ROUTE_READYZ             ? legacy
                : route == ROUTE_METRICS            ? !h->rt->config.metrics_no_password
@@ -389,8 +439,12 @@ static enum MHD_Result dispatch(TaHttp *h, struct MHD_Connection *c, const char 
         switch (route) {
         case ROUTE_REPORT: ret = cmd_report(h, c, req); break;
         case ROUTE_STATS: ret = cmd_stats(h, c); break;
-        case ROUTE_READYZ: ret = respond_static(c, MHD_HTTP_OK, CT_JSON, ""); break;
-        case ROUTE_LIVEZ: ret = respond_static(c, MHD_HTTP_OK, CT_HTML, ""); break;
+        case ROUTE_READYZ:
+                ret = respond_canned(h, c, CANNED_READYZ);
+                break;
+        case ROUTE_LIVEZ:
+                ret = respond_canned(h, c, CANNED_LIVEZ);
+                break;
         case ROUTE_METRICS: return cmd_metrics(h, c); /* not a command, not counted */
         case ROUTE_CUSTOM: ret = cmd_custom(h, c, cmd, req); break;
         default: ret = MHD_NO;
@@ -407,11 +461,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         Req *req = *con_cls;
 
         if (!req) {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
                 const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                 uint64_t len;
 
-                req = calloc(1, sizeof(*req));
+                req = ci ? ci->socket_context : NULL;
                 if (!req)
                         return MHD_NO;
                 *con_cls = req;
@@ -421,8 +477,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                          * answered now; read and drop a moderate excess, answer early beyond. */
                         if (len > TA_BODY_DISCARD_MAX) {
                                 req->responded = true;
-                                return respond(c, 413, CT_JSON, body_too_large,
-                                               strlen(body_too_large), false, true);
+                                return respond_canned(h, c, CANNED_TOO_LARGE);
                         }
                 }
                 return MHD_YES;
@@ -439,8 +494,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                         ta_buf_done(&req->body);
                         if (req->received > TA_BODY_DISCARD_MAX) {
                                 req->responded = true;
-                                return respond(c, 413, CT_JSON, body_too_large,
-                                               strlen(body_too_large), false, true);
+                                return respond_canned(h, c, CANNED_TOO_LARGE);
                         }
                         return MHD_YES;
                 }
@@ -453,8 +507,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                 return MHD_YES;
         req->responded = true;
         if (req->too_big)
-                return respond(c, 413, CT_JSON, body_too_large, strlen(body_too_large), false,
-                               true);
+                return respond_canned(h, c, CANNED_TOO_LARGE);
         return dispatch(h, c, url, method, req);
 }
 
@@ -465,8 +518,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
         if (!req)
                 return;
-        ta_buf_done(&req->body);
-        free(req);
+        if (req->body.allocated > REQ_BODY_KEEP_MAX)
+                ta_buf_done(&req->body);
+        req->body.len = 0;
+        req->body.oom = false;
+        ta_arena_reset(&req->arena);
+        req->received = 0;
+        req->too_big = req->responded = false;
         *con_cls = NULL;
 }
 
@@ -474,11 +532,23 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode toe)
 {
         TaHttp *h = cls;
+        Req *req;
 
-        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                /* A failed allocation leaves no context: the connection's requests then get
+                 * MHD_NO (the connection is closed). */
+                *socket_context = calloc(1, sizeof(Req));
                 __atomic_add_fetch(&h->active, 1, __ATOMIC_RELAXED);
-        else
-                __atomic_sub_fetch(&h->active, 1, __ATOMIC_RELAXED);
+                return;
+        }
+        req = *socket_context;
+        if (req) {
+                ta_buf_done(&req->body);
+                ta_arena_done(&req->arena);
+                free(req);
+                *socket_context = NULL;
+        }
+        __atomic_sub_fetch(&h->active, 1, __ATOMIC_RELAXED);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -518,8 +588,10 @@ static int start_listener(TaHttp *h, int fd, const TaListenerConf *lc)
 {
         TaHttpListener *l = &h->listeners[h->n];
         TaConfig *cf = &h->rt->config;
+        /* MHD_USE_ITC: without it MHD_stop_daemon() wakes its threads with shutdown() on
+         * the listening socket, which is systemd's too: trackalert.socket died with it. */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                         MHD_USE_TURBO;
+                         MHD_USE_TURBO | MHD_USE_ITC;
         int fl, r;
 
         fl = fcntl(fd, F_GETFL);
@@ -541,12 +613,12 @@ static int start_listener(TaHttp *h, int fd, const TaListenerConf *lc)
         l->daemon = MHD_start_daemon(
                 flags, 0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)MAX(cf->num_worker_threads, 1u),
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned)cf->max_conns,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TA_HTTP_TIMEOUT_SEC,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-                on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-                l->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, l->cert_pem,
-                MHD_OPTION_HTTPS_MEM_KEY, l->key_pem,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned)cf->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned)TA_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                (size_t)TA_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER,
+                mhd_logger, NULL, l->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+                l->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, l->key_pem,
                 lc && lc->priorities ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
                 lc ? lc->priorities : NULL, MHD_OPTION_END);
         if (!l->daemon) {
@@ -569,8 +641,17 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
         if (!h)
                 return -ENOMEM;
         h->rt = rt;
-        h->auth_log = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
         pthread_mutex_init(&h->auth_log_lock, NULL);
+        for (size_t i = 0; i < _CANNED_MAX; i++) {
+                h->canned[i] = response_new(canned_table[i].ctype, canned_table[i].body,
+                                            strlen(canned_table[i].body), false,
+                                            canned_table[i].close, canned_table[i].auth);
+                if (!h->canned[i]) {
+                        ta_http_free(h);
+                        return -ENOMEM;
+                }
+        }
+        h->auth_log = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
         if (n_fds > 0) {
                 if (rt->config.n_listeners > 0)
                         log_info("Socket-activated: addListener() entries are not used.");
@@ -611,11 +692,17 @@ TaHttp *ta_http_free(TaHttp *h)
         if (!h)
                 return NULL;
         for (size_t i = 0; i < h->n; i++) {
+                /* Quiesced first, MHD neither shuts down nor closes the socket: it is closed
+                 * here, once, after the threads are gone. */
+                (void)MHD_quiesce_daemon(h->listeners[i].daemon);
                 MHD_stop_daemon(h->listeners[i].daemon);
                 safe_close(h->listeners[i].fd);
                 free(h->listeners[i].cert_pem);
                 free(h->listeners[i].key_pem);
         }
+        for (size_t i = 0; i < _CANNED_MAX; i++)
+                if (h->canned[i])
+                        MHD_destroy_response(h->canned[i]);
         pthread_mutex_destroy(&h->auth_log_lock);
         free(h);
         return NULL;

@@ -309,7 +309,20 @@ static void log_lua_failure(TaState *s, const char *what, int r, const char *msg
                            "Lua %s failed: %s", what, msg);
 }
 
-int ta_lua_report(TaRuntime *rt, TaTuple *t)
+/* Everything that allocates in Lua (the tuple, the argument tables) happens inside the
+ * protected call, so that hitting the memory limit there is an error like any other and not a
+ * panic. */
+static int report_trampoline(lua_State *L)
+{
+        const TaTuple *t = lua_touserdata(L, 1);
+
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ta_state_from_lua(L)->report_ref);
+        ta_luaapi_push_tuple(L, t);
+        lua_call(L, 1, 0);
+        return 0;
+}
+
+int ta_lua_report(TaRuntime *rt, const TaTuple *t)
 {
         TaState *s;
         _cleanup_free_ char *err = NULL;
@@ -319,8 +332,8 @@ int ta_lua_report(TaRuntime *rt, TaTuple *t)
                 return 0;
         s = ta_pool_borrow(rt->pool);
         if (s->report_ref != LUA_NOREF && s->report_ref != LUA_REFNIL) {
-                lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->report_ref);
-                ta_luaapi_push_tuple(s->L, t);
+                lua_pushcfunction(s->L, report_trampoline);
+                lua_pushlightuserdata(s->L, (void *)t);
                 r = ta_state_pcall(s, 1, 0, &err);
                 if (r < 0)
                         log_lua_failure(s, "report function", r, err);
@@ -329,9 +342,42 @@ int ta_lua_report(TaRuntime *rt, TaTuple *t)
         return r;
 }
 
+typedef struct CustomCall {
+        const char *name;
+        const TaKvList *attrs, *attrs_mv;
+} CustomCall;
+
+/* Returns (found, success, r_attrs table or nil). */
+static int custom_trampoline(lua_State *L)
+{
+        const CustomCall *cc = lua_touserdata(L, 1);
+
+        lua_getfield(L, LUA_REGISTRYINDEX, "trackalert.endpoints");
+        if (lua_istable(L, -1))
+                lua_getfield(L, -1, cc->name);
+        else
+                lua_pushnil(L);
+        if (!lua_isfunction(L, -1)) {
+                lua_pushboolean(L, false);
+                lua_pushboolean(L, false);
+                lua_pushnil(L);
+                return 3;
+        }
+        lua_createtable(L, 0, 2);
+        ta_luaapi_push_kv(L, cc->attrs);
+        lua_setfield(L, -2, "attrs");
+        ta_luaapi_push_kv_mv(L, cc->attrs_mv);
+        lua_setfield(L, -2, "attrs_mv");
+        lua_call(L, 1, 2);
+        lua_pushboolean(L, true);
+        lua_insert(L, -3);
+        return 3;
+}
+
 int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const TaKvList *attrs_mv,
                   bool *ret_found, bool *ret_success, TaKvList *ret_attrs, char **ret_error)
 {
+        CustomCall cc = {name, attrs, attrs_mv};
         TaState *s;
         char what[160];
         int r = 0;
@@ -341,48 +387,35 @@ int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const 
                 return 0;
         snprintf(what, sizeof(what), "custom endpoint '%s'", name);
         s = ta_pool_borrow(rt->pool);
-        lua_getfield(s->L, LUA_REGISTRYINDEX, "trackalert.endpoints");
-        if (lua_istable(s->L, -1))
-                lua_getfield(s->L, -1, name);
-        else
-                lua_pushnil(s->L);
-        if (lua_isfunction(s->L, -1)) {
-                *ret_found = true;
-                lua_createtable(s->L, 0, 2);
-                ta_luaapi_push_kv(s->L, attrs);
-                lua_setfield(s->L, -2, "attrs");
-                ta_luaapi_push_kv_mv(s->L, attrs_mv);
-                lua_setfield(s->L, -2, "attrs_mv");
-                r = ta_state_pcall(s, 1, 2, ret_error);
-                if (r < 0)
-                        log_lua_failure(s, what, r, *ret_error);
-                else {
-                        *ret_success = lua_toboolean(s->L, -2);
-                        if (lua_istable(s->L, -1)) {
-                                lua_pushnil(s->L);
-                                while (r >= 0 && lua_next(s->L, -2) != 0) {
-                                        /* Keys and values should be strings; numbers are
-                                         * converted, other types skipped. */
-                                        if (lua_type(s->L, -2) == LUA_TSTRING &&
-                                            (lua_type(s->L, -1) == LUA_TSTRING ||
-                                             lua_type(s->L, -1) == LUA_TNUMBER)) {
-                                                const char *v = lua_tostring(s->L, -1);
-                                                r = ta_kv_list_add(ret_attrs,
-                                                                   lua_tostring(s->L, -2), v);
-                                        } else if (lua_type(s->L, -2) == LUA_TSTRING &&
-                                                   lua_type(s->L, -1) == LUA_TBOOLEAN)
-                                                r = ta_kv_list_add(ret_attrs,
-                                                                   lua_tostring(s->L, -2),
-                                                                   lua_toboolean(s->L, -1)
-                                                                           ? "true"
-                                                                           : "false");
+        lua_pushcfunction(s->L, custom_trampoline);
+        lua_pushlightuserdata(s->L, &cc);
+        r = ta_state_pcall(s, 1, 3, ret_error);
+        if (r < 0)
+                log_lua_failure(s, what, r, *ret_error);
+        else {
+                *ret_found = lua_toboolean(s->L, -3);
+                *ret_success = lua_toboolean(s->L, -2);
+                if (lua_istable(s->L, -1)) {
+                        lua_pushnil(s->L);
+                        while (r >= 0 && lua_next(s->L, -2) != 0) {
+                                /* Keys and values should be strings; numbers are converted
+                                 * (lua_tostring() on a copy: it must not change the key
+                                 * lua_next() goes on from), other types skipped. */
+                                int kt = lua_type(s->L, -2), vt = lua_type(s->L, -1);
+
+                                if (kt == LUA_TSTRING && (vt == LUA_TSTRING || vt == LUA_TNUMBER)) {
+                                        lua_pushvalue(s->L, -1);
+                                        r = ta_kv_list_add(ret_attrs, lua_tostring(s->L, -3),
+                                                           lua_tostring(s->L, -1));
                                         lua_pop(s->L, 1);
-                                }
+                                } else if (kt == LUA_TSTRING && vt == LUA_TBOOLEAN)
+                                        r = ta_kv_list_add(ret_attrs, lua_tostring(s->L, -2),
+                                                           lua_toboolean(s->L, -1) ? "true"
+                                                                                   : "false");
+                                lua_pop(s->L, 1);
                         }
-                        lua_pop(s->L, 2);
                 }
-        } else
-                lua_pop(s->L, 1);
+        }
         lua_settop(s->L, 0);
         ta_pool_return(rt->pool, s);
         return r;

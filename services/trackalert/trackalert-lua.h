@@ -54,7 +54,7 @@ size_t ta_pool_size(const TaPool *p);
 TaState *ta_pool_state(TaPool *p, size_t i);
 
 /* The entry points of the server into Lua. Errors are logged here. */
-int ta_lua_report(TaRuntime *rt, TaTuple *t);
+int ta_lua_report(TaRuntime *rt, const TaTuple *t);
 int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const TaKvList *attrs_mv,
                   bool *ret_found, bool *ret_success, TaKvList *ret_attrs, char **ret_error);
 int ta_lua_background(TaRuntime *rt, const char *name);
@@ -65,6 +65,6 @@ int ta_lua_console(TaRuntime *rt, const char *code, size_t len, char **ret_respo
 /* Registers the trackalert API (trackalert-luaapi.c). */
 void ta_luaapi_register(lua_State *L);
 /* Pushes objects for Lua (trackalert-luaapi.c). */
-void ta_luaapi_push_tuple(lua_State *L, TaTuple *t);
+void ta_luaapi_push_tuple(lua_State *L, const TaTuple *t);
 void ta_luaapi_push_kv(lua_State *L, const TaKvList *l);
 void ta_luaapi_push_kv_mv(lua_State *L, const TaKvList *l);

@@ -305,25 +305,19 @@ void ta_luaapi_push_kv_mv(lua_State *L, const TaKvList *l)
         }
 }
 
-void ta_luaapi_push_tuple(lua_State *L, TaTuple *t)
+/* The userdata holds a packed copy of the tuple: nothing to free, and a policy may keep it
+ * after the call (the original hands Lua a copy too). */
+void ta_luaapi_push_tuple(lua_State *L, const TaTuple *t)
 {
-        TaTuple **u = lua_newuserdatauv(L, sizeof(TaTuple *), 0);
+        void *u = lua_newuserdatauv(L, ta_tuple_packed_size(t), 0);
 
-        *u = ta_tuple_ref(t);
+        ta_tuple_pack(t, u);
         luaL_setmetatable(L, MT_TUPLE);
-}
-
-static int tuple_gc(lua_State *L)
-{
-        TaTuple **u = luaL_checkudata(L, 1, MT_TUPLE);
-
-        *u = ta_tuple_unref(*u);
-        return 0;
 }
 
 static int tuple_index(lua_State *L)
 {
-        TaTuple *t = *(TaTuple **)luaL_checkudata(L, 1, MT_TUPLE);
+        TaTuple *t = luaL_checkudata(L, 1, MT_TUPLE);
         const char *k = luaL_checkstring(L, 2);
 
         if (streq(k, "login"))
@@ -1503,7 +1497,7 @@ void ta_luaapi_register(lua_State *L)
         new_class(L, MT_CA, ca_methods, NULL, NULL, ca_tostring, ca_eq);
         new_class(L, MT_NETMASK, nm_methods, NULL, NULL, nm_tostring, NULL);
         new_class(L, MT_NMG, nmg_methods, nmg_gc, NULL, NULL, NULL);
-        new_class(L, MT_TUPLE, NULL, tuple_gc, tuple_index, NULL, NULL);
+        new_class(L, MT_TUPLE, NULL, NULL, tuple_index, NULL, NULL);
         new_class(L, MT_GEODB, geo_methods, NULL, NULL, NULL, NULL);
         for (const luaL_Reg *f = functions; f->name; f++)
                 lua_register(L, f->name, f->func);

@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "trackalert-runtime.h"
+#include "trackalert-uap.h"
 
 void ta_config_defaults(TaConfig *c)
 {
@@ -43,7 +44,6 @@ void ta_config_done(TaConfig *c)
         free(c->curl_client_key);
         free(c->history_path);
         free(c->history_geoip_db);
-        free(c->regexes_file);
         sodium_memzero(c->key, sizeof(c->key));
         *c = (TaConfig){};
 }
@@ -57,6 +57,7 @@ int ta_runtime_new(bool client_mode, TaRuntime **ret)
         ta_config_defaults(&rt->config);
         rt->client_mode = client_mode;
         pthread_rwlock_init(&rt->acl_lock, NULL);
+        pthread_rwlock_init(&rt->uap_lock, NULL);
         rt->stats = ta_stats_new();
         rt->endpoints = calloc(1, sizeof(*rt->endpoints));
         if (!rt->stats || !rt->endpoints || ta_netmask_group_add_private(&rt->acl) < 0) {
@@ -78,6 +79,9 @@ TaRuntime *ta_runtime_free(TaRuntime *rt)
         free(rt->password);
         free(rt->config_path);
         pthread_rwlock_destroy(&rt->acl_lock);
+        pthread_rwlock_destroy(&rt->uap_lock);
+        ta_uap_free(rt->uap);
+        free(rt->uap_path);
         free(rt);
         return NULL;
 }
@@ -147,4 +151,13 @@ void ta_runtime_request_shutdown(TaRuntime *rt)
         __atomic_store_n(&rt->shutdown_requested, 1, __ATOMIC_RELEASE);
         if (rt->on_shutdown)
                 rt->on_shutdown(rt->shutdown_userdata);
+}
+
+void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *device_id,
+                             TaArena *arena, TaKvList *attrs)
+{
+        pthread_rwlock_rdlock(&rt->uap_lock);
+        if (rt->uap)
+                (void)ta_uap_parse(rt->uap, protocol, device_id, arena, attrs);
+        pthread_rwlock_unlock(&rt->uap_lock);
 }

@@ -52,8 +52,6 @@ typedef struct TaConfig {
         uint64_t history_retention_sec;
         unsigned history_queue_size;
         char *history_geoip_db; /* GeoIP2 DB name used for the country column */
-
-        char *regexes_file; /* -R */
 } TaConfig;
 
 typedef struct TaPool TaPool;
@@ -81,7 +79,10 @@ typedef struct TaRuntime {
         TaScheduler *sched;
         TaHistory *history;
         TaGeoIP *geoip;
+        /* -R: swapped on reload (SIGHUP) under uap_lock, used under its read lock */
+        pthread_rwlock_t uap_lock;
         TaUap *uap;
+        char *uap_path;
 
         char *config_path; /* absolute */
         bool client_mode;
@@ -101,4 +102,7 @@ TaRuntime *ta_runtime_free(TaRuntime *rt);
 /* Checks against the ACL and password, under the lock. */
 bool ta_runtime_acl_allows(TaRuntime *rt, const TaAddr *peer);
 bool ta_runtime_password_ok(TaRuntime *rt, const char *authorization);
+/* Fill device_attrs from device_id with the -R rules, if any (under the reload lock). */
+void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *device_id,
+                             TaArena *arena, TaKvList *attrs);
 void ta_runtime_request_shutdown(TaRuntime *rt);

@@ -1,56 +1,18 @@
-/* trackalert-tuple.c - JSON to LoginTuple, and a small JSON writer for responses. */
-#include <assert.h>
+/* trackalert-tuple.c - the LoginTuple of a report: JSON mapping with the original's defaults,
+ * built in a per-connection arena and packed into one block for Lua. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
+#include "trackalert-json.h"
 #include "trackalert-tuple.h"
 
-int ta_json_parse(const char *text, size_t len, json_object **ret, const char **ret_error)
-{
-        struct json_tokener *tok;
-        json_object *obj;
-        enum json_tokener_error e;
-
-        if (len > TA_BODY_MAX) {
-                *ret_error = "request body too large";
-                return -E2BIG;
-        }
-        tok = json_tokener_new_ex(TA_JSON_DEPTH_MAX);
-        if (!tok)
-                return -ENOMEM;
-        /* With the terminating NUL, so that a top-level number ends ("42" is complete). */
-        assert(text[len] == '\0');
-        obj = json_tokener_parse_ex(tok, text, (int)len + 1);
-        e = json_tokener_get_error(tok);
-        if (e == json_tokener_continue || e == json_tokener_error_parse_eof) {
-                json_object_put(obj);
-                obj = NULL;
-                json_tokener_free(tok);
-                *ret_error = "unexpected end of input";
-                return -EBADMSG;
-        }
-        if (e != json_tokener_success) {
-                json_object_put(obj);
-                json_tokener_free(tok);
-                *ret_error = json_tokener_error_desc(e);
-                return -EBADMSG;
-        }
-        /* Anything but white space after the value is an error, as in json11. */
-        for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-                if (!strchr(" \t\r\n", text[i])) {
-                        json_object_put(obj);
-                        json_tokener_free(tok);
-                        *ret_error = "unexpected trailing characters";
-                        return -EBADMSG;
-                }
-        json_tokener_free(tok);
-        *ret = obj;
-        return 0;
-}
+/* ---- owning key/value lists */
 
 void ta_kv_list_done(TaKvList *l)
 {
@@ -73,187 +35,504 @@ const char *ta_kv_list_get(const TaKvList *l, const char *key)
         return NULL;
 }
 
-static TaKv *kv_list_append(TaKvList *l, const char *key)
+int ta_kv_list_add(TaKvList *l, const char *key, const char *value)
 {
-        TaKv *p = reallocarray(l->items, l->n + 1, sizeof(*p));
-        if (!p)
-                return NULL;
-        l->items = p;
-        p = &l->items[l->n];
-        *p = (TaKv){.key = strdup(key)};
-        if (!p->key)
-                return NULL;
+        TaKv *kv;
+
+        if (l->n == l->allocated) {
+                size_t na = MAX(l->allocated * 2, (size_t)8);
+                TaKv *p = reallocarray(l->items, na, sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                l->items = p;
+                l->allocated = na;
+        }
+        kv = &l->items[l->n];
+        *kv = (TaKv){.key = strdup(key), .value = strdup(value)};
+        if (!kv->key || !kv->value) {
+                free(kv->key);
+                free(kv->value);
+                return -ENOMEM;
+        }
         l->n++;
+        return 0;
+}
+
+/* ---- the arena */
+
+#define ARENA_CHUNK_MIN 4096
+#define ARENA_KEEP_MAX (64 * 1024)
+#define ARENA_ALIGN alignof(max_align_t)
+
+struct TaArenaChunk {
+        TaArenaChunk *next;
+        size_t size, used;
+        alignas(max_align_t) unsigned char data[];
+};
+
+void *ta_arena_alloc(TaArena *a, size_t size)
+{
+        TaArenaChunk *c = a->chunks;
+        void *p;
+
+        size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+        if (size == 0)
+                size = ARENA_ALIGN;
+        if (!c || c->size - c->used < size) {
+                size_t n = MAX(MAX(size, (size_t)ARENA_CHUNK_MIN), c ? c->size * 2 : 0);
+
+                if (n > SIZE_MAX / 2)
+                        return NULL;
+                c = malloc(sizeof(TaArenaChunk) + n);
+                if (!c)
+                        return NULL;
+                c->size = n;
+                c->used = 0;
+                c->next = a->chunks;
+                a->chunks = c;
+        }
+        p = c->data + c->used;
+        c->used += size;
         return p;
 }
 
-int ta_kv_list_add(TaKvList *l, const char *key, const char *value)
+char *ta_arena_strndup(TaArena *a, const char *s, size_t n)
 {
-        TaKv *kv = kv_list_append(l, key);
-        if (!kv)
+        char *p = ta_arena_alloc(a, n + 1);
+
+        if (!p)
+                return NULL;
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+}
+
+char *ta_arena_strdup(TaArena *a, const char *s)
+{
+        return ta_arena_strndup(a, s, strlen(s));
+}
+
+/* Grow an array in the arena by doubling (the old copy stays until the reset). */
+static void *arena_grow(TaArena *a, void *items, size_t n, size_t *allocated, size_t elem)
+{
+        size_t na;
+        void *p;
+
+        if (n < *allocated)
+                return items;
+        na = MAX(*allocated * 2, (size_t)8);
+        if (na > SIZE_MAX / elem)
+                return NULL;
+        p = ta_arena_alloc(a, na * elem);
+        if (!p)
+                return NULL;
+        if (items && n > 0)
+                memcpy(p, items, MIN(n, *allocated) * elem);
+        *allocated = na;
+        return p;
+}
+
+int ta_kv_list_add_arena(TaKvList *l, TaArena *a, const char *key, const char *value)
+{
+        TaKv *items = arena_grow(a, l->items, l->n, &l->allocated, sizeof(TaKv));
+        char *k, *v;
+
+        if (!items)
                 return -ENOMEM;
-        kv->value = strdup(value);
-        return kv->value ? 0 : -ENOMEM;
+        l->items = items;
+        k = ta_arena_strdup(a, key);
+        v = ta_arena_strdup(a, value);
+        if (!k || !v)
+                return -ENOMEM;
+        l->items[l->n++] = (TaKv){.key = k, .value = v};
+        return 0;
 }
 
-static const char *json_string_value(json_object *o)
+void ta_arena_reset(TaArena *a)
 {
-        return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
+        TaArenaChunk *keep = NULL, *next;
+
+        for (TaArenaChunk *c = a->chunks; c; c = next) {
+                next = c->next;
+                if (!keep && c->size <= ARENA_KEEP_MAX) {
+                        keep = c;
+                        continue;
+                }
+                free(c);
+        }
+        if (keep) {
+                keep->used = 0;
+                keep->next = NULL;
+        }
+        a->chunks = keep;
 }
 
-int ta_attrs_from_json(json_object *attrs, TaKvList *ret_attrs, TaKvList *ret_mv)
+void ta_arena_done(TaArena *a)
 {
+        TaArenaChunk *next;
+
+        for (TaArenaChunk *c = a->chunks; c; c = next) {
+                next = c->next;
+                free(c);
+        }
+        a->chunks = NULL;
+}
+
+/* ---- JSON to tuple */
+
+typedef enum AttrKind { ATTR_STRING, ATTR_ARRAY, ATTR_OTHER } AttrKind;
+
+typedef struct Attr {
+        char *key, *value;
+        char **values;
+        size_t n_values, order;
+        AttrKind kind;
+} Attr;
+
+static int attr_cmp(const void *x, const void *y)
+{
+        const Attr *a = x, *b = y;
+        int c = strcmp(a->key, b->key);
+
+        if (c != 0)
+                return c;
+        return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int read_array_of_strings(TaJson *j, TaArena *a, const TaJsonValue *array, Attr *ret)
+{
+        size_t allocated = 0;
+        TaJsonValue e;
         int r;
 
-        if (!attrs || !json_object_is_type(attrs, json_type_object))
-                return 0;
-        json_object_object_foreach(attrs, key, val)
-        {
-                if (json_object_is_type(val, json_type_string)) {
-                        r = ta_kv_list_add(ret_attrs, key, json_object_get_string(val));
+        for (bool first = true; (r = ta_json_array_next(j, array, first, &e)) > 0; first = false) {
+                char **v =
+                        arena_grow(a, ret->values, ret->n_values + 1, &allocated, sizeof(char *));
+
+                if (!v)
+                        return -ENOMEM;
+                ret->values = v;
+                /* json11's string_value(): a non-string element is "" */
+                if (e.type == TA_JSON_STRING)
+                        ret->values[ret->n_values++] = e.string;
+                else {
+                        r = ta_json_skip(j, &e);
                         if (r < 0)
                                 return r;
-                } else if (ret_mv && json_object_is_type(val, json_type_array)) {
-                        size_t n = json_object_array_length(val);
-                        TaKv *kv = kv_list_append(ret_mv, key);
-
-                        if (!kv)
-                                return -ENOMEM;
-                        kv->values = calloc(n + 1, sizeof(char *));
-                        if (!kv->values)
-                                return -ENOMEM;
-                        for (size_t i = 0; i < n; i++) {
-                                kv->values[i] =
-                                        strdup(json_string_value(json_object_array_get_idx(val, i)));
-                                if (!kv->values[i])
-                                        return -ENOMEM;
-                                kv->n_values++;
-                        }
+                        ret->values[ret->n_values++] = (char *)"";
                 }
         }
-        return 0;
-}
-
-static int take_string(json_object *obj, const char *key, char **ret)
-{
-        json_object *v = NULL;
-
-        (void)json_object_object_get_ex(obj, key, &v);
-        *ret = strdup(json_string_value(v));
-        return *ret ? 0 : -ENOMEM;
-}
-
-static bool take_bool(json_object *obj, const char *key)
-{
-        json_object *v = NULL;
-
-        if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_boolean))
-                return false;
-        return json_object_get_boolean(v);
-}
-
-static double take_number(json_object *obj, const char *key)
-{
-        json_object *v = NULL;
-
-        if (!json_object_object_get_ex(obj, key, &v))
-                return 0;
-        if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
-                return json_object_get_double(v);
-        return 0;
-}
-
-TaTuple *ta_tuple_ref(TaTuple *t)
-{
-        if (t)
-                __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
-        return t;
-}
-
-TaTuple *ta_tuple_unref(TaTuple *t)
-{
-        if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) > 0)
-                return NULL;
-        free(t->login);
-        free(t->pwhash);
-        free(t->fail_type);
-        free(t->protocol);
-        free(t->device_id);
-        free(t->session_id);
-        free(t->country);
-        ta_kv_list_done(&t->attrs);
-        ta_kv_list_done(&t->attrs_mv);
-        ta_kv_list_done(&t->device_attrs);
-        free(t);
-        return NULL;
-}
-
-void ta_tuple_unrefp(TaTuple **t)
-{
-        ta_tuple_unref(*t);
-}
-
-int ta_tuple_from_json(json_object *obj, TaTuple **ret)
-{
-        _cleanup_(ta_tuple_unrefp) TaTuple *t = NULL;
-        json_object *v = NULL;
-        int r;
-
-        t = calloc(1, sizeof(*t));
-        if (!t)
-                return -ENOMEM;
-        t->refcount = 1;
-        ta_addr_any(&t->remote);
-        if (!obj || !json_object_is_type(obj, json_type_object))
-                obj = NULL; /* json11 answers every lookup on a non-object with null */
-
-        if ((r = take_string(obj, "login", &t->login)) < 0 ||
-            (r = take_string(obj, "pwhash", &t->pwhash)) < 0 ||
-            (r = take_string(obj, "fail_type", &t->fail_type)) < 0 ||
-            (r = take_string(obj, "protocol", &t->protocol)) < 0 ||
-            (r = take_string(obj, "device_id", &t->device_id)) < 0 ||
-            (r = take_string(obj, "session_id", &t->session_id)) < 0)
-                return r;
-        t->success = take_bool(obj, "success");
-        t->policy_reject = take_bool(obj, "policy_reject");
-        t->tls = take_bool(obj, "tls");
-        t->t = take_number(obj, "t");
-
-        if (obj && json_object_object_get_ex(obj, "remote", &v) &&
-            json_object_is_type(v, json_type_string)) {
-                r = ta_addr_parse(json_object_get_string(v), &t->remote);
-                if (r < 0)
-                        return -EADDRNOTAVAIL;
-                ta_addr_unmap(&t->remote);
-        }
-        if (obj && json_object_object_get_ex(obj, "attrs", &v)) {
-                r = ta_attrs_from_json(v, &t->attrs, &t->attrs_mv);
-                if (r < 0)
-                        return r;
-        }
-        if (obj && json_object_object_get_ex(obj, "device_attrs", &v)) {
-                r = ta_attrs_from_json(v, &t->device_attrs, NULL);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(t);
-        return 0;
-}
-
-int ta_tuple_parse(const char *text, size_t len, TaTuple **ret, const char **ret_error)
-{
-        json_object *obj = NULL;
-        int r;
-
-        r = ta_json_parse(text, len, &obj, ret_error);
         if (r < 0)
                 return r;
-        r = ta_tuple_from_json(obj, ret);
-        json_object_put(obj);
-        if (r == -EADDRNOTAVAIL)
-                *ret_error = "remote is not an IP address";
+        if (!ret->values) {
+                ret->values = ta_arena_alloc(a, sizeof(char *));
+                if (!ret->values)
+                        return -ENOMEM;
+        }
+        ret->values[ret->n_values] = NULL;
+        return 0;
+}
+
+/* An "attrs"-like object. json11 keeps objects in a std::map: a key given twice counts the
+ * last time (whatever its type), and the entries come out sorted by key. */
+static int read_attrs(TaJson *j, TaArena *a, const TaJsonValue *object, bool with_mv,
+                      TaKvList *ret_attrs, TaKvList *ret_mv)
+{
+        Attr *attrs = NULL;
+        size_t n = 0, allocated = 0;
+        TaJsonValue v;
+        char *key;
+        int r;
+
+        for (bool first = true; (r = ta_json_object_next(j, object, first, &key, &v)) > 0;
+             first = false) {
+                Attr *at;
+
+                attrs = arena_grow(a, attrs, n, &allocated, sizeof(Attr));
+                if (!attrs)
+                        return -ENOMEM;
+                at = &attrs[n];
+                *at = (Attr){.key = key, .order = n, .kind = ATTR_OTHER};
+                n++;
+                if (v.type == TA_JSON_STRING) {
+                        at->kind = ATTR_STRING;
+                        at->value = v.string;
+                } else if (v.type == TA_JSON_ARRAY && with_mv) {
+                        at->kind = ATTR_ARRAY;
+                        r = read_array_of_strings(j, a, &v, at);
+                        if (r < 0)
+                                return r;
+                } else if ((r = ta_json_skip(j, &v)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (n > 1)
+                qsort(attrs, n, sizeof(Attr), attr_cmp);
+        *ret_attrs = (TaKvList){};
+        if (ret_mv)
+                *ret_mv = (TaKvList){};
+        for (size_t i = 0; i < n; i++) {
+                TaKvList *l;
+
+                if (i + 1 < n && streq(attrs[i].key, attrs[i + 1].key))
+                        continue; /* a later one wins */
+                if (attrs[i].kind == ATTR_OTHER)
+                        continue;
+                l = attrs[i].kind == ATTR_STRING ? ret_attrs : ret_mv;
+                l->items = arena_grow(a, l->items, l->n, &l->allocated, sizeof(TaKv));
+                if (!l->items)
+                        return -ENOMEM;
+                l->items[l->n++] = (TaKv){.key = attrs[i].key,
+                                          .value = attrs[i].value,
+                                          .values = attrs[i].values,
+                                          .n_values = attrs[i].n_values};
+        }
+        return 0;
+}
+
+static int string_field(TaJson *j, const TaJsonValue *v, char **field)
+{
+        if (v->type == TA_JSON_STRING) {
+                *field = v->string;
+                return 0;
+        }
+        *field = (char *)""; /* json11's string_value() of anything else */
+        return ta_json_skip(j, v);
+}
+
+static int bool_field(TaJson *j, const TaJsonValue *v, bool *field)
+{
+        *field = v->type == TA_JSON_BOOL && v->boolean;
+        return ta_json_skip(j, v);
+}
+
+static int finish(TaJson *j, TaArena *a, int r, const char **ret_error)
+{
+        if (r >= 0)
+                r = ta_json_end(j);
+        if (r == -EBADMSG) {
+                *ret_error = ta_arena_strdup(a, j->error) ?: "out of memory";
+                return r;
+        }
+        if (r < 0)
+                *ret_error = "out of memory";
         return r;
 }
+
+int ta_tuple_parse(char *text, size_t len, TaArena *a, TaTuple *ret, const char **ret_error)
+{
+        TaTuple t = {
+                .login = (char *)"",
+                .pwhash = (char *)"",
+                .fail_type = (char *)"",
+                .protocol = (char *)"",
+                .device_id = (char *)"",
+                .session_id = (char *)"",
+        };
+        const char *remote = NULL;
+        TaJsonValue top, v;
+        TaJson j;
+        char *key;
+        int r;
+
+        ta_addr_any(&t.remote);
+        ta_json_init(&j, text, len);
+        r = ta_json_value(&j, 0, &top);
+        if (r >= 0 && top.type == TA_JSON_OBJECT) {
+                for (bool first = true; (r = ta_json_object_next(&j, &top, first, &key, &v)) > 0;
+                     first = false) {
+                        if (streq(key, "login"))
+                                r = string_field(&j, &v, &t.login);
+                        else if (streq(key, "pwhash"))
+                                r = string_field(&j, &v, &t.pwhash);
+                        else if (streq(key, "fail_type"))
+                                r = string_field(&j, &v, &t.fail_type);
+                        else if (streq(key, "protocol"))
+                                r = string_field(&j, &v, &t.protocol);
+                        else if (streq(key, "device_id"))
+                                r = string_field(&j, &v, &t.device_id);
+                        else if (streq(key, "session_id"))
+                                r = string_field(&j, &v, &t.session_id);
+                        else if (streq(key, "success"))
+                                r = bool_field(&j, &v, &t.success);
+                        else if (streq(key, "policy_reject"))
+                                r = bool_field(&j, &v, &t.policy_reject);
+                        else if (streq(key, "tls"))
+                                r = bool_field(&j, &v, &t.tls);
+                        else if (streq(key, "t")) {
+                                t.t = v.type == TA_JSON_NUMBER ? v.number : 0;
+                                r = ta_json_skip(&j, &v);
+                        } else if (streq(key, "remote")) {
+                                /* Only a string counts; checked once the last one is known. */
+                                remote = v.type == TA_JSON_STRING ? v.string : NULL;
+                                r = ta_json_skip(&j, &v);
+                        } else if (streq(key, "attrs")) {
+                                t.attrs = t.attrs_mv = (TaKvList){};
+                                r = v.type == TA_JSON_OBJECT
+                                            ? read_attrs(&j, a, &v, true, &t.attrs, &t.attrs_mv)
+                                            : ta_json_skip(&j, &v);
+                        } else if (streq(key, "device_attrs")) {
+                                t.device_attrs = (TaKvList){};
+                                t.device_attrs_given = v.type == TA_JSON_OBJECT;
+                                r = v.type == TA_JSON_OBJECT
+                                            ? read_attrs(&j, a, &v, false, &t.device_attrs, NULL)
+                                            : ta_json_skip(&j, &v);
+                        } else
+                                r = ta_json_skip(&j, &v);
+                        if (r < 0)
+                                break;
+                }
+        } else if (r >= 0)
+                r = ta_json_skip(&j, &top); /* json11 answers every lookup on a non-object */
+        r = finish(&j, a, r, ret_error);
+        if (r < 0)
+                return r;
+        if (remote) {
+                if (ta_addr_parse(remote, &t.remote) < 0) {
+                        *ret_error = "remote is not an IP address";
+                        return -EADDRNOTAVAIL;
+                }
+                ta_addr_unmap(&t.remote);
+        }
+        *ret = t;
+        return 0;
+}
+
+int ta_custom_args_parse(char *text, size_t len, TaArena *a, TaKvList *ret_attrs, TaKvList *ret_mv,
+                         const char **ret_error)
+{
+        TaKvList attrs = {}, mv = {};
+        TaJsonValue top, v;
+        TaJson j;
+        char *key;
+        int r;
+
+        ta_json_init(&j, text, len);
+        r = ta_json_value(&j, 0, &top);
+        if (r >= 0 && top.type == TA_JSON_OBJECT) {
+                for (bool first = true; (r = ta_json_object_next(&j, &top, first, &key, &v)) > 0;
+                     first = false) {
+                        if (streq(key, "attrs")) {
+                                attrs = mv = (TaKvList){};
+                                r = v.type == TA_JSON_OBJECT
+                                            ? read_attrs(&j, a, &v, true, &attrs, &mv)
+                                            : ta_json_skip(&j, &v);
+                        } else
+                                r = ta_json_skip(&j, &v);
+                        if (r < 0)
+                                break;
+                }
+        } else if (r >= 0)
+                r = ta_json_skip(&j, &top);
+        r = finish(&j, a, r, ret_error);
+        if (r < 0)
+                return r;
+        *ret_attrs = attrs;
+        *ret_mv = mv;
+        return 0;
+}
+
+/* ---- packing */
+
+static size_t str_size(const char *s)
+{
+        return s ? strlen(s) + 1 : 0;
+}
+
+static void list_sizes(const TaKvList *l, size_t *arrays, size_t *strings)
+{
+        *arrays += l->n * sizeof(TaKv);
+        for (size_t i = 0; i < l->n; i++) {
+                *strings += str_size(l->items[i].key) + str_size(l->items[i].value);
+                if (l->items[i].values) {
+                        *arrays += (l->items[i].n_values + 1) * sizeof(char *);
+                        for (size_t k = 0; k < l->items[i].n_values; k++)
+                                *strings += str_size(l->items[i].values[k]);
+                }
+        }
+}
+
+size_t ta_tuple_packed_size(const TaTuple *t)
+{
+        size_t arrays = 0, strings = 0;
+
+        strings += str_size(t->login) + str_size(t->pwhash) + str_size(t->fail_type) +
+                   str_size(t->protocol) + str_size(t->device_id) + str_size(t->session_id) +
+                   str_size(t->country);
+        list_sizes(&t->attrs, &arrays, &strings);
+        list_sizes(&t->attrs_mv, &arrays, &strings);
+        list_sizes(&t->device_attrs, &arrays, &strings);
+        return sizeof(TaTuple) + arrays + strings;
+}
+
+typedef struct Packer {
+        unsigned char *arrays, *strings;
+} Packer;
+
+static char *pack_str(Packer *p, const char *s)
+{
+        size_t n = str_size(s);
+        char *d = (char *)p->strings;
+
+        if (!s)
+                return NULL;
+        memcpy(d, s, n);
+        p->strings += n;
+        return d;
+}
+
+static void pack_list(Packer *p, TaKvList *l)
+{
+        TaKv *items = (TaKv *)p->arrays;
+
+        p->arrays += l->n * sizeof(TaKv);
+        for (size_t i = 0; i < l->n; i++) {
+                TaKv *src = &l->items[i], *dst = &items[i];
+
+                *dst = (TaKv){.key = pack_str(p, src->key),
+                              .value = pack_str(p, src->value),
+                              .n_values = src->n_values};
+                if (src->values) {
+                        dst->values = (char **)p->arrays;
+                        p->arrays += (src->n_values + 1) * sizeof(char *);
+                        for (size_t k = 0; k < src->n_values; k++)
+                                dst->values[k] = pack_str(p, src->values[k]);
+                        dst->values[src->n_values] = NULL;
+                }
+        }
+        l->items = l->n > 0 ? items : NULL;
+        l->allocated = l->n;
+}
+
+TaTuple *ta_tuple_pack(const TaTuple *t, void *block)
+{
+        TaTuple *c = block;
+        size_t arrays = 0, strings = 0;
+        Packer p;
+
+        /* arrays of pointers first (aligned after the struct), then the bytes */
+        list_sizes(&t->attrs, &arrays, &strings);
+        list_sizes(&t->attrs_mv, &arrays, &strings);
+        list_sizes(&t->device_attrs, &arrays, &strings);
+        *c = *t;
+        p.arrays = (unsigned char *)(c + 1);
+        p.strings = p.arrays + arrays;
+        c->login = pack_str(&p, t->login);
+        c->pwhash = pack_str(&p, t->pwhash);
+        c->fail_type = pack_str(&p, t->fail_type);
+        c->protocol = pack_str(&p, t->protocol);
+        c->device_id = pack_str(&p, t->device_id);
+        c->session_id = pack_str(&p, t->session_id);
+        c->country = pack_str(&p, t->country);
+        pack_list(&p, &c->attrs);
+        pack_list(&p, &c->attrs_mv);
+        pack_list(&p, &c->device_attrs);
+        return c;
+}
+
+/* ---- a growing buffer for responses */
 
 void ta_buf_add(TaBuf *b, const char *s, size_t n)
 {

@@ -1,0 +1,224 @@
+/* test-history.c - the report history: batched writes, the questions, expiry by rowid in
+ * chunks, the queue bound, and the migration of a version 1 database. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "macro.h"
+#include "test.h"
+#include "trackalert-history.h"
+#include "trackalert-stats.h"
+
+static char dir[] = "/tmp/test-ta-history-XXXXXX";
+
+static TaTuple tuple(const char *login, const char *remote, bool success, const char *device,
+                     const char *country)
+{
+        TaTuple t = {.login = (char *)login,
+                     .pwhash = (char *)"",
+                     .fail_type = (char *)"",
+                     .protocol = (char *)"imap",
+                     .device_id = (char *)device,
+                     .session_id = (char *)"",
+                     .success = success,
+                     .country = (char *)country};
+
+        ASSERT_EQ_INT(ta_addr_parse(remote, &t.remote), 0);
+        return t;
+}
+
+static uint64_t count(sqlite3 *db, const char *sql)
+{
+        sqlite3_stmt *st = NULL;
+        uint64_t n = UINT64_MAX;
+
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                n = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+}
+
+static void range_of(const char *cidr, uint8_t lo[16], uint8_t hi[16])
+{
+        TaNetmask m;
+
+        ASSERT_EQ_INT(ta_netmask_parse(cidr, &m), 0);
+        ta_netmask_range(&m, lo, hi);
+}
+
+static void test_questions(const char *path)
+{
+        double now = (double)ta_now_realtime_usec() / 1e6;
+        TaHistory *h = NULL;
+        sqlite3 *db = NULL;
+        uint8_t lo[16], hi[16];
+        uint64_t n;
+        bool seen;
+        TaTuple t;
+
+        ASSERT_EQ_INT(ta_history_open(path, 3600, 1024, &h), 0);
+        if (!h)
+                return;
+        for (int i = 0; i < 3; i++) {
+                t = tuple("alice", "192.0.2.10", false, "dev1", NULL);
+                ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
+        }
+        t = tuple("alice", "192.0.2.10", true, "dev1", "DE");
+        ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
+        t = tuple("bob", "192.0.2.10", false, "", NULL);
+        ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
+        t = tuple("carol", "2001:db8::1", true, "", "FR");
+        ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
+        ASSERT_EQ_INT(ta_history_sync(h), 0);
+
+        ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
+        range_of("192.0.2.10/32", lo, hi);
+        ASSERT_EQ_INT(ta_history_seen_range(db, "alice", lo, hi, &seen), 0);
+        ASSERT_TRUE(seen);
+        range_of("192.0.2.0/24", lo, hi);
+        ASSERT_EQ_INT(ta_history_seen_range(db, "carol", lo, hi, &seen), 0);
+        ASSERT_TRUE(!seen);
+        range_of("2001:db8::/32", lo, hi);
+        ASSERT_EQ_INT(ta_history_seen_range(db, "carol", lo, hi, &seen), 0);
+        ASSERT_TRUE(seen);
+        ASSERT_EQ_INT(ta_history_seen_column(db, "alice", "country", "DE", &seen), 0);
+        ASSERT_TRUE(seen);
+        ASSERT_EQ_INT(ta_history_seen_column(db, "alice", "country", "FR", &seen), 0);
+        ASSERT_TRUE(!seen);
+        ASSERT_EQ_INT(ta_history_seen_column(db, "alice", "device_id", "dev1", &seen), 0);
+        ASSERT_TRUE(seen);
+        /* a report without a device does not make "" a known device */
+        ASSERT_EQ_INT(ta_history_seen_column(db, "bob", "device_id", "", &seen), 0);
+        ASSERT_TRUE(!seen);
+        ASSERT_EQ_INT(ta_history_failures_login(db, "alice", now - 60, &n), 0);
+        ASSERT_EQ_INT(n, 3);
+        ASSERT_EQ_INT(ta_history_failures_login(db, "alice", now + 60, &n), 0);
+        ASSERT_EQ_INT(n, 0);
+        range_of("192.0.2.10/32", lo, hi);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, true, false, &n), 0);
+        ASSERT_EQ_INT(n, 4);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, false, &n), 0);
+        ASSERT_EQ_INT(n, 5);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, true, &n), 0);
+        ASSERT_EQ_INT(n, 2);
+        /* one login_seen row per distinct (login, kind, value) */
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen"), 6);
+        ta_history_close_reader(db);
+        ta_history_free(h);
+}
+
+static void test_expire(const char *path)
+{
+        double now = (double)ta_now_realtime_usec() / 1e6;
+        TaHistory *h = NULL;
+        sqlite3 *db = NULL;
+        uint64_t deleted = 0;
+        TaTuple t;
+
+        ASSERT_EQ_INT(ta_history_open(path, 3600, 200000, &h), 0);
+        if (!h)
+                return;
+        /* more old reports than one chunk, then new ones */
+        for (int i = 0; i < TA_HISTORY_EXPIRE_CHUNK + 1000; i++) {
+                t = tuple(i % 2 ? "old1" : "old2", "198.51.100.1", i % 3 == 0, "", NULL);
+                ASSERT_EQ_INT(ta_history_add(h, &t, now - 7200 + i * 1e-3), 0);
+                if (i % 50000 == 0)
+                        ta_history_sync(h);
+        }
+        for (int i = 0; i < 10; i++) {
+                t = tuple("new", "198.51.100.2", false, "d", NULL);
+                ASSERT_EQ_INT(ta_history_add(h, &t, now - 10 + i), 0);
+        }
+        ASSERT_EQ_INT(ta_history_sync(h), 0);
+        ASSERT_EQ_INT(ta_history_expire(h, &deleted), 0);
+        ASSERT_EQ_INT(deleted, TA_HISTORY_EXPIRE_CHUNK + 1000);
+        ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM reports"), 10);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login LIKE 'old%'"), 0);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login = 'new'"), 2);
+        ta_history_close_reader(db);
+        ta_history_free(h);
+}
+
+static void test_queue_bound(const char *path)
+{
+        TaHistory *h = NULL;
+        TaHistoryCounters c;
+        TaTuple t = tuple("x", "192.0.2.1", true, "", NULL);
+        int dropped = 0;
+
+        ASSERT_EQ_INT(ta_history_open(path, 0, 16, &h), 0);
+        if (!h)
+                return;
+        /* a burst far over the bound: some are dropped and counted, none block */
+        for (int i = 0; i < 100000; i++)
+                if (ta_history_add(h, &t, 1.0) == -EAGAIN)
+                        dropped++;
+        ASSERT_EQ_INT(ta_history_sync(h), 0);
+        ta_history_counters(h, &c);
+        ASSERT_EQ_INT(c.dropped, (uint64_t)dropped);
+        ASSERT_EQ_INT(c.written + c.dropped, 100000);
+        ASSERT_EQ_INT(c.queued, 0);
+        ta_history_free(h);
+}
+
+static void test_migration(const char *path)
+{
+        sqlite3 *db = NULL;
+        TaHistory *h = NULL;
+        bool seen = false;
+
+        /* a version 1 database as the first release wrote it */
+        ASSERT_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+        ASSERT_EQ_INT(sqlite3_exec(db, ta_history_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+        ASSERT_EQ_INT(sqlite3_exec(db,
+                                   "INSERT INTO reports VALUES (1e9, 'v1', "
+                                   "x'00000000000000000000ffffc0000201', 0, 'imap', 'dv', NULL, "
+                                   "'NL', 0);"
+                                   "PRAGMA user_version = 1;",
+                                   NULL, NULL, NULL),
+                      SQLITE_OK);
+        sqlite3_close(db);
+        db = NULL;
+
+        ASSERT_EQ_INT(ta_history_open(path, 0, 16, &h), 0);
+        ta_history_free(h);
+        ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
+        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), 2);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login = 'v1'"), 3);
+        ASSERT_EQ_INT(ta_history_seen_column(db, "v1", "country", "NL", &seen), 0);
+        ASSERT_TRUE(seen);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'reports_time'"),
+                      0);
+        ta_history_close_reader(db);
+}
+
+int main(void)
+{
+        char path[sizeof(dir) + 32];
+
+        if (!mkdtemp(dir)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        snprintf(path, sizeof(path), "%s/q.db", dir);
+        test_questions(path);
+        snprintf(path, sizeof(path), "%s/e.db", dir);
+        test_expire(path);
+        snprintf(path, sizeof(path), "%s/b.db", dir);
+        test_queue_bound(path);
+        snprintf(path, sizeof(path), "%s/m.db", dir);
+        test_migration(path);
+        {
+                char cmd[sizeof(dir) + 16];
+
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+                (void)!system(cmd);
+        }
+        return test_result();
+}
