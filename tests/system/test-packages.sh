@@ -429,7 +429,7 @@ check "a policy and a console in /etc/tracksuite/trackalert.conf" c sh -c "cat >
 controlSocket(\"127.0.0.1:4005\")
 setKey(\"$TA_KEY\")
 setReport(function(lt)
-  infoLog(\"system test report\", {login=lt.login, remote=lt.remote:tostring()})
+  infoLog(\"system test report\", {login=lt.login})
 end)
 EOF"
 out=$(ta_post systest1)

@@ -1,6 +1,7 @@
 """ta_harness.py - trackalert under systemd-socket-activate, HTTP requests, a PyNaCl console
 client written from the protocol description (spec section 5), a webhook sink."""
 
+import atexit
 import base64
 import http.client
 import http.server
@@ -24,6 +25,27 @@ def free_tcp_port():
 
 def basic(user="admin", password="super"):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+_started = []
+
+
+@atexit.register
+def _stop_leftovers():
+    """A failed check ends the test without stop(): never leave a daemon running."""
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def _on_sigterm(signum, frame):
+    # meson's timeout sends SIGTERM: exit through atexit so the daemons go too (an earlier
+    # timeout left a trackalert spinning for hours)
+    raise SystemExit(1)
+
+
+signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 class Trackalert:
@@ -52,6 +74,7 @@ class Trackalert:
         self.log = open(self.log_path, "ab")
         self.log_start = self.log.tell()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        _started.append(self.proc)
         wait_until(self._bound, "systemd-socket-activate to bind")
         if wait_ready:
             # The first connection makes systemd-socket-activate exec trackalert.

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from harness import check, run_test, wait_until
-from ta_harness import basic
+from ta_harness import _started, basic
 
 binary = sys.argv[1]
 
@@ -58,9 +58,11 @@ def main(tmp):
         log = open(log_path, "ab")
         # the socket as fd 3, LISTEN_PID set to the pid that exec()s trackalert
         fd = lsock.fileno()
-        return subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", binary, "-s",
-                                 "-C", conf], stdout=log, stderr=subprocess.STDOUT, env=env,
-                                pass_fds=(3,), preexec_fn=lambda: fd == 3 or os.dup2(fd, 3))
+        p = subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", binary, "-s",
+                              "-C", conf], stdout=log, stderr=subprocess.STDOUT, env=env,
+                             pass_fds=(3,), preexec_fn=lambda: fd == 3 or os.dup2(fd, 3))
+        _started.append(p)  # killed at exit if a check fails first
+        return p
 
     queued = None
     for run in range(3):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from harness import check, run_test, skip, wait_until
-from ta_harness import free_tcp_port, run_cli
+from ta_harness import _started, free_tcp_port, run_cli
 
 binary = sys.argv[1]
 
@@ -48,6 +48,7 @@ setCustomEndpoint("count", function(args) return true, {{n=tostring(n)}} end)
                ASAN_OPTIONS="detect_leaks=0")
     proc = subprocess.Popen([binary, "-s", "-C", conf], stdout=log, stderr=subprocess.STDOUT,
                             env=env)
+    _started.append(proc)
 
     def logtext():
         with open(log_path, "rb") as f:

@@ -101,7 +101,8 @@ def main(tmp):
     wait_until(lambda: attrs_logged(d, "pop") is not None, "the pop3 report")
     check(attrs_logged(d, "pop") == {}, "other protocols are not parsed")
 
-    fam = wait_until(lambda: (lambda f: f if "app" in f else None)(families(d.db)),
+    # pop was reported last: once it is in the history, all of them are.
+    fam = wait_until(lambda: (lambda f: f if "pop" in f else None)(families(d.db)),
                      "the reports in the history")
     check(fam["web"] == "iPhone" and fam["app"] == "iPhone 7 Plus" and fam["pop"] is None,
           f"the history's device_family column ({fam})")
