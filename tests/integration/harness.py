@@ -1,6 +1,7 @@
 """harness.py - shared helpers for tracksuite integration tests: temp dirs, free loopback
 ports, trackerd under systemd-socket-activate, polling with deadlines, database queries."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -64,42 +65,65 @@ def run_test(main):
     print("all checks passed")
 
 
-class Trackerd:
-    """trackerd started the way systemd starts it: socket-activated, by fd name."""
+_started = []
 
-    def __init__(self, binary, tmp, config="", listen=None, name="trackerd"):
+
+@atexit.register
+def _stop_leftovers():
+    """A failed check ends a test without stop(): never leave a daemon running."""
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def _on_sigterm(signum, frame):
+    # meson's timeout sends SIGTERM: leave through atexit so the daemons go too
+    raise SystemExit(1)
+
+
+signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+class ActivatedDaemon:
+    """A daemon started the way systemd starts it: socket-activated by fd name through
+    systemd-socket-activate, with its own state directory and configuration file, its
+    output in a log file. Subclasses say which sockets and arguments."""
+
+    fdname = None
+    datagram = False
+
+    def __init__(self, binary, tmp, name, config_name, config, listen):
         self.binary = binary
         self.dir = os.path.join(tmp, name)
         self.state = os.path.join(self.dir, "state")
         os.makedirs(self.state, exist_ok=True)
-        self.config = os.path.join(self.dir, "trackerd.conf")
+        self.config = os.path.join(self.dir, config_name)
         with open(self.config, "w") as f:
             f.write(config)
-        self.log_path = os.path.join(self.dir, "trackerd.log")
-        self.port = free_port()
-        self.listen = listen or [f"127.0.0.1:{self.port}"]
+        self.log_path = os.path.join(self.dir, name + ".log")
+        self.listen = listen
         self.proc = None
 
-    @property
-    def db(self):
-        return os.path.join(self.state, "tracker.db")
-
-    @property
-    def server(self):
-        return self.listen[0]
+    def command(self):
+        """The daemon's own command line, after systemd-socket-activate's."""
+        raise NotImplementedError
 
     def start(self):
-        cmd = ["systemd-socket-activate", "--datagram", "--fdname=tracker"]
+        cmd = ["systemd-socket-activate", f"--fdname={self.fdname}"]
+        if self.datagram:
+            cmd.append("--datagram")
         for l in self.listen:
             cmd += ["-l", l]
         cmd += ["-E", f"STATE_DIRECTORY={self.state}", "-E", "TRACKSUITE_LOG_FIELDS=1",
-                "-E", "TRACKSUITE_LOG_TARGET=console",
-                self.binary, "--config", self.config]
+                "-E", "TRACKSUITE_LOG_TARGET=console", "-E", "ASAN_OPTIONS=detect_leaks=0"]
         self.log = open(self.log_path, "ab")
         self.log_start = self.log.tell()
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        # systemd-socket-activate binds before it waits for the first datagram; trackerd is
-        # exec'd on that datagram. Wait for the binding so no datagram is refused.
+        self.proc = subprocess.Popen(cmd + self.command(), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        _started.append(self.proc)
+        # systemd-socket-activate binds before it waits for the first datagram or
+        # connection, which execs the daemon. Wait for the binding so nothing is refused.
         wait_until(self._bound, "systemd-socket-activate to bind its socket")
         return self
 
@@ -117,7 +141,7 @@ class Trackerd:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
+    def stop(self, sig=signal.SIGTERM, timeout=15):
         if not self.alive():
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
@@ -126,7 +150,30 @@ class Trackerd:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise Failure("trackerd did not exit on SIGTERM")
+            raise Failure(f"{os.path.basename(self.binary)} did not exit on {sig!r}")
+
+
+class Trackerd(ActivatedDaemon):
+    """trackerd on a loopback UDP port, its socket passed in under the name 'tracker'."""
+
+    fdname = "tracker"
+    datagram = True
+
+    def __init__(self, binary, tmp, config="", listen=None, name="trackerd"):
+        self.port = free_port()
+        super().__init__(binary, tmp, name, "trackerd.conf", config,
+                         listen or [f"127.0.0.1:{self.port}"])
+
+    def command(self):
+        return [self.binary, "--config", self.config]
+
+    @property
+    def db(self):
+        return os.path.join(self.state, "tracker.db")
+
+    @property
+    def server(self):
+        return self.listen[0]
 
     def query(self, sql, args=()):
         if not os.path.exists(self.db):

@@ -12,7 +12,7 @@ import struct
 import subprocess
 import threading
 
-from harness import Failure, check, wait_until
+from harness import ActivatedDaemon, Failure, check, wait_until
 
 KEY = "CRK+jKBpzXNLmM2A4C7OpFCBxiwpYlreCWgGEAIKAQI="
 
@@ -27,85 +27,32 @@ def basic(user="admin", password="super"):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-_started = []
+class Trackalert(ActivatedDaemon):
+    """trackalert on a loopback TCP port, its socket passed in under the name 'http'."""
 
+    fdname = "http"
 
-@atexit.register
-def _stop_leftovers():
-    """A failed check ends the test without stop(): never leave a daemon running."""
-    for p in _started:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def _on_sigterm(signum, frame):
-    # meson's timeout sends SIGTERM: exit through atexit so the daemons go too (an earlier
-    # timeout left a trackalert spinning for hours)
-    raise SystemExit(1)
-
-
-signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-class Trackalert:
     def __init__(self, binary, tmp, config, name="trackalert", args=()):
-        self.binary = binary
-        self.dir = os.path.join(tmp, name)
-        self.state = os.path.join(self.dir, "state")
-        os.makedirs(self.state, exist_ok=True)
-        self.config = os.path.join(self.dir, "trackalert.conf")
-        with open(self.config, "w") as f:
-            f.write(config)
-        self.log_path = os.path.join(self.dir, "trackalert.log")
         self.port = free_tcp_port()
+        super().__init__(binary, tmp, name, "trackalert.conf", config,
+                         [f"127.0.0.1:{self.port}"])
         self.args = list(args)
-        self.proc = None
+
+    def command(self):
+        return [self.binary, "-s", "-C", self.config] + self.args
 
     @property
     def db(self):
         return os.path.join(self.state, "trackalert.db")
 
     def start(self, wait_ready=True):
-        cmd = ["systemd-socket-activate", "-l", f"127.0.0.1:{self.port}", "--fdname=http",
-               "-E", f"STATE_DIRECTORY={self.state}", "-E", "TRACKSUITE_LOG_TARGET=console",
-               "-E", "TRACKSUITE_LOG_FIELDS=1", "-E", "ASAN_OPTIONS=detect_leaks=0",
-               self.binary, "-s", "-C", self.config] + self.args
-        self.log = open(self.log_path, "ab")
-        self.log_start = self.log.tell()
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        _started.append(self.proc)
-        wait_until(self._bound, "systemd-socket-activate to bind")
+        super().start()
         if wait_ready:
             # The first connection makes systemd-socket-activate exec trackalert.
             wait_until(lambda: self.request("GET", "/command/livez", auth=None)[0] == 200,
                        "trackalert to answer livez", timeout=20)
             wait_until(lambda: "serving on" in self.logtext(), "the start-up message")
         return self
-
-    def _bound(self):
-        if self.proc.poll() is not None:
-            raise Failure(f"exited early: {self.logtext()}")
-        return "Listening on" in self.logtext()
-
-    def logtext(self):
-        with open(self.log_path, "rb") as f:
-            f.seek(getattr(self, "log_start", 0))
-            return f.read().decode("utf-8", "replace")
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        if not self.alive():
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise Failure("trackalert did not exit on SIGTERM")
 
     def connection(self, timeout=10):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

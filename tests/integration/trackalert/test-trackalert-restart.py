@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 from harness import check, run_test, wait_until
-from ta_harness import _started, basic
+from harness import _started
+from ta_harness import basic
 
 binary = sys.argv[1]
 

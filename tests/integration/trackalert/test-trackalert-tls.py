@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 from harness import check, run_test, skip, wait_until
-from ta_harness import _started, free_tcp_port, run_cli
+from harness import _started
+from ta_harness import free_tcp_port, run_cli
 
 binary = sys.argv[1]
 
