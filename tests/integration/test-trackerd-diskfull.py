@@ -59,7 +59,8 @@ def run(d):
 
     os.unlink(filler)
     d.wait_uses(100 + sent, timeout=15)
-    check("resuming" in d.logtext(), "trackerd says it resumed")
+    # The rows are visible as soon as the writer commits; the loop logs right after.
+    wait_until(lambda: "resuming" in d.logtext(), "trackerd to say it resumed")
     check(d.query("PRAGMA integrity_check") == [("ok",)], "the database is intact")
     runs = d.query("SELECT sum(runs) FROM daily WHERE host='ws-full'")[0][0]
     check(runs == sent, f"the aggregates have every use sent while full ({runs})")
