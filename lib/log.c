@@ -162,9 +162,9 @@ static void write_console(const LogField *fields, size_t n_fields, const char *m
 }
 
 _printf_(9, 0) static int log_dispatch(int level, int error, const char *file, int line,
-                                      const char *func, const char *message_id,
-                                      const LogField *fields, size_t n_fields, const char *fmt,
-                                      va_list ap)
+                                       const char *func, const char *message_id,
+                                       const LogField *fields, size_t n_fields, const char *fmt,
+                                       va_list ap)
 {
         char msg[LOG_LINE_MAX];
         int saved = errno;

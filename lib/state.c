@@ -66,6 +66,26 @@ int state_exec(sqlite3 *db, const char *sql)
         return 0;
 }
 
+int state_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+        int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
+
+        if (rc != SQLITE_OK) {
+                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(db));
+                return state_errno(rc);
+        }
+        return 0;
+}
+
+int state_step_reset(sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
+}
+
 int state_user_version(sqlite3 *db, int *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

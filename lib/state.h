@@ -30,6 +30,12 @@ char *state_path(const char *explicit_path, const char *file, const char *fallba
 /* Map an SQLite result code to -errno. */
 int state_errno(int rc);
 
+/* Prepare a statement kept for the life of the connection; -errno on failure. */
+int state_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret);
+
+/* Step a statement that returns no rows, then reset it and clear its bindings. */
+int state_step_reset(sqlite3_stmt *st);
+
 /* Run SQL without results; -errno on failure. */
 int state_exec(sqlite3 *db, const char *sql);
 

@@ -123,17 +123,6 @@ sqlite3 *nacct_store_db(NacctStore *s)
         return s->db;
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
-{
-        int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-
-        if (rc != SQLITE_OK) {
-                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(db));
-                return state_errno(rc);
-        }
-        return 0;
-}
-
 int nacct_store_open(const char *path, NacctStore **ret)
 {
         _cleanup_(nacct_store_freep) NacctStore *s = NULL;
@@ -146,7 +135,7 @@ int nacct_store_open(const char *path, NacctStore **ret)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < _ST_MAX; i++) {
-                r = prepare(s->db, statements[i], &s->st[i]);
+                r = state_prepare(s->db, statements[i], &s->st[i]);
                 if (r < 0)
                         return r;
         }
@@ -154,21 +143,12 @@ int nacct_store_open(const char *path, NacctStore **ret)
                 char sql[96];
 
                 snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bin < ?1", expire_tables[i]);
-                r = prepare(s->db, sql, &s->expire[i]);
+                r = state_prepare(s->db, sql, &s->expire[i]);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(s);
         return 0;
-}
-
-static int step_reset(sqlite3_stmt *st)
-{
-        int rc = sqlite3_step(st);
-
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
 }
 
 static void bind_counters(sqlite3_stmt *st, const NacctAggEntry *e)
@@ -192,7 +172,7 @@ static int store_entry(NacctStore *s, const NacctAgg *a, const NacctAggEntry *e)
                 sqlite3_bind_int64(st, 1, k->bin);
                 sqlite3_bind_int64(st, 2, (sqlite3_int64)(e->bytes[0] + e->bytes[1]));
                 sqlite3_bind_int64(st, 3, (sqlite3_int64)(e->packets[0] + e->packets[1]));
-                return step_reset(st);
+                return state_step_reset(st);
         case NACCT_AGG_HOST:
                 st = s->st[ST_HOST];
                 nacct_addr_format(k->family, k->addr, addr);
@@ -220,7 +200,7 @@ static int store_entry(NacctStore *s, const NacctAgg *a, const NacctAggEntry *e)
         }
         sqlite3_bind_int64(st, 1, k->bin);
         bind_counters(st, e);
-        return step_reset(st);
+        return state_step_reset(st);
 }
 
 static int store_setting(NacctStore *s, const char *key, const char *value)
@@ -229,7 +209,7 @@ static int store_setting(NacctStore *s, const char *key, const char *value)
 
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-        return step_reset(st);
+        return state_step_reset(st);
 }
 
 int nacct_store_commit(NacctStore *s, const NacctAgg *a, uint64_t bin_sec)
@@ -274,7 +254,7 @@ int nacct_store_expire(NacctStore *s, int64_t cutoff, uint64_t *ret_deleted)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(expire_tables); i++) {
                 sqlite3_bind_int64(s->expire[i], 1, cutoff);
-                r = step_reset(s->expire[i]);
+                r = state_step_reset(s->expire[i]);
                 if (r < 0) {
                         (void)state_exec(s->db, "ROLLBACK");
                         return r;

@@ -90,8 +90,7 @@ static int parse_argv(int argc, char **argv)
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
                 {"version", no_argument, NULL, ARG_VERSION},
                 {"help", no_argument, NULL, 'h'},
-                {}
-        };
+                {}};
         int c;
 
         /* "-c" takes an optional file like the original's ':' handling: "-c FILE" or "-c". */
@@ -320,9 +319,8 @@ static int on_stats_timer(sd_event_source *src, uint64_t usec, void *userdata)
                  (unsigned long long)__atomic_load_n(&s->rt->stats->reports, __ATOMIC_RELAXED),
                  strempty(b.data));
         ta_buf_done(&b);
-        (void)notify_status("%llu reports",
-                            (unsigned long long)__atomic_load_n(&s->rt->stats->reports,
-                                                                __ATOMIC_RELAXED));
+        (void)notify_status("%llu reports", (unsigned long long)__atomic_load_n(
+                                                    &s->rt->stats->reports, __ATOMIC_RELAXED));
         (void)sd_event_source_set_time_relative(src, STATS_LOG_USEC);
         return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 }
@@ -347,8 +345,7 @@ static int run_server(TaRuntime *rt)
                         return log_error_errno(r, "Failed to open the history database '%s': %m",
                                                db);
         }
-        r = ta_pool_new(rt, rt->config.num_lua_states, rt->config_path,
-                        &err, &rt->pool);
+        r = ta_pool_new(rt, rt->config.num_lua_states, rt->config_path, &err, &rt->pool);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the Lua states: %s",
                                        err ?: strerror(-r));
@@ -400,8 +397,7 @@ static int run_server(TaRuntime *rt)
                    "trackalert %s serving on %zu socket%s%s, %zu Lua states, history %s.",
                    PROJECT_VERSION, ta_http_n_listeners(http),
                    ta_http_n_listeners(http) == 1 ? "" : "s",
-                   n_fds > 0 ? " (socket-activated)" : "", ta_pool_size(rt->pool),
-                   db ? db : "off");
+                   n_fds > 0 ? " (socket-activated)" : "", ta_pool_size(rt->pool), db ? db : "off");
         (void)notify_ready("Serving reports");
         r = sd_event_loop(event);
         (void)notify_stopping();

@@ -113,16 +113,6 @@ struct TaHistory {
         TaHistoryCounters counters;
 };
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
-{
-        int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-        if (rc != SQLITE_OK) {
-                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(db));
-                return state_errno(rc);
-        }
-        return 0;
-}
-
 static size_t rec_align(size_t n)
 {
         return (n + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
@@ -501,26 +491,26 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         }
         r = state_open(path, false, ta_history_migrations, ta_history_n_migrations, &h->db);
         if (r >= 0)
-                r = prepare(h->db,
+                r = state_prepare(h->db,
                             "INSERT INTO reports (time, login, addr, success, protocol, "
                             "device_id, device_family, country, t) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                             &h->insert);
         if (r >= 0)
-                r = prepare(h->db, "DELETE FROM reports WHERE rowid < ?1", &h->expire);
+                r = state_prepare(h->db, "DELETE FROM reports WHERE rowid < ?1", &h->expire);
         if (r >= 0)
-                r = prepare(h->db,
+                r = state_prepare(h->db,
                             "SELECT rowid, time FROM reports WHERE rowid >= ?1 ORDER BY rowid "
                             "LIMIT 1",
                             &h->rowid_at);
         if (r >= 0)
-                r = prepare(h->db,
+                r = state_prepare(h->db,
                             "INSERT INTO login_seen (login, kind, value, last) "
                             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, kind, value) "
                             "DO UPDATE SET last = max(last, excluded.last)",
                             &h->upsert_seen);
         if (r >= 0)
-                r = prepare(h->db, "DELETE FROM login_seen WHERE last < ?1", &h->expire_seen);
+                r = state_prepare(h->db, "DELETE FROM login_seen WHERE last < ?1", &h->expire_seen);
         if (r < 0) {
                 ta_history_free(h);
                 return r;

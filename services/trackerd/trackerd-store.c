@@ -82,16 +82,6 @@ sqlite3 *trackerd_store_db(TrackerdStore *s)
         return s->db;
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
-{
-        int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-        if (rc != SQLITE_OK) {
-                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(db));
-                return state_errno(rc);
-        }
-        return 0;
-}
-
 int trackerd_store_open(const char *path, TrackerdStore **ret)
 {
         _cleanup_(trackerd_store_freep) TrackerdStore *s = NULL;
@@ -109,23 +99,23 @@ int trackerd_store_open(const char *path, TrackerdStore **ret)
         r = state_exec(s->db, "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 16384");
         if (r < 0)
                 return r;
-        if ((r = prepare(s->db,
+        if ((r = state_prepare(s->db,
                          "INSERT INTO uses (time, user, uid, host, program, source) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                          &s->insert_use)) < 0 ||
-            (r = prepare(s->db,
+            (r = state_prepare(s->db,
                          "INSERT INTO daily (day, program, user, host, runs, first, last) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                          "ON CONFLICT (program, day, user, host) DO UPDATE SET "
                          "runs = runs + excluded.runs, first = MIN(first, excluded.first), "
                          "last = MAX(last, excluded.last)",
                          &s->upsert_daily)) < 0 ||
-            (r = prepare(s->db,
+            (r = state_prepare(s->db,
                          "INSERT INTO rejects (reason, count, last) VALUES (?1, ?2, ?3) "
                          "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count, "
                          "last = excluded.last",
                          &s->upsert_reject)) < 0 ||
-            (r = prepare(s->db, "DELETE FROM uses WHERE time < ?1", &s->expire)) < 0)
+            (r = state_prepare(s->db, "DELETE FROM uses WHERE time < ?1", &s->expire)) < 0)
                 return r;
         *ret = TAKE_PTR(s);
         return 0;
@@ -143,15 +133,6 @@ static const char *store_day(TrackerdStore *s, int64_t t)
                 s->day_cached_for = t;
         }
         return s->day_cached;
-}
-
-static int step_reset(sqlite3_stmt *st)
-{
-        int rc = sqlite3_step(st);
-
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
 }
 
 static uint64_t hash_str(uint64_t h, const char *p)
@@ -236,7 +217,7 @@ static int store_use(TrackerdStore *s, const TrackerdRecord *rec)
         sqlite3_bind_text(st, 4, u->host, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, u->program, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, rec->source, -1, SQLITE_STATIC);
-        return step_reset(st);
+        return state_step_reset(st);
 }
 
 static int store_daily(TrackerdStore *s, const DailyAgg *a)
@@ -250,7 +231,7 @@ static int store_daily(TrackerdStore *s, const DailyAgg *a)
         sqlite3_bind_int64(st, 5, a->runs);
         sqlite3_bind_int64(st, 6, a->first);
         sqlite3_bind_int64(st, 7, a->last);
-        return step_reset(st);
+        return state_step_reset(st);
 }
 
 int trackerd_store_commit(TrackerdStore *s, const TrackerdRecord *records, size_t n,
@@ -280,7 +261,7 @@ int trackerd_store_commit(TrackerdStore *s, const TrackerdRecord *records, size_
                 sqlite3_bind_text(s->upsert_reject, 1, tracker_bad_to_string(b), -1, SQLITE_STATIC);
                 sqlite3_bind_int64(s->upsert_reject, 2, (sqlite3_int64)rejects[b]);
                 sqlite3_bind_int64(s->upsert_reject, 3, now);
-                r = step_reset(s->upsert_reject);
+                r = state_step_reset(s->upsert_reject);
                 if (r < 0)
                         goto rollback;
         }
@@ -298,7 +279,7 @@ int trackerd_store_expire(TrackerdStore *s, int64_t cutoff, uint64_t *ret_delete
         int r;
 
         sqlite3_bind_int64(s->expire, 1, cutoff);
-        r = step_reset(s->expire);
+        r = state_step_reset(s->expire);
         if (r < 0)
                 return r;
         if (ret_deleted)
