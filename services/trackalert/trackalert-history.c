@@ -2,6 +2,8 @@
  * and commits what the request threads queue, in batches; each Lua state reads through a
  * read-only connection of its own (WAL lets them run beside the writer). */
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,21 @@ const char *const ta_history_migrations[] = {
         "  WHERE country IS NOT NULL GROUP BY login, country;"
         "INSERT INTO login_seen SELECT login, 3, device_id, max(time) FROM reports "
         "  WHERE device_id != '' GROUP BY login, device_id;",
+        /* 2 -> 3: the index of every report by address was half of the writer's work. The
+         * address questions are answered from addr_second, upserted once per batch per
+         * distinct (address, second), and distinct logins per address from login_seen. */
+        "DROP INDEX reports_addr;"
+        "CREATE TABLE addr_second ("
+        "  addr BLOB NOT NULL,"     /* as in reports */
+        "  second INTEGER NOT NULL," /* the reports received in [second, second + 1) */
+        "  reports INTEGER NOT NULL,"
+        "  failures INTEGER NOT NULL,"
+        "  UNIQUE (addr, second)"   /* a rowid table: rows come in time order, expiry by rowid */
+        ");"
+        "INSERT INTO addr_second (addr, second, reports, failures) "
+        "  SELECT addr, CAST(time AS INTEGER) AS s, count(*), sum(success = 0) FROM reports "
+        "  GROUP BY addr, s ORDER BY s;"
+        "CREATE INDEX login_seen_value ON login_seen(kind, value, last);",
 };
 
 enum { SEEN_ADDR = 1, SEEN_COUNTRY = 2, SEEN_DEVICE = 3 };
@@ -86,13 +103,42 @@ typedef struct Seen {
         int kind; /* 0: free slot */
 } Seen;
 
+/* What a batch counted per (address, second). */
+typedef struct AddrSecond {
+        uint8_t addr[16];
+        int64_t second;
+        uint64_t hash;
+        uint32_t reports, failures;
+        bool used;
+} AddrSecond;
+
+/* Expiry of a table whose rows are appended in time order: the rowid bounds, the row at or
+ * after a rowid with its time, and the deletion below a rowid. */
+typedef struct Expiry {
+        sqlite3_stmt *bounds, *row_at, *delete;
+} Expiry;
+
+enum { EXPIRY_REPORTS, EXPIRY_ADDR_SECOND, _EXPIRY_MAX };
+
+/* An open-addressing table of a batch's aggregates: at most half full, and the slots in use
+ * are listed so that writing and clearing it costs what the batch holds, not the table's size. */
+typedef struct Aggregate {
+        void *slots;
+        size_t elem_size, size; /* size: a power of two */
+        uint32_t *used;
+        size_t n_used;
+} Aggregate;
+
 struct TaHistory {
         char *path;
         sqlite3 *db;
-        sqlite3_stmt *insert, *upsert_seen, *expire_seen, *rowid_at, *expire;
+        sqlite3_stmt *insert, *upsert_seen, *expire_seen;
+        Expiry expiry[_EXPIRY_MAX];
         uint64_t retention_sec;
-        Seen *seen; /* open addressing, owned by the writer thread */
-        size_t seen_size;
+        sqlite3_stmt *upsert_addr;
+        /* owned by the writer thread */
+        Aggregate seen;       /* Seen */
+        Aggregate addr_count; /* AddrSecond */
 
         /* Producers append to *fill; the writer swaps it with the empty spare and writes the
          * full one outside the lock. */
@@ -136,19 +182,59 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
         return h;
 }
 
+/* Makes room for n more entries in an empty table. */
+static int aggregate_reserve(Aggregate *a, size_t n)
+{
+        size_t need = 16;
+        void *p;
+        uint32_t *u;
+
+        while (need < n * 2)
+                need <<= 1;
+        if (need <= a->size)
+                return 0;
+        p = realloc(a->slots, need * a->elem_size);
+        if (!p)
+                return -ENOMEM;
+        a->slots = p;
+        u = realloc(a->used, need * sizeof(uint32_t));
+        if (!u)
+                return -ENOMEM;
+        a->used = u;
+        memset(a->slots, 0, need * a->elem_size);
+        a->size = need;
+        return 0;
+}
+
+/* Clears the slots in use: the member at used_offset says whether a slot is taken. */
+static void aggregate_clear(Aggregate *a, size_t used_offset, size_t used_size)
+{
+        for (size_t i = 0; i < a->n_used; i++)
+                memset((uint8_t *)a->slots + a->used[i] * a->elem_size + used_offset, 0, used_size);
+        a->n_used = 0;
+}
+
+static void aggregate_free(Aggregate *a)
+{
+        free(a->slots);
+        free(a->used);
+}
+
 static void seen_add(TaHistory *h, const char *login, uint32_t login_len, int kind,
                      const char *value, uint32_t value_len, double when)
 {
         uint64_t hv =
                 hash_bytes(hash_bytes(0xcbf29ce484222325ULL ^ (uint64_t)kind, login, login_len),
                            value, value_len);
-        size_t mask = h->seen_size - 1;
+        Seen *t = h->seen.slots;
+        size_t mask = h->seen.size - 1;
 
         for (size_t i = hv & mask;; i = (i + 1) & mask) {
-                Seen *e = &h->seen[i];
+                Seen *e = &t[i];
 
                 if (e->kind == 0) {
                         *e = (Seen){login, value, login_len, value_len, hv, when, kind};
+                        h->seen.used[h->seen.n_used++] = (uint32_t)i;
                         return;
                 }
                 if (e->hash == hv && e->kind == kind && e->login_len == login_len &&
@@ -160,34 +246,50 @@ static void seen_add(TaHistory *h, const char *login, uint32_t login_len, int ki
         }
 }
 
-static int seen_reserve(TaHistory *h, size_t n_records)
+static void addr_count_add(TaHistory *h, const uint8_t addr[16], double when, bool success)
 {
-        size_t need = 1;
+        int64_t second = (int64_t)when;
+        uint64_t hv =
+                hash_bytes(hash_bytes(0xcbf29ce484222325ULL, addr, 16), &second, sizeof(second));
+        AddrSecond *t = h->addr_count.slots;
+        size_t mask = h->addr_count.size - 1;
 
-        /* up to three entries per report, at most half full */
-        while (need < n_records * 3 * 2)
-                need <<= 1;
-        if (need > h->seen_size) {
-                Seen *p = realloc(h->seen, need * sizeof(Seen));
+        for (size_t i = hv & mask;; i = (i + 1) & mask) {
+                AddrSecond *e = &t[i];
 
-                if (!p)
-                        return -ENOMEM;
-                h->seen = p;
-                h->seen_size = need;
+                if (!e->used) {
+                        memcpy(e->addr, addr, 16);
+                        e->second = second;
+                        e->hash = hv;
+                        e->reports = e->failures = 0;
+                        e->used = true;
+                        h->addr_count.used[h->addr_count.n_used++] = (uint32_t)i;
+                }
+                if (e->hash == hv && e->second == second && memcmp(e->addr, addr, 16) == 0) {
+                        e->reports++;
+                        e->failures += !success;
+                        return;
+                }
         }
-        memset(h->seen, 0, h->seen_size * sizeof(Seen));
-        return 0;
 }
 
-static int write_seen(TaHistory *h)
+static int step_done(sqlite3_stmt *st)
 {
-        for (size_t i = 0; i < h->seen_size; i++) {
-                const Seen *e = &h->seen[i];
-                int rc;
+        int rc = sqlite3_step(st);
 
-                if (e->kind == 0)
-                        continue;
-                sqlite3_reset(h->upsert_seen);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
+}
+
+static int write_aggregates(TaHistory *h)
+{
+        const Seen *seen = h->seen.slots;
+        const AddrSecond *ac = h->addr_count.slots;
+        int r;
+
+        for (size_t i = 0; i < h->seen.n_used; i++) {
+                const Seen *e = &seen[h->seen.used[i]];
+
                 sqlite3_bind_text(h->upsert_seen, 1, e->login, (int)e->login_len, SQLITE_STATIC);
                 sqlite3_bind_int(h->upsert_seen, 2, e->kind);
                 if (e->kind == SEEN_ADDR)
@@ -197,12 +299,23 @@ static int write_seen(TaHistory *h)
                         sqlite3_bind_text(h->upsert_seen, 3, e->value, (int)e->value_len,
                                           SQLITE_STATIC);
                 sqlite3_bind_double(h->upsert_seen, 4, e->last);
-                rc = sqlite3_step(h->upsert_seen);
-                sqlite3_reset(h->upsert_seen);
-                if (rc != SQLITE_DONE)
-                        return state_errno(rc) ?: -EIO;
+                r = step_done(h->upsert_seen);
+                if (r < 0)
+                        return r;
         }
         sqlite3_clear_bindings(h->upsert_seen);
+        for (size_t i = 0; i < h->addr_count.n_used; i++) {
+                const AddrSecond *e = &ac[h->addr_count.used[i]];
+
+                sqlite3_bind_blob(h->upsert_addr, 1, e->addr, 16, SQLITE_STATIC);
+                sqlite3_bind_int64(h->upsert_addr, 2, e->second);
+                sqlite3_bind_int64(h->upsert_addr, 3, e->reports);
+                sqlite3_bind_int64(h->upsert_addr, 4, e->failures);
+                r = step_done(h->upsert_addr);
+                if (r < 0)
+                        return r;
+        }
+        sqlite3_clear_bindings(h->upsert_addr);
         return 0;
 }
 
@@ -211,7 +324,12 @@ static int write_batch(TaHistory *h, const RecBuf *b)
         const uint8_t *p = b->data;
         int r, rc;
 
-        r = seen_reserve(h, b->n);
+        /* up to three login_seen entries and one address count per report */
+        aggregate_clear(&h->seen, offsetof(Seen, kind), sizeof(int));
+        aggregate_clear(&h->addr_count, offsetof(AddrSecond, used), sizeof(bool));
+        r = aggregate_reserve(&h->seen, b->n * 3);
+        if (r >= 0)
+                r = aggregate_reserve(&h->addr_count, b->n);
         if (r < 0)
                 return r;
         r = state_exec(h->db, "BEGIN");
@@ -244,6 +362,7 @@ static int write_batch(TaHistory *h, const RecBuf *b)
                         (void)state_exec(h->db, "ROLLBACK");
                         return r;
                 }
+                addr_count_add(h, rec->addr, rec->when, rec->success);
                 seen_add(h, s[REC_LOGIN], rec->len[REC_LOGIN], SEEN_ADDR, (const char *)rec->addr,
                          16, rec->when);
                 if (rec->len[REC_COUNTRY] != REC_NULL && rec->len[REC_COUNTRY] > 0)
@@ -256,7 +375,7 @@ static int write_batch(TaHistory *h, const RecBuf *b)
         }
         sqlite3_reset(h->insert);
         sqlite3_clear_bindings(h->insert);
-        r = write_seen(h);
+        r = write_aggregates(h);
         if (r < 0) {
                 (void)state_exec(h->db, "ROLLBACK");
                 return r;
@@ -267,41 +386,40 @@ static int write_batch(TaHistory *h, const RecBuf *b)
         return r;
 }
 
-/* The first rowid whose report is not older than cutoff, by bisection: reports are appended in
- * arrival order, so their time grows with the rowid (after the clock steps back, expiry is off
- * by at most the step). */
-static int first_rowid_since(TaHistory *h, double cutoff, int64_t *ret_first, int64_t *ret_min)
+/* The first rowid whose row is not older than cutoff, by bisection: reports and address counts
+ * are appended in arrival order, so their time grows with the rowid (after the clock steps back,
+ * expiry is off by at most the step). */
+static int first_rowid_since(const Expiry *x, double cutoff, int64_t *ret_first, int64_t *ret_min)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int64_t lo, hi;
         int rc;
 
-        rc = sqlite3_prepare_v2(h->db, "SELECT min(rowid), max(rowid) FROM reports", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return state_errno(rc);
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
+        rc = sqlite3_step(x->bounds);
+        if (rc != SQLITE_ROW) {
+                sqlite3_reset(x->bounds);
                 return state_errno(rc) ?: -EIO;
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        }
+        if (sqlite3_column_type(x->bounds, 0) == SQLITE_NULL) {
+                sqlite3_reset(x->bounds);
                 *ret_first = *ret_min = 0;
                 return 0;
         }
-        lo = *ret_min = sqlite3_column_int64(st, 0);
-        hi = sqlite3_column_int64(st, 1) + 1;
+        lo = *ret_min = sqlite3_column_int64(x->bounds, 0);
+        hi = sqlite3_column_int64(x->bounds, 1) + 1;
+        sqlite3_reset(x->bounds);
         while (lo < hi) {
                 int64_t mid = lo + (hi - lo) / 2, rid;
                 double t;
 
-                sqlite3_reset(h->rowid_at);
-                sqlite3_bind_int64(h->rowid_at, 1, mid);
-                rc = sqlite3_step(h->rowid_at);
+                sqlite3_bind_int64(x->row_at, 1, mid);
+                rc = sqlite3_step(x->row_at);
                 if (rc != SQLITE_ROW) {
-                        sqlite3_reset(h->rowid_at);
+                        sqlite3_reset(x->row_at);
                         return state_errno(rc) ?: -EIO;
                 }
-                rid = sqlite3_column_int64(h->rowid_at, 0);
-                t = sqlite3_column_double(h->rowid_at, 1);
-                sqlite3_reset(h->rowid_at);
+                rid = sqlite3_column_int64(x->row_at, 0);
+                t = sqlite3_column_double(x->row_at, 1);
+                sqlite3_reset(x->row_at);
                 if (t >= cutoff)
                         hi = mid;
                 else
@@ -311,34 +429,31 @@ static int first_rowid_since(TaHistory *h, double cutoff, int64_t *ret_first, in
         return 0;
 }
 
-/* Deletes at most TA_HISTORY_EXPIRE_CHUNK reports per transaction, so that the writer never
- * holds the database for long; returns 1 if there is more to delete. */
+/* Deletes at most TA_HISTORY_EXPIRE_CHUNK rows per transaction, so that the writer never holds
+ * the database for long: reports first, then address counts, then what logins were seen with;
+ * returns 1 if there is more to delete. */
 static int expire_chunk(TaHistory *h, double cutoff, uint64_t *deleted)
 {
-        int64_t first = 0, min = 0, until;
-        int rc, r;
+        for (size_t i = 0; i < _EXPIRY_MAX; i++) {
+                const Expiry *x = &h->expiry[i];
+                int64_t first = 0, min = 0;
+                int r;
 
-        r = first_rowid_since(h, cutoff, &first, &min);
-        if (r < 0)
-                return r;
-        if (first <= min) {
-                sqlite3_reset(h->expire_seen);
-                sqlite3_bind_double(h->expire_seen, 1, cutoff);
-                rc = sqlite3_step(h->expire_seen);
-                sqlite3_reset(h->expire_seen);
-                if (rc != SQLITE_DONE)
-                        return state_errno(rc) ?: -EIO;
-                return 0;
+                r = first_rowid_since(x, cutoff, &first, &min);
+                if (r < 0)
+                        return r;
+                if (first <= min)
+                        continue;
+                sqlite3_bind_int64(x->delete, 1, MIN(first, min + TA_HISTORY_EXPIRE_CHUNK));
+                r = step_done(x->delete);
+                if (r < 0)
+                        return r;
+                if (i == EXPIRY_REPORTS)
+                        *deleted += (uint64_t)sqlite3_changes(h->db);
+                return 1;
         }
-        until = MIN(first, min + TA_HISTORY_EXPIRE_CHUNK);
-        sqlite3_reset(h->expire);
-        sqlite3_bind_int64(h->expire, 1, until);
-        rc = sqlite3_step(h->expire);
-        sqlite3_reset(h->expire);
-        if (rc != SQLITE_DONE)
-                return state_errno(rc) ?: -EIO;
-        *deleted += (uint64_t)sqlite3_changes(h->db);
-        return 1;
+        sqlite3_bind_double(h->expire_seen, 1, cutoff);
+        return step_done(h->expire_seen);
 }
 
 int ta_history_expire(TaHistory *h, uint64_t *ret_deleted)
@@ -464,8 +579,7 @@ static void *writer(void *userdata)
         return NULL;
 }
 
-int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_size,
-                    TaHistory **ret)
+int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_size, TaHistory **ret)
 {
         pthread_condattr_t ca;
         TaHistory *h;
@@ -481,6 +595,8 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         pthread_condattr_destroy(&ca);
         pthread_cond_init(&h->done_cond, NULL);
         h->fill = &h->bufs[0];
+        h->seen.elem_size = sizeof(Seen);
+        h->addr_count.elem_size = sizeof(AddrSecond);
         h->retention_sec = retention_sec;
         h->max_records = MAX(queue_size, 16u);
         h->max_bytes = TA_HISTORY_QUEUE_BYTES_MAX;
@@ -492,23 +608,42 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         r = state_open(path, false, ta_history_migrations, ta_history_n_migrations, &h->db);
         if (r >= 0)
                 r = state_prepare(h->db,
-                            "INSERT INTO reports (time, login, addr, success, protocol, "
-                            "device_id, device_family, country, t) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                            &h->insert);
-        if (r >= 0)
-                r = state_prepare(h->db, "DELETE FROM reports WHERE rowid < ?1", &h->expire);
+                                  "INSERT INTO reports (time, login, addr, success, protocol, "
+                                  "device_id, device_family, country, t) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                  &h->insert);
+        for (size_t i = 0; i < _EXPIRY_MAX && r >= 0; i++) {
+                /* the time of an address count is the end of its second */
+                static const char *const sql[_EXPIRY_MAX][3] = {
+                        [EXPIRY_REPORTS] = {"SELECT min(rowid), max(rowid) FROM reports",
+                                            "SELECT rowid, time FROM reports WHERE rowid >= ?1 "
+                                            "ORDER BY rowid LIMIT 1",
+                                            "DELETE FROM reports WHERE rowid < ?1"},
+                        [EXPIRY_ADDR_SECOND] = {"SELECT min(rowid), max(rowid) FROM addr_second",
+                                                "SELECT rowid, second + 1 FROM addr_second "
+                                                "WHERE rowid >= ?1 ORDER BY rowid LIMIT 1",
+                                                "DELETE FROM addr_second WHERE rowid < ?1"},
+                };
+
+                r = state_prepare(h->db, sql[i][0], &h->expiry[i].bounds);
+                if (r >= 0)
+                        r = state_prepare(h->db, sql[i][1], &h->expiry[i].row_at);
+                if (r >= 0)
+                        r = state_prepare(h->db, sql[i][2], &h->expiry[i].delete);
+        }
         if (r >= 0)
                 r = state_prepare(h->db,
-                            "SELECT rowid, time FROM reports WHERE rowid >= ?1 ORDER BY rowid "
-                            "LIMIT 1",
-                            &h->rowid_at);
+                                  "INSERT INTO login_seen (login, kind, value, last) "
+                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, kind, value) "
+                                  "DO UPDATE SET last = max(last, excluded.last)",
+                                  &h->upsert_seen);
         if (r >= 0)
                 r = state_prepare(h->db,
-                            "INSERT INTO login_seen (login, kind, value, last) "
-                            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (login, kind, value) "
-                            "DO UPDATE SET last = max(last, excluded.last)",
-                            &h->upsert_seen);
+                                  "INSERT INTO addr_second (addr, second, reports, failures) "
+                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (addr, second) "
+                                  "DO UPDATE SET reports = reports + excluded.reports, "
+                                  "failures = failures + excluded.failures",
+                                  &h->upsert_addr);
         if (r >= 0)
                 r = state_prepare(h->db, "DELETE FROM login_seen WHERE last < ?1", &h->expire_seen);
         if (r < 0) {
@@ -542,10 +677,15 @@ TaHistory *ta_history_free(TaHistory *h)
         }
         sqlite3_finalize(h->insert);
         sqlite3_finalize(h->upsert_seen);
+        sqlite3_finalize(h->upsert_addr);
         sqlite3_finalize(h->expire_seen);
-        sqlite3_finalize(h->rowid_at);
-        sqlite3_finalize(h->expire);
-        free(h->seen);
+        for (size_t i = 0; i < _EXPIRY_MAX; i++) {
+                sqlite3_finalize(h->expiry[i].bounds);
+                sqlite3_finalize(h->expiry[i].row_at);
+                sqlite3_finalize(h->expiry[i].delete);
+        }
+        aggregate_free(&h->seen);
+        aggregate_free(&h->addr_count);
         sqlite3_close_v2(h->db);
         pthread_mutex_destroy(&h->lock);
         pthread_cond_destroy(&h->cond);
@@ -746,12 +886,14 @@ int ta_history_failures_login(sqlite3 *db, const char *login, double since, uint
 int ta_history_count_range(sqlite3 *db, const uint8_t lo[16], const uint8_t hi[16], double since,
                            bool failures_only, bool distinct_logins, uint64_t *ret)
 {
+        /* Reports are counted by the second they came in: the one since falls in counts whole. A
+         * login used the range since then if its latest report from an address in it did. */
         const char *sql = distinct_logins
-                                  ? "SELECT count(DISTINCT login) FROM reports WHERE addr BETWEEN "
-                                    "?1 AND ?2 AND time >= ?3"
-                          : failures_only ? "SELECT count(*) FROM reports WHERE addr BETWEEN ?1 "
-                                            "AND ?2 AND time >= ?3 AND success = 0"
-                                          : "SELECT count(*) FROM reports WHERE addr BETWEEN ?1 "
-                                            "AND ?2 AND time >= ?3";
-        return query_int(db, sql, ret, NULL, lo, hi, since);
+                                  ? "SELECT count(DISTINCT login) FROM login_seen WHERE kind = 1 "
+                                    "AND value BETWEEN ?1 AND ?2 AND last >= ?3"
+                          : failures_only ? "SELECT total(failures) FROM addr_second WHERE addr "
+                                            "BETWEEN ?1 AND ?2 AND second >= ?3"
+                                          : "SELECT total(reports) FROM addr_second WHERE addr "
+                                            "BETWEEN ?1 AND ?2 AND second >= ?3";
+        return query_int(db, sql, ret, NULL, lo, hi, distinct_logins ? since : floor(since));
 }

@@ -139,6 +139,11 @@ static void test_expire(const char *path)
         ASSERT_EQ_INT(deleted, TA_HISTORY_EXPIRE_CHUNK + 1000);
         ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM reports"), 10);
+        /* the old address's counts went with its reports */
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM addr_second WHERE addr = "
+                                "x'00000000000000000000ffffc6336401'"),
+                      0);
+        ASSERT_EQ_INT(count(db, "SELECT total(reports) FROM addr_second"), 10);
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login LIKE 'old%'"), 0);
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login = 'new'"), 2);
         ta_history_close_reader(db);
@@ -169,6 +174,8 @@ static void test_queue_bound(const char *path)
 
 static void test_migration(const char *path)
 {
+        uint8_t lo[16], hi[16];
+        uint64_t n = 0;
         sqlite3 *db = NULL;
         TaHistory *h = NULL;
         bool seen = false;
@@ -189,12 +196,21 @@ static void test_migration(const char *path)
         ASSERT_EQ_INT(ta_history_open(path, 0, 16, &h), 0);
         ta_history_free(h);
         ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
-        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), 2);
+        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), 3);
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen WHERE login = 'v1'"), 3);
         ASSERT_EQ_INT(ta_history_seen_column(db, "v1", "country", "NL", &seen), 0);
         ASSERT_TRUE(seen);
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'reports_time'"),
                       0);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'reports_addr'"),
+                      0);
+        /* version 3 counts reports per address and second, from the reports already stored */
+        ASSERT_EQ_INT(count(db, "SELECT failures FROM addr_second WHERE second = 1000000000"), 1);
+        range_of("192.0.2.1/32", lo, hi);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, 1e9 - 1, true, false, &n), 0);
+        ASSERT_EQ_INT(n, 1);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, 1e9 - 1, false, true, &n), 0);
+        ASSERT_EQ_INT(n, 1);
         ta_history_close_reader(db);
 }
 
