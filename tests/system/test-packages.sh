@@ -404,6 +404,11 @@ if apt_install "apt-get install $(basename "$TRACKALERT_DEB") (offline, without 
     check "trackalert.socket is-active = active (got '$st')" [ "$st" = active ]
     st=$(c systemctl is-active trackalert.service 2>&1)
     check "trackalert.service inactive before the first request (got '$st')" [ "$st" = inactive ]
+    st=$(c stat -c '%a %U:%G' /etc/tracksuite/trackalert.conf 2>&1)
+    check "/etc/tracksuite/trackalert.conf (password, console key) is 640 root:root (got '$st')" \
+        [ "$st" = "640 root:root" ]
+    check "an ordinary user cannot read /etc/tracksuite/trackalert.conf" \
+        eval '! as_alice cat /etc/tracksuite/trackalert.conf >/dev/null 2>&1'
     if port_8085_on_loopback; then pass "TCP 127.0.0.1:8085 is listening (ss -tln)"; c ss -tln 'sport = :8085' | indent
     else fail "TCP 127.0.0.1:8085 is listening (ss -tln)"; c ss -tlnp | indent; fi
 else
@@ -457,6 +462,9 @@ else
 fi
 check "the journal entry has MESSAGE_ID=$TA_MID_POLICY and TRACKALERT_LOGIN=systest1" \
     ta_policy_entry systest1
+st=$(c sh -c 'tr "\0" " " </proc/$(systemctl show -p MainPID --value trackalert.service)/cmdline' 2>&1)
+check "the service reads its configuration as a credential (command line: $st)" \
+    eval 'grep -F -- "-C /run/credentials/trackalert.service/trackalert.conf" <<<"$st" >/dev/null'
 check "the start is in the journal (MESSAGE_ID=$TA_MID_STARTED)" \
     eval 'c journalctl --no-pager -u trackalert MESSAGE_ID=$TA_MID_STARTED -o cat 2>/dev/null | grep "serving on 1 socket (socket-activated)" >/dev/null'
 check "the report is in the history database" poll ta_rows_are 1
