@@ -106,6 +106,21 @@ static void test_questions(const char *path)
         ASSERT_EQ_INT(n, 5);
         ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, true, &n), 0);
         ASSERT_EQ_INT(n, 2);
+        /* a network is looked up as a range, one address by equality: the same answers */
+        range_of("192.0.2.0/24", lo, hi);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, true, false, &n), 0);
+        ASSERT_EQ_INT(n, 4);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, false, &n), 0);
+        ASSERT_EQ_INT(n, 5);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, true, &n), 0);
+        ASSERT_EQ_INT(n, 2);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now + 60, false, false, &n), 0);
+        ASSERT_EQ_INT(n, 0);
+        range_of("2001:db8::/32", lo, hi);
+        ASSERT_EQ_INT(ta_history_count_range(db, lo, hi, now - 60, false, true, &n), 0);
+        ASSERT_EQ_INT(n, 1);
+        /* one row per (address, second, login) in a batch */
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM addr_second"), 3);
         /* one login_seen row per distinct (login, kind, value) */
         ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen"), 6);
         ta_history_close_reader(db);
