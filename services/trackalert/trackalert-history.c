@@ -899,17 +899,22 @@ int ta_history_count_range(sqlite3 *db, const uint8_t lo[16], const uint8_t hi[1
                            bool failures_only, bool distinct_logins, uint64_t *ret)
 {
         /* Reports are counted by the second they came in: the one since falls in counts whole.
-         * One address is looked up by equality, so that the index finds the window's seconds
-         * without reading the address's older ones. */
-        static const char *const what[] = {"total(reports)", "total(failures)",
-                                           "count(DISTINCT login)"};
-        char sql[160];
-        bool one = memcmp(lo, hi, 16) == 0;
+         * The index is (addr, second, login): a range of addresses is walked one address at a
+         * time (a seek to the next address in it), and each address seeks to the window's
+         * first second, so nothing older than the window is read. */
+        static const char *const what[] = {"total(s.reports)", "total(s.failures)",
+                                           "count(DISTINCT s.login)"};
+        char sql[512];
 
-        snprintf(sql, sizeof(sql), "SELECT %s FROM addr_second WHERE %s AND second >= ?3",
+        snprintf(sql, sizeof(sql),
+                 "WITH RECURSIVE a(addr) AS ("
+                 " SELECT (SELECT min(addr) FROM addr_second WHERE addr BETWEEN ?1 AND ?2)"
+                 " UNION ALL"
+                 " SELECT (SELECT min(addr) FROM addr_second WHERE addr > a.addr AND addr <= ?2)"
+                 " FROM a WHERE a.addr IS NOT NULL) "
+                 "SELECT %s FROM a JOIN addr_second s ON s.addr = a.addr AND s.second >= ?3",
                  what[distinct_logins ? 2
                       : failures_only ? 1
-                                      : 0],
-                 one ? "addr = ?1 AND addr = ?2" : "addr BETWEEN ?1 AND ?2");
+                                      : 0]);
         return query_int(db, sql, ret, NULL, lo, hi, floor(since));
 }

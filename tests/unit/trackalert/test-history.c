@@ -90,6 +90,9 @@ static void test_questions(const char *path)
         ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
         t = tuple("carol", "2001:db8::1", true, "", "FR");
         ASSERT_EQ_INT(ta_history_add(h, &t, now), 0);
+        /* long ago, from another address of the same /24 */
+        t = tuple("dave", "192.0.2.20", false, "", NULL);
+        ASSERT_EQ_INT(ta_history_add(h, &t, now - 3000), 0);
         ASSERT_EQ_INT(ta_history_sync(h), 0);
 
         ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
@@ -115,15 +118,20 @@ static void test_questions(const char *path)
         ASSERT_EQ_INT(n, 3);
         ASSERT_EQ_INT(ta_history_failures_login(db, "alice", now + 60, &n), 0);
         ASSERT_EQ_INT(n, 0);
-        /* one address is looked up by equality, a network as a range: the same answers */
+        /* a network is walked address by address, each from the window's first second */
         check_counts(db, "192.0.2.10/32", now - 60, 4, 5, 2);
         check_counts(db, "192.0.2.0/24", now - 60, 4, 5, 2);
+        check_counts(db, "192.0.2.0/24", now - 3600, 5, 6, 3);
+        check_counts(db, "192.0.2.20/32", now - 3600, 1, 1, 1);
+        check_counts(db, "192.0.2.20/32", now - 60, 0, 0, 0);
         check_counts(db, "192.0.2.0/24", now + 60, 0, 0, 0);
+        check_counts(db, "192.0.3.0/24", now - 3600, 0, 0, 0);
         check_counts(db, "2001:db8::/32", now - 60, 0, 1, 1);
+        check_counts(db, "::/0", now - 3600, 5, 7, 4);
         /* one row per (address, second, login) in a batch */
-        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM addr_second"), 3);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM addr_second"), 4);
         /* one login_seen row per distinct (login, kind, value) */
-        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen"), 6);
+        ASSERT_EQ_INT(count(db, "SELECT count(*) FROM login_seen"), 7);
         ta_history_close_reader(db);
         ta_history_free(h);
 }
