@@ -256,8 +256,8 @@ bool ta_netmask_group_match(const TaNetmaskGroup *g, const TaAddr *a)
 int ta_netmask_group_add_private(TaNetmaskGroup *g)
 {
         static const char *const private[] = {
-                "127.0.0.0/8",  "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "192.168.0.0/16",
-                "172.16.0.0/12", "::1/128",   "fc00::/7",      "fe80::/10",
+                "127.0.0.0/8",   "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "192.168.0.0/16",
+                "172.16.0.0/12", "::1/128",    "fc00::/7",      "fe80::/10",
         };
         int r;
 

@@ -1,4 +1,4 @@
-/* trackalert-addr.h - ComboAddress, Netmask and NetmaskGroup as the original's Lua API sees them. */
+/* trackalert-addr.h - ComboAddress, Netmask and NetmaskGroup as the original's Lua API has them. */
 #pragma once
 
 #include <stdbool.h>

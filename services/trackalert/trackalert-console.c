@@ -183,7 +183,8 @@ static void *conn_thread(void *userdata)
                 r = recv_frame(c->fd, key, rd, &line, &len);
                 if (r == -EBADMSG) {
                         log_warning("Console connection from %s: cannot decrypt, wrong key? "
-                                    "Closing.", c->peer);
+                                    "Closing.",
+                                    c->peer);
                         break;
                 }
                 if (r < 0)
@@ -262,8 +263,10 @@ int ta_console_server_start(TaRuntime *rt, const char *addr)
         int r, fl;
 
         if (!rt->config.key_set)
-                return log_error_errno(ENOKEY, "controlSocket('%s') needs a key: add setKey() "
-                                               "(makeKey() makes one).", addr);
+                return log_error_errno(ENOKEY,
+                                       "controlSocket('%s') needs a key: add setKey() "
+                                       "(makeKey() makes one).",
+                                       addr);
         r = listen_open(addr, SOCK_STREAM, TA_DEFAULT_CONTROL_PORT);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen on console address '%s': %m", addr);

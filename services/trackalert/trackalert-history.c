@@ -128,7 +128,8 @@ enum { EXPIRY_REPORTS, EXPIRY_ADDR_SECOND, _EXPIRY_MAX };
  * are listed so that writing and clearing it costs what the batch holds, not the table's size. */
 typedef struct Aggregate {
         void *slots;
-        size_t elem_size, size; /* size: a power of two */
+        size_t elem_size, size;          /* size: a power of two */
+        size_t taken_offset, taken_size; /* the member that is zero in a free slot */
         uint32_t *used;
         size_t n_used;
 } Aggregate;
@@ -210,11 +211,12 @@ static int aggregate_reserve(Aggregate *a, size_t n)
         return 0;
 }
 
-/* Clears the slots in use: the member at used_offset says whether a slot is taken. */
-static void aggregate_clear(Aggregate *a, size_t used_offset, size_t used_size)
+/* Frees the slots in use for the next batch. */
+static void aggregate_clear(Aggregate *a)
 {
         for (size_t i = 0; i < a->n_used; i++)
-                memset((uint8_t *)a->slots + a->used[i] * a->elem_size + used_offset, 0, used_size);
+                memset((uint8_t *)a->slots + a->used[i] * a->elem_size + a->taken_offset, 0,
+                       a->taken_size);
         a->n_used = 0;
 }
 
@@ -281,14 +283,6 @@ static void addr_count_add(TaHistory *h, const uint8_t addr[16], double when, co
         }
 }
 
-static int step_done(sqlite3_stmt *st)
-{
-        int rc = sqlite3_step(st);
-
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : state_errno(rc) ?: -EIO;
-}
-
 static int write_aggregates(TaHistory *h)
 {
         const Seen *seen = h->seen.slots;
@@ -307,11 +301,10 @@ static int write_aggregates(TaHistory *h)
                         sqlite3_bind_text(h->upsert_seen, 3, e->value, (int)e->value_len,
                                           SQLITE_STATIC);
                 sqlite3_bind_double(h->upsert_seen, 4, e->last);
-                r = step_done(h->upsert_seen);
+                r = state_step_reset(h->upsert_seen);
                 if (r < 0)
                         return r;
         }
-        sqlite3_clear_bindings(h->upsert_seen);
         for (size_t i = 0; i < h->addr_count.n_used; i++) {
                 const AddrSecond *e = &ac[h->addr_count.used[i]];
 
@@ -320,11 +313,10 @@ static int write_aggregates(TaHistory *h)
                 sqlite3_bind_text(h->upsert_addr, 3, e->login, (int)e->login_len, SQLITE_STATIC);
                 sqlite3_bind_int64(h->upsert_addr, 4, e->reports);
                 sqlite3_bind_int64(h->upsert_addr, 5, e->failures);
-                r = step_done(h->upsert_addr);
+                r = state_step_reset(h->upsert_addr);
                 if (r < 0)
                         return r;
         }
-        sqlite3_clear_bindings(h->upsert_addr);
         return 0;
 }
 
@@ -334,8 +326,8 @@ static int write_batch(TaHistory *h, const RecBuf *b)
         int r, rc;
 
         /* up to three login_seen entries and one address count per report */
-        aggregate_clear(&h->seen, offsetof(Seen, kind), sizeof(int));
-        aggregate_clear(&h->addr_count, offsetof(AddrSecond, used), sizeof(bool));
+        aggregate_clear(&h->seen);
+        aggregate_clear(&h->addr_count);
         r = aggregate_reserve(&h->seen, b->n * 3);
         if (r >= 0)
                 r = aggregate_reserve(&h->addr_count, b->n);
@@ -455,7 +447,7 @@ static int expire_chunk(TaHistory *h, double cutoff, uint64_t *deleted)
                 if (first <= min)
                         continue;
                 sqlite3_bind_int64(x->delete, 1, MIN(first, min + TA_HISTORY_EXPIRE_CHUNK));
-                r = step_done(x->delete);
+                r = state_step_reset(x->delete);
                 if (r < 0)
                         return r;
                 if (i == EXPIRY_REPORTS)
@@ -463,7 +455,7 @@ static int expire_chunk(TaHistory *h, double cutoff, uint64_t *deleted)
                 return 1;
         }
         sqlite3_bind_double(h->expire_seen, 1, cutoff);
-        return step_done(h->expire_seen);
+        return state_step_reset(h->expire_seen);
 }
 
 int ta_history_expire(TaHistory *h, uint64_t *ret_deleted)
@@ -605,8 +597,12 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         pthread_condattr_destroy(&ca);
         pthread_cond_init(&h->done_cond, NULL);
         h->fill = &h->bufs[0];
-        h->seen.elem_size = sizeof(Seen);
-        h->addr_count.elem_size = sizeof(AddrSecond);
+        h->seen = (Aggregate){.elem_size = sizeof(Seen),
+                              .taken_offset = offsetof(Seen, kind),
+                              .taken_size = sizeof(int)};
+        h->addr_count = (Aggregate){.elem_size = sizeof(AddrSecond),
+                                    .taken_offset = offsetof(AddrSecond, used),
+                                    .taken_size = sizeof(bool)};
         h->retention_sec = retention_sec;
         h->max_records = MAX(queue_size, 16u);
         h->max_bytes = TA_HISTORY_QUEUE_BYTES_MAX;
