@@ -1,0 +1,34 @@
+/* trackle-client.h - the console tool's side of trackled's control socket: JSON frames. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "macro.h"
+
+typedef struct TrackleClient {
+        int fd;
+        char *error; /* the last {"ok": false} message from trackled, or NULL */
+        int error_errno;
+} TrackleClient;
+
+/* Connect to the Unix stream socket at path (TRACKLE_SOCKET in the tool). The server must run
+ * as root or as our own effective uid. */
+int trackle_client_connect(const char *path, TrackleClient **ret);
+/* Wrap an already connected socket (tests: one end of a socketpair). Takes the fd. */
+int trackle_client_new_fd(int fd, TrackleClient **ret);
+TrackleClient *trackle_client_free(TrackleClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(TrackleClient *, trackle_client_free);
+
+/* Send one request (with an fd through SCM_RIGHTS when pass_fd >= 0) and read one reply.
+ * Returns 0 and the whole reply object for {"ok": true}; -EREMOTEIO for {"ok": false}, with
+ * the message in c->error; -errno for a broken connection or a malformed reply. */
+int trackle_client_call(TrackleClient *c, json_object *request, int pass_fd, json_object **ret);
+
+/* Frame helpers, exposed for tests. */
+int trackle_client_send(int fd, const char *json, size_t len, int pass_fd);
+int trackle_client_recv(int fd, size_t max, char **ret_text, size_t *ret_len);
+/* Parse a reply's text (depth-limited). -EBADMSG when it is not a JSON object. */
+int trackle_client_parse_reply(const char *text, size_t len, json_object **ret);
+
+/* A request object {"op": op}; add fields with json_object_object_add(). */
+json_object *trackle_request_new(const char *op);
