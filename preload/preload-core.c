@@ -1,0 +1,761 @@
+/* preload-core.c - session check, connection to trackled, frames and paths for libtrackle.so.
+ *
+ * Everything here runs inside other people's processes, set-uid ones included: no malloc, no
+ * stdio, no output, no environment beyond the TRACKLE_SESSION hint, no blocking for more than
+ * one bounded wait, and never a call to one of our own wrappers (own opens are raw syscalls).
+ * All state is static and guarded by a try-lock: a caller that finds it taken (another thread,
+ * a signal handler) skips tracking for that call instead of waiting. */
+#undef _FORTIFY_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "trackle-preload.h"
+
+#define TP_SEEN_SIZE 4096u  /* power of two */
+#define TP_WAIT_MS 1000
+#define TP_WALK_MAX 4096
+
+enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
+enum { CONN_NONE, CONN_OK, CONN_FAILED };
+
+static struct {
+        pid_t pid;      /* the process this state belongs to (fork resets it) */
+        int session;    /* SESSION_* */
+        uint64_t id;    /* trackle session id, from the root-owned marker */
+        bool secure;
+        int conn;       /* CONN_* */
+        int fd;
+        ino_t fd_ino;
+        uint32_t missed;
+        bool info_done;
+        char preload[TP_PATH_SIZE];
+        uint64_t seen[TP_SEEN_SIZE];
+        uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
+        char cwd[TP_PATH_SIZE];
+} S = { .fd = -1 };
+
+static int lock_owner; /* pid holding the lock, 0 when free */
+
+static bool lock_try(pid_t pid)
+{
+        int expected = 0;
+
+        if (__atomic_compare_exchange_n(&lock_owner, &expected, pid, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+                return true;
+        /* Taken by our parent at fork time (another thread held it): in this process nobody
+         * will ever release it, so take it over. */
+        if (expected != pid &&
+            __atomic_compare_exchange_n(&lock_owner, &expected, pid, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+                return true;
+        return false;
+}
+
+static void lock_release(void)
+{
+        __atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE);
+}
+
+static int raw_open(int dirfd, const char *path, int flags)
+{
+        return (int)syscall(SYS_openat, dirfd, path, flags, 0);
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+        ssize_t n;
+        int fd;
+
+        fd = raw_open(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -1;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n < 0)
+                return -1;
+        buf[n] = 0;
+        return n;
+}
+
+/* Strict decimal: digits only, no sign, no leading zero, no overflow, > 0. */
+static bool parse_u64(const char *s, size_t len, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (len == 0 || len > 20 || s[0] == '0')
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+                        return false;
+                v = v * 10 + (uint64_t)(s[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+static size_t fmt_u64(char *out, uint64_t v)
+{
+        char tmp[24];
+        size_t n = 0, i = 0;
+
+        do
+                tmp[n++] = (char)('0' + v % 10);
+        while ((v /= 10) > 0);
+        while (n > 0)
+                out[i++] = tmp[--n];
+        out[i] = 0;
+        return i;
+}
+
+/* Value of "key=" in a marker line, as a strict decimal. */
+static bool marker_field(const char *text, const char *key, uint64_t *ret)
+{
+        size_t klen = strlen(key);
+
+        for (const char *p = text; *p; ) {
+                const char *end = p;
+
+                while (*end && *end != ' ' && *end != '\n')
+                        end++;
+                if ((size_t)(end - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=')
+                        return parse_u64(p + klen + 1, (size_t)(end - p) - klen - 1, ret);
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+/* The marker must be a regular root-owned file nobody else can write. */
+static bool marker_ok(const char *path, char *text, size_t size)
+{
+        struct stat st;
+
+        if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
+                return false;
+        return read_small(path, text, size) > 0;
+}
+
+static bool marker_path(char *out, size_t size, char kind, uint64_t id)
+{
+        size_t n = strlen(TRACKLE_ACTIVE_DIR);
+
+        if (n + 24 > size)
+                return false;
+        memcpy(out, TRACKLE_ACTIVE_DIR, n);
+        out[n++] = '/';
+        out[n++] = kind;
+        fmt_u64(out + n, id);
+        return true;
+}
+
+/* Field 4 (ppid) and 22 (starttime) of /proc/<pid>/stat; comm may contain anything. */
+static bool proc_stat(uint64_t pid, uint64_t *ret_ppid, uint64_t *ret_start)
+{
+        char path[48] = "/proc/", buf[1024];
+        const char *p;
+        uint64_t ppid = 0, start = 0;
+        int field = 3;
+
+        fmt_u64(path + 6, pid);
+        strcat(path, "/stat");
+        if (read_small(path, buf, sizeof(buf)) <= 0)
+                return false;
+        p = strrchr(buf, ')');
+        if (!p || p[1] != ' ')
+                return false;
+        p += 2; /* at field 3 (state) */
+        for (; *p && field <= 22; field++) {
+                const char *end = strchr(p, ' ');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+
+                if (field == 4 && !(len == 1 && p[0] == '0') && !parse_u64(p, len, &ppid))
+                        return false;
+                if (field == 22 && !parse_u64(p, len, &start))
+                        return false;
+                if (!end)
+                        break;
+                p = end + 1;
+        }
+        if (field < 22)
+                return false;
+        *ret_ppid = ppid;
+        *ret_start = start;
+        return true;
+}
+
+/* Spec §4.2 / contract "Session identity" item 4: kernel facts first, the hint only to find
+ * an ancestry marker, which then must be confirmed by walking our real ancestors. */
+static void session_check(void)
+{
+        char path[128], text[512];
+        uint64_t sid, id, leader, start;
+        const char *hint;
+
+        S.session = SESSION_OUT;
+        if (read_small("/proc/self/sessionid", text, sizeof(text)) > 0) {
+                size_t n = strcspn(text, "\n");
+
+                if (parse_u64(text, n, &sid) && sid != UINT32_MAX &&
+                    marker_path(path, sizeof(path), 'a', sid) &&
+                    marker_ok(path, text, sizeof(text)) && marker_field(text, "session", &id)) {
+                        S.id = id;
+                        S.session = SESSION_IN;
+                        return;
+                }
+        }
+
+        hint = getenv("TRACKLE_SESSION");
+        if (!hint || !parse_u64(hint, strlen(hint), &id))
+                return;
+        if (!marker_path(path, sizeof(path), 'p', id) || !marker_ok(path, text, sizeof(text)))
+                return;
+        if (!marker_field(text, "leader", &leader) || !marker_field(text, "start", &start))
+                return;
+        for (uint64_t pid = (uint64_t)getpid(), i = 0; pid > 0 && i < TP_WALK_MAX; i++) {
+                uint64_t ppid, st;
+
+                if (!proc_stat(pid, &ppid, &st))
+                        return;
+                if (pid == leader) {
+                        if (st == start) {
+                                S.id = id;
+                                S.session = SESSION_IN;
+                        }
+                        return;
+                }
+                pid = ppid;
+        }
+}
+
+/* Called with the lock held: a new process (first call, or after fork) starts afresh. */
+static void state_for(pid_t pid)
+{
+        if (S.pid == pid)
+                return;
+        if (S.fd >= 0) {
+                struct stat st;
+
+                /* Inherited from the parent: close it only if that number is still our
+                 * socket (the program may have closed it and reused the number). */
+                if (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino)
+                        close(S.fd);
+        }
+        S.pid = pid;
+        S.session = SESSION_UNKNOWN;
+        S.conn = CONN_NONE;
+        S.fd = -1;
+        S.info_done = false;
+        memset(S.seen, 0, sizeof(S.seen));
+}
+
+static bool in_session_locked(void)
+{
+        if (S.session == SESSION_UNKNOWN) {
+                S.secure = getauxval(AT_SECURE) != 0;
+                session_check();
+        }
+        return S.session == SESSION_IN;
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool wait_fd(int fd, short events, int64_t deadline)
+{
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = events };
+                int64_t left = deadline - now_ms();
+                int r;
+
+                if (left <= 0)
+                        return false;
+                r = poll(&p, 1, (int)left);
+                if (r > 0)
+                        return !(p.revents & (POLLERR | POLLNVAL)) || (p.revents & events);
+                if (r < 0 && errno != EINTR)
+                        return false;
+        }
+}
+
+static void give_up(void)
+{
+        if (S.fd >= 0)
+                close(S.fd);
+        S.fd = -1;
+        S.conn = CONN_FAILED;
+}
+
+/* One whole frame, with an optional fd; false (and given up) on any failure or timeout. */
+static bool send_frame(const void *buf, size_t len, int pass_fd)
+{
+        int64_t deadline = now_ms() + TP_WAIT_MS;
+        size_t off = 0;
+
+        while (off < len) {
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(int))];
+                } c;
+                struct iovec iov = { .iov_base = (char *)buf + off, .iov_len = len - off };
+                struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+                ssize_t n;
+
+                if (off == 0 && pass_fd >= 0) {
+                        memset(&c, 0, sizeof(c));
+                        m.msg_control = c.b;
+                        m.msg_controllen = sizeof(c.b);
+                        c.h.cmsg_level = SOL_SOCKET;
+                        c.h.cmsg_type = SCM_RIGHTS;
+                        c.h.cmsg_len = CMSG_LEN(sizeof(int));
+                        memcpy(CMSG_DATA(&c.h), &pass_fd, sizeof(int));
+                }
+                n = sendmsg(S.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0) {
+                        off += (size_t)n;
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN && wait_fd(S.fd, POLLOUT, deadline))
+                        continue;
+                give_up();
+                return false;
+        }
+        return true;
+}
+
+static bool recv_ack(void)
+{
+        int64_t deadline = now_ms() + TP_WAIT_MS;
+        uint8_t buf[TRACKLE_WIRE_HEADER_SIZE + 4];
+        TrackleHeader h;
+        size_t off = 0;
+        int32_t status;
+
+        while (off < sizeof(buf)) {
+                ssize_t n = recv(S.fd, buf + off, sizeof(buf) - off, MSG_DONTWAIT);
+
+                if (n > 0) {
+                        off += (size_t)n;
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN && wait_fd(S.fd, POLLIN, deadline))
+                        continue;
+                give_up();
+                return false;
+        }
+        if (trackle_wire_parse_header(buf, TRACKLE_WIRE_HEADER_SIZE, &h) < 0 ||
+            h.type != TRACKLE_FRAME_ACK || h.length != 4 ||
+            trackle_wire_parse_ack(buf + TRACKLE_WIRE_HEADER_SIZE, 4, &status) < 0) {
+                give_up();
+                return false;
+        }
+        return true;
+}
+
+static int move_high(int fd)
+{
+        int nfd;
+
+        if (fd < 0 || fd >= 3)
+                return fd;
+        nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        return nfd;
+}
+
+static bool hint_value(uint64_t *ret)
+{
+        const char *hint = getenv("TRACKLE_SESSION");
+
+        return hint && parse_u64(hint, strlen(hint), ret);
+}
+
+static bool connect_locked(void)
+{
+        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct ucred cred;
+        socklen_t cl = sizeof(cred);
+        TrackleHello hello = { .version = TRACKLE_WIRE_VERSION, .flags = TRACKLE_HELLO_ROOTFD };
+        struct stat st;
+        int root, n;
+
+        if (S.conn == CONN_OK)
+                return true;
+        if (S.conn == CONN_FAILED)
+                return false;
+        S.conn = CONN_FAILED;
+        memcpy(sa.sun_path, TRACKLE_SOCKET, sizeof(TRACKLE_SOCKET));
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+                S.fd = move_high(socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+                if (S.fd < 0)
+                        return false;
+                if (connect(S.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                        break;
+                n = errno;
+                close(S.fd);
+                S.fd = -1;
+                if (n != EPROTOTYPE)
+                        return false;
+        }
+        if (S.fd < 0)
+                return false;
+        /* Never send anything, least of all a file descriptor, to a server that is not root. */
+        if (getsockopt(S.fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0 ||
+            fstat(S.fd, &st) < 0) {
+                give_up();
+                return false;
+        }
+        S.fd_ino = st.st_ino;
+        S.conn = CONN_OK;
+
+        if (S.secure)
+                hello.flags |= TRACKLE_HELLO_SECURE;
+        if (!hint_value(&hello.hint))
+                hello.hint = 0;
+        hello.pid = (uint32_t)S.pid;
+        n = trackle_wire_hello(S.frame, sizeof(S.frame), &hello);
+        root = raw_open(AT_FDCWD, "/", O_PATH | O_CLOEXEC | O_DIRECTORY);
+        if (n < 0 || root < 0) {
+                if (root >= 0)
+                        close(root);
+                give_up();
+                return false;
+        }
+        if (!send_frame(S.frame, (size_t)n, root)) {
+                close(root);
+                return false;
+        }
+        close(root);
+        if (S.missed > 0) {
+                n = trackle_wire_missed(S.frame, sizeof(S.frame), S.missed);
+                if (n > 0 && send_frame(S.frame, (size_t)n, -1))
+                        S.missed = 0;
+        }
+        return S.conn == CONN_OK;
+}
+
+static void send_async(int n)
+{
+        if (n < 0)
+                return;
+        if (!connect_locked() || !send_frame(S.frame, (size_t)n, -1))
+                S.missed++;
+}
+
+static uint64_t hash_path(const char *s)
+{
+        uint64_t h = 1469598103934665603ull;
+
+        for (; *s; s++)
+                h = (h ^ (uint8_t)*s) * 1099511628211ull;
+        return h ? h : 1;
+}
+
+/* true if abs was already reported by this process; else remember it (when there is room). */
+static bool seen_before(const char *abs)
+{
+        uint64_t h = hash_path(abs);
+        size_t i = h & (TP_SEEN_SIZE - 1);
+
+        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & (TP_SEEN_SIZE - 1)) {
+                if (S.seen[i] == h)
+                        return true;
+                if (S.seen[i] == 0) {
+                        S.seen[i] = h;
+                        return false;
+                }
+        }
+        return false; /* full around here: ask again rather than miss a file */
+}
+
+static void send_before(uint32_t op, int dirfd, const char *name, const char *abs)
+{
+        uint32_t flags = 0;
+        int fd = -1, n;
+
+        if (seen_before(abs))
+                return;
+        /* Never read a file with privileges on the caller's behalf: root and set-uid callers
+         * send the path and trackled reads it after checking the session. */
+        if (!S.secure && geteuid() != 0) {
+                fd = raw_open(dirfd, name,
+                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                if (fd >= 0)
+                        flags |= TRACKLE_BEFORE_FD;
+        }
+        n = trackle_wire_before(S.frame, sizeof(S.frame), op, flags, abs);
+        if (n < 0 || !connect_locked()) {
+                S.missed++;
+        } else if (!send_frame(S.frame, (size_t)n, fd) || !recv_ack()) {
+                S.missed++;
+        }
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Lexical clean-up: no "//", no "/./", no trailing "/." or "/". */
+static void clean_path(char *p)
+{
+        char *r = p, *w = p;
+
+        while (*r) {
+                if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+                        r += r[1] == '/' ? 1 : 2;
+                        continue;
+                }
+                *w++ = *r++;
+        }
+        if (w == p)
+                *w++ = '/';
+        else if (w > p + 1 && w[-1] == '/')
+                w--;
+        *w = 0;
+}
+
+static bool skipped(const char *p)
+{
+        static const char *const prefixes[] = { "/proc", "/sys", "/dev", "/run/tracksuite" };
+
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+                size_t n = strlen(prefixes[i]);
+
+                if (strncmp(p, prefixes[i], n) == 0 && (p[n] == '/' || p[n] == 0))
+                        return true;
+        }
+        return false;
+}
+
+static bool fd_path(int fd, char *out, size_t size)
+{
+        char link[40] = "/proc/self/fd/";
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        fmt_u64(link + 14, (uint64_t)fd);
+        n = readlink(link, out, size - 1);
+        if (n <= 0 || (size_t)n >= size - 1 || out[0] != '/')
+                return false;
+        out[n] = 0;
+        return true;
+}
+
+bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
+{
+        size_t base = 0, len;
+
+        if (!path)
+                return false;
+        if (path[0] != '/') {
+                if (dirfd == AT_FDCWD) {
+                        if (!getcwd(out, size) || out[0] != '/')
+                                return false;
+                } else if (!fd_path(dirfd, out, size)) {
+                        return false;
+                }
+                base = strlen(out);
+                if (base + 1 >= size)
+                        return false;
+                out[base++] = '/';
+        }
+        len = strlen(path);
+        if (base + len >= size)
+                return false;
+        memcpy(out + base, path, len + 1);
+        clean_path(out);
+        return !skipped(out);
+}
+
+/* The lock, the per-process state and the session check, in one step for every helper. */
+static bool enter(void)
+{
+        pid_t pid = getpid();
+
+        if (!lock_try(pid))
+                return false;
+        state_for(pid);
+        if (in_session_locked())
+                return true;
+        lock_release();
+        return false;
+}
+
+static TrackleStat wire_stat(const struct stat *st)
+{
+        return (TrackleStat){ .valid = 1, .mode = st->st_mode, .uid = st->st_uid,
+                              .gid = st->st_gid, .size = (uint64_t)st->st_size };
+}
+
+void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
+{
+        p->active = p->exists = false;
+        if (!path || !enter())
+                return;
+        if (tp_abspath(dirfd, path, p->abs, sizeof(p->abs))) {
+                p->active = true;
+                p->exists = fstatat(dirfd, path, &p->st, statflags) == 0;
+                if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
+                        send_before(before_op, dirfd, path, p->abs);
+        }
+        lock_release();
+}
+
+void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
+{
+        int acc = flags & O_ACCMODE;
+        bool write = acc == O_WRONLY || acc == O_RDWR || (flags & (O_TRUNC | O_APPEND));
+
+        p->active = p->exists = false;
+        if (!path || (!write && !(flags & O_CREAT)) || (flags & O_TMPFILE) == O_TMPFILE)
+                return;
+        if (!enter())
+                return;
+        if (!tp_abspath(dirfd, path, p->abs, sizeof(p->abs)))
+                goto out;
+        p->active = true;
+        p->exists = fstatat(dirfd, path, &p->st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!p->exists || !write || ((flags & O_CREAT) && (flags & O_EXCL)))
+                goto out;
+        if (S_ISLNK(p->st.st_mode) && !(flags & O_NOFOLLOW)) {
+                /* Writing through a symlink changes its target: record the target. */
+                char target[TP_PATH_SIZE];
+                struct stat st;
+                int fd = raw_open(dirfd, path, O_PATH | O_CLOEXEC);
+
+                if (fd >= 0) {
+                        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                            fd_path(fd, target, sizeof(target)) && !skipped(target))
+                                send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE
+                                                            : TRACKLE_OP_WRITE,
+                                            AT_FDCWD, target, target);
+                        close(fd);
+                }
+        } else if (S_ISREG(p->st.st_mode)) {
+                send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd,
+                            path, p->abs);
+        }
+out:
+        lock_release();
+}
+
+void tp_pre_fd(TpPre *p, int fd)
+{
+        p->active = p->exists = false;
+        if (!enter())
+                return;
+        if (fd_path(fd, p->abs, sizeof(p->abs)) && !skipped(p->abs)) {
+                p->active = true;
+                p->exists = fstat(fd, &p->st) == 0;
+        }
+        lock_release();
+}
+
+void tp_post(const TpPre *p, uint32_t op, const char *path2)
+{
+        TrackleStat before = { 0 };
+
+        if (!p->active || !enter())
+                return;
+        if (p->exists)
+                before = wire_stat(&p->st);
+        if (op == TRACKLE_OP_CREATED)
+                (void)seen_before(p->abs); /* its content before the session was nothing */
+        send_async(trackle_wire_event(S.frame, sizeof(S.frame), op, &before, p->abs, path2));
+        lock_release();
+}
+
+void tp_post_created(int dirfd, const char *path, bool dir)
+{
+        TpPre p;
+
+        tp_pre(&p, dirfd, path, AT_SYMLINK_NOFOLLOW, 0);
+        p.exists = false;
+        tp_post(&p, dir ? TRACKLE_OP_MKDIR : TRACKLE_OP_CREATED, NULL);
+}
+
+void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
+{
+        if (!enter())
+                return;
+        if (!getcwd(S.cwd, sizeof(S.cwd)))
+                S.cwd[0] = 0;
+        send_async(trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(),
+                                     (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd,
+                                     file, argv));
+        lock_release();
+}
+
+static void preload_value(void)
+{
+        Dl_info di;
+        struct stat a, b;
+        size_t n;
+
+        memcpy(S.preload, TRACKLE_PRELOAD_NAME, sizeof(TRACKLE_PRELOAD_NAME));
+        /* Set-uid callers, and the installed library, re-add the bare name only; a library
+         * loaded by path (a build tree: trackle shell --preload PATH) re-adds that path. */
+        if (S.secure || dladdr((void *)&preload_value, &di) == 0 || !di.dli_fname ||
+            di.dli_fname[0] != '/')
+                return;
+        if (stat(di.dli_fname, &a) == 0 && stat(TRACKLE_PRELOAD_PATH, &b) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return;
+        n = strlen(di.dli_fname);
+        if (n < sizeof(S.preload) && !strpbrk(di.dli_fname, " :"))
+                memcpy(S.preload, di.dli_fname, n + 1);
+}
+
+/* Published once per process for exec wrappers that find the lock taken (another thread is
+ * waiting for an ACK): propagation must not depend on winning the lock. */
+static TpExecInfo published;
+static int published_pid;
+
+bool tp_exec_info(TpExecInfo *ret)
+{
+        pid_t pid = getpid();
+
+        if (!enter()) {
+                if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
+                        return false;
+                *ret = published;
+                return true;
+        }
+        if (!S.info_done) {
+                preload_value();
+                S.info_done = true;
+                published.session = S.id;
+                memcpy(published.preload, S.preload, strlen(S.preload) + 1);
+                __atomic_store_n(&published_pid, pid, __ATOMIC_RELEASE);
+        }
+        ret->session = S.id;
+        memcpy(ret->preload, S.preload, strlen(S.preload) + 1);
+        lock_release();
+        return true;
+}

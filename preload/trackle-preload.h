@@ -1,0 +1,59 @@
+/* trackle-preload.h - internals of libtrackle.so shared by its modules (nothing is exported). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "trackle-wire.h"
+
+#define TP_EXPORT __attribute__((visibility("default")))
+#define TP_PATH_SIZE (TRACKLE_WIRE_PATH_MAX + 1)
+
+/* Hide a pointer from the compiler's nonnull reasoning: glibc declares most of the functions we
+ * wrap __nonnull, but a caller may still pass NULL and must then get glibc's own EFAULT. */
+static inline const char *tp_launder(const char *p)
+{
+        __asm__("" : "+r"(p));
+        return p;
+}
+
+/* What a wrapper learnt before the real call: the absolute path and the stat before. */
+typedef struct TpPre {
+        bool active; /* in a session and the path is one we record */
+        bool exists;
+        struct stat st;
+        char abs[TP_PATH_SIZE];
+} TpPre;
+
+/* preload-core.c */
+void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op);
+void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
+void tp_pre_fd(TpPre *p, int fd);
+void tp_post(const TpPre *p, uint32_t op, const char *path2);
+void tp_post_created(int dirfd, const char *path, bool dir);
+bool tp_abspath(int dirfd, const char *path, char *out, size_t size);
+void tp_exec_frame(uint32_t flags, const char *file, char *const argv[]);
+
+/* The values the exec wrappers put into a child's environment. */
+typedef struct TpExecInfo {
+        uint64_t session;
+        char preload[TP_PATH_SIZE]; /* TRACKLE_PRELOAD_NAME or the absolute path we run from */
+} TpExecInfo;
+bool tp_exec_info(TpExecInfo *ret);
+
+/* preload-env.c */
+#define TP_ENV_SMALL 128
+typedef struct TpEnvBuf {
+        char **vec;
+        void *map;
+        size_t map_len;
+        char *small[TP_ENV_SMALL];
+        char ld_preload[2 * TP_PATH_SIZE + 32];
+        char session[48];
+} TpEnvBuf;
+/* A copy of envp without LD_PRELOAD=/TRACKLE_SESSION= and with ours; NULL: use envp as is. */
+char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec,
+                    size_t cap, bool may_map);
+void tp_env_free(TpEnvBuf *b);
