@@ -205,7 +205,7 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
 
         opterr = 0;
         optind = 0; /* re-initialise getopt for this argument vector */
-        while ((c = getopt_long(argc, argv, "+hs:d:c:t:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hs:d:c:t:", options, NULL)) >= 0) {
                 bool ok;
 
                 switch (c) {
