@@ -37,10 +37,29 @@ static char *strip(char *s)
         return s;
 }
 
+_printf_(5, 6) static void conf_warn(ConfWarn warn, void *userdata, const ConfError *err,
+                                     unsigned line, const char *fmt, ...)
+{
+        char msg[CONF_MESSAGE_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        warn(err ? err->file : NULL, line, msg, userdata);
+}
+
 int conf_parse_text(const char *filename, char *text, const ConfItem *items, size_t n_items,
                     void *base, ConfError *err)
 {
+        return conf_parse_text_warn(filename, text, items, n_items, base, NULL, NULL, err);
+}
+
+int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                         void *base, ConfWarn warn, void *userdata, ConfError *err)
+{
         const char *section = NULL;
+        bool skip_section = false;
         unsigned lineno = 0;
         char *next = text;
         size_t len = strlen(text);
@@ -77,8 +96,15 @@ int conf_parse_text(const char *filename, char *text, const ConfItem *items, siz
                         bool known = false;
                         for (size_t i = 0; i < n_items && !known; i++)
                                 known = streq(items[i].section, section);
-                        if (!known)
-                                return conf_fail(err, lineno, "unknown section [%s]", section);
+                        skip_section = false;
+                        if (!known) {
+                                if (!warn)
+                                        return conf_fail(err, lineno, "unknown section [%s]",
+                                                         section);
+                                conf_warn(warn, userdata, err, lineno,
+                                          "unknown section [%s], ignoring", section);
+                                skip_section = true;
+                        }
                         continue;
                 }
 
@@ -98,6 +124,13 @@ int conf_parse_text(const char *filename, char *text, const ConfItem *items, siz
                                 item = &items[i];
                                 break;
                         }
+                if (!item && skip_section)
+                        continue;
+                if (!item && warn) {
+                        conf_warn(warn, userdata, err, lineno,
+                                  "unknown key '%s' in section [%s], ignoring", key, section);
+                        continue;
+                }
                 if (!item)
                         return conf_fail(err, lineno, "unknown key '%s' in section [%s]", key,
                                          section);
@@ -112,6 +145,12 @@ int conf_parse_text(const char *filename, char *text, const ConfItem *items, siz
 
 int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, void *base,
                     ConfError *err)
+{
+        return conf_parse_file_warn(path, items, n_items, base, NULL, NULL, err);
+}
+
+int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items, void *base,
+                         ConfWarn warn, void *userdata, ConfError *err)
 {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
@@ -157,7 +196,7 @@ int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, voi
         buf[have] = '\0';
         if (strlen(buf) != have)
                 return conf_fail(err, 0, "file contains a NUL byte");
-        return conf_parse_text(path, buf, items, n_items, base, err);
+        return conf_parse_text_warn(path, buf, items, n_items, base, warn, userdata, err);
 }
 
 int conf_parse_string(const char *value, void *data, const char **ret_msg)

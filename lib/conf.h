@@ -33,6 +33,16 @@ int conf_parse_text(const char *filename, char *text, const ConfItem *items, siz
 int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, void *base,
                     ConfError *err);
 
+/* The lenient variants (spec of trackle, "unknown keys are warned about and ignored"): with
+ * warn set, an unknown section or key is passed to warn (file, line, message) and skipped
+ * instead of failing. Bad values are errors either way. With warn NULL they are the strict
+ * functions above. */
+typedef void (*ConfWarn)(const char *file, unsigned line, const char *message, void *userdata);
+int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                         void *base, ConfWarn warn, void *userdata, ConfError *err);
+int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items, void *base,
+                         ConfWarn warn, void *userdata, ConfError *err);
+
 /* Value parsers for common field types. */
 int conf_parse_string(const char *value, void *data, const char **ret_msg);   /* char * */
 int conf_parse_bool(const char *value, void *data, const char **ret_msg);     /* bool */

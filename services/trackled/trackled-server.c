@@ -1,0 +1,1593 @@
+/* trackled-server.c - trackle's control socket (trackle-protocol(7)): binary frames from
+ * libtrackle.so and JSON from the console tools, session identity, markers, locks. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "notify.h"
+#include "trackle-wire.h"
+#include "trackled-content.h"
+#include "trackled-ids.h"
+#include "trackled-proc.h"
+#include "trackled-request.h"
+#include "trackled-server.h"
+
+#define CHECK_INTERVAL_USEC (5ULL * 1000000ULL)
+
+typedef enum ConnKind {
+        CONN_NEW,
+        CONN_LIBRARY,
+        CONN_CONSOLE,
+} ConnKind;
+
+typedef struct Session Session;
+typedef struct Conn Conn;
+
+struct Session {
+        int64_t id;
+        uint32_t uid, gid;
+        char user[64];
+        bool audit;
+        uint32_t audit_id;
+        pid_t leader;
+        uint64_t leader_start;
+        int rootfd; /* the client's "/" (O_PATH), for the after states at session end */
+        Conn *leader_conn;
+        Session *next;
+};
+
+struct Conn {
+        TrackledServer *server;
+        int fd;
+        sd_event_source *src;
+        ConnKind kind;
+        struct ucred cred;
+        bool admin, closing;
+        uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
+        size_t hdr_got;
+        TrackleHeader h;
+        uint8_t *payload;
+        size_t payload_got;
+        int fds[TRACKLED_FRAME_FDS_MAX];
+        size_t n_fds;
+        uint8_t *out;
+        size_t out_len, out_off;
+        /* library connections */
+        int64_t session;
+        int rootfd;
+        char **touched;
+        size_t n_touched, cap_touched;
+        Conn *prev, *next;
+};
+
+struct TrackledServer {
+        sd_event *event;
+        const TrackledConfig *config;
+        TrackledStore *store;
+        sd_event_source *listen_src[TRACKLED_FDS_MAX];
+        int listen_fds[TRACKLED_FDS_MAX];
+        size_t n_listen;
+        sd_event_source *timer;
+        Conn *conns;
+        size_t n_conns;
+        Session *sessions;
+        int own_root; /* O_PATH "/" of trackled */
+        char host[256];
+        RateLimit reject_rl;
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- sessions in memory */
+
+static Session *session_find(TrackledServer *s, int64_t id)
+{
+        for (Session *x = s->sessions; x; x = x->next)
+                if (x->id == id)
+                        return x;
+        return NULL;
+}
+
+static void session_unlink(TrackledServer *s, Session *x)
+{
+        for (Session **p = &s->sessions; *p; p = &(*p)->next)
+                if (*p == x) {
+                        *p = x->next;
+                        break;
+                }
+        if (x->leader_conn)
+                x->leader_conn->session = 0;
+        safe_close(x->rootfd);
+        free(x);
+}
+
+/* The open session a process belongs to, by the session's mode (kernel facts only). */
+static Session *session_for_pid(TrackledServer *s, pid_t pid)
+{
+        uint32_t sid;
+
+        if (trackled_proc_sessionid(pid, &sid) >= 0)
+                for (Session *x = s->sessions; x; x = x->next)
+                        if (x->audit && x->audit_id == sid)
+                                return x;
+        for (Session *x = s->sessions; x; x = x->next)
+                if (!x->audit && trackled_proc_descends(pid, x->leader, x->leader_start) > 0)
+                        return x;
+        return NULL;
+}
+
+static void marker_name(const Session *x, char *buf, size_t size)
+{
+        if (x->audit)
+                snprintf(buf, size, "a%" PRIu32, x->audit_id);
+        else
+                snprintf(buf, size, "p%" PRId64, x->id);
+}
+
+static int mkdir_root(const char *path)
+{
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+static int ensure_runtime_dirs(void)
+{
+        int r;
+
+        r = mkdir_root("/run/tracksuite");
+        if (r < 0)
+                return r;
+        r = mkdir_root(TRACKLE_RUN_DIR);
+        if (r < 0)
+                return r;
+        r = mkdir_root(TRACKLE_ACTIVE_DIR);
+        if (r < 0)
+                return r;
+        return mkdir_root(TRACKLE_SPOOL_DIR);
+}
+
+/* Written to a temporary file in the same directory (ours, root-owned), then renamed. */
+static int marker_write(const Session *x)
+{
+        char name[64], tmp[80], line[256];
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        size_t n;
+
+        dfd = open(TRACKLE_ACTIVE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return negative_errno();
+        marker_name(x, name, sizeof(name));
+        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+        n = (size_t)snprintf(line, sizeof(line),
+                             "session=%" PRId64 " mode=%s leader=%d start=%" PRIu64 " uid=%" PRIu32
+                             "\n",
+                             x->id, x->audit ? "audit" : "ancestry", (int)x->leader,
+                             x->leader_start, x->uid);
+        (void)unlinkat(dfd, tmp, 0);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        if (fchmod(fd, 0644) < 0 || write(fd, line, n) != (ssize_t)n || fsync(fd) < 0) {
+                int r = negative_errno();
+                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                int r = negative_errno();
+                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        return 0;
+}
+
+static void marker_remove(const Session *x)
+{
+        char name[64], path[PATH_MAX];
+
+        marker_name(x, name, sizeof(name));
+        snprintf(path, sizeof(path), "%s/%s", TRACKLE_ACTIVE_DIR, name);
+        if (unlink(path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove marker '%s', ignoring: %m", path);
+}
+
+static int spool_create(const Session *x, char *ret, size_t size)
+{
+        char name[32];
+        _cleanup_close_ int dfd = -EBADF;
+
+        snprintf(name, sizeof(name), "%" PRId64, x->id);
+        snprintf(ret, size, "%s/%s", TRACKLE_SPOOL_DIR, name);
+        dfd = open(TRACKLE_SPOOL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return negative_errno();
+        if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        if (fchownat(dfd, name, x->uid, x->gid, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
+                return negative_errno();
+        return 0;
+}
+
+static void log_session(int level, const char *mid, const Session *x, int64_t ticket,
+                        const char *fmt_msg)
+{
+        char sid[32], tid[32], uid[32];
+        LogField f[] = {
+                {"TRACKLE_SESSION", sid},
+                {"TRACKLE_USER", x->user},
+                {"TRACKLE_UID", uid},
+                {"TRACKLE_TICKET", tid},
+        };
+
+        snprintf(sid, sizeof(sid), "%" PRId64, x->id);
+        snprintf(uid, sizeof(uid), "%" PRIu32, x->uid);
+        snprintf(tid, sizeof(tid), "%" PRId64, ticket);
+        log_fields(level, mid, f, ticket > 0 ? 4 : 3, "Session %" PRId64 " of %s %s.", x->id,
+                   x->user, fmt_msg);
+}
+
+static void log_store_failure(int r, const char *what)
+{
+        LogField f[] = {{"TRACKLE_WHAT", what}};
+
+        (void)log_fields_internal(LOG_ERR, r, __FILE__, __LINE__, __func__,
+                                  TRACKLED_MID_STORE_FAILED, f, 1,
+                                  "Failed to store %s: %s", what, strerror(-r));
+}
+
+/* Take the after state of every path the session touched, classify, close it in the
+ * database, release its locks, remove its marker. */
+static int session_end(TrackledServer *s, Session *x, const int *exit_status, const char *state,
+                       const char *note)
+{
+        TrackledSessionRow row = {};
+        char **paths = NULL;
+        size_t n = 0;
+        bool abandoned = streq(state, "abandoned");
+        int r;
+
+        r = trackled_store_file_paths(s->store, x->id, &paths, &n);
+        if (r < 0)
+                goto fail;
+        r = trackled_store_begin(s->store);
+        if (r < 0)
+                goto fail;
+        for (size_t i = 0; i < n; i++) {
+                TrackledSnapshot snap = {};
+
+                r = trackled_snapshot_path(x->rootfd >= 0 ? x->rootfd : s->own_root, paths[i],
+                                           s->config, &snap);
+                if (r < 0)
+                        goto rollback;
+                if (snap.kind == TRACKLED_KIND_UNKNOWN) {
+                        char msg[PATH_MAX + 128];
+                        snprintf(msg, sizeof(msg), "could not read the after state of '%s': %s",
+                                 paths[i], strerror(-snap.error));
+                        (void)trackled_store_note(s->store, x->id, msg);
+                }
+                r = trackled_store_file_after(s->store, x->id, paths[i], &snap);
+                trackled_snapshot_done(&snap);
+                if (r < 0)
+                        goto rollback;
+        }
+        if (note) {
+                r = trackled_store_note(s->store, x->id, note);
+                if (r < 0)
+                        goto rollback;
+        }
+        r = trackled_store_session_fold(s->store, x->id);
+        if (r < 0)
+                goto rollback;
+        r = trackled_store_session_set_state(s->store, x->id, state, true, exit_status);
+        if (r < 0)
+                goto rollback;
+        r = trackled_store_lock_release_session(s->store, x->id, x->user);
+        if (r < 0)
+                goto rollback;
+        r = trackled_store_commit(s->store);
+        if (r < 0)
+                goto rollback;
+        (void)trackled_store_session_get(s->store, x->id, &row);
+        log_session(LOG_INFO, abandoned ? TRACKLED_MID_SESSION_ABANDONED : TRACKLED_MID_SESSION_ENDED,
+                    x, row.ticket, abandoned ? "was abandoned" : "ended");
+        marker_remove(x);
+        trackled_strv_free(paths, n);
+        session_unlink(s, x);
+        (void)notify_status("%zu open session(s)", trackled_server_n_open(s));
+        return 0;
+rollback:
+        trackled_store_rollback(s->store);
+fail:
+        trackled_strv_free(paths, n);
+        log_store_failure(r, "the end of a session");
+        return r;
+}
+
+size_t trackled_server_n_open(TrackledServer *s)
+{
+        size_t n = 0;
+
+        for (Session *x = s->sessions; x; x = x->next)
+                n++;
+        return n;
+}
+
+/* ---- connections */
+
+static void conn_reset_frame(Conn *c)
+{
+        free(c->payload);
+        c->payload = NULL;
+        c->payload_got = 0;
+        c->hdr_got = 0;
+        for (size_t i = 0; i < c->n_fds; i++)
+                safe_close(c->fds[i]);
+        c->n_fds = 0;
+}
+
+static int take_fd(Conn *c)
+{
+        if (c->n_fds == 0)
+                return -EBADF;
+        int fd = c->fds[0];
+        memmove(c->fds, c->fds + 1, (c->n_fds - 1) * sizeof(int));
+        c->n_fds--;
+        return fd;
+}
+
+static void library_after_states(TrackledServer *s, Conn *c)
+{
+        int r;
+
+        if (c->n_touched == 0 || !session_find(s, c->session))
+                return;
+        r = trackled_store_begin(s->store);
+        if (r < 0)
+                goto fail;
+        for (size_t i = 0; i < c->n_touched; i++) {
+                TrackledSnapshot snap = {};
+
+                r = trackled_snapshot_path(c->rootfd, c->touched[i], s->config, &snap);
+                if (r < 0)
+                        goto rollback;
+                r = trackled_store_file_after(s->store, c->session, c->touched[i], &snap);
+                trackled_snapshot_done(&snap);
+                if (r < 0)
+                        goto rollback;
+        }
+        r = trackled_store_commit(s->store);
+        if (r >= 0)
+                return;
+rollback:
+        trackled_store_rollback(s->store);
+fail:
+        log_store_failure(r, "after states");
+}
+
+static void conn_free(Conn *c)
+{
+        TrackledServer *s;
+
+        if (!c)
+                return;
+        s = c->server;
+        if (c->kind == CONN_LIBRARY)
+                library_after_states(s, c);
+        if (c->kind == CONN_CONSOLE && c->session > 0) {
+                Session *x = session_find(s, c->session);
+                if (x && x->leader_conn == c) {
+                        x->leader_conn = NULL;
+                        (void)session_end(s, x, NULL, "ended",
+                                          "the session leader disconnected without session.end");
+                }
+        }
+        sd_event_source_disable_unref(c->src);
+        safe_close(c->fd);
+        safe_close(c->rootfd);
+        conn_reset_frame(c);
+        free(c->out);
+        trackled_strv_free(c->touched, c->n_touched);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_conns--;
+        free(c);
+}
+
+static void conn_reject(Conn *c, const char *why)
+{
+        TrackledServer *s = c->server;
+        unsigned long long suppressed = 0;
+        char pid[32], uid[32];
+        LogField f[] = {{"TRACKLE_PID", pid}, {"TRACKLE_UID", uid}, {"TRACKLE_REJECT", why}};
+
+        if (ratelimit_below(&s->reject_rl, now_usec(), &suppressed)) {
+                snprintf(pid, sizeof(pid), "%d", (int)c->cred.pid);
+                snprintf(uid, sizeof(uid), "%u", (unsigned)c->cred.uid);
+                log_fields(LOG_NOTICE, TRACKLED_MID_CLIENT_REJECTED, f, ELEMENTSOF(f),
+                           "Dropped a client connection (pid %d, uid %u): %s.%s",
+                           (int)c->cred.pid, (unsigned)c->cred.uid, why,
+                           suppressed ? " (some similar messages were suppressed)" : "");
+        }
+        conn_free(c);
+}
+
+static int conn_queue(Conn *c, const uint8_t *hdr, size_t hdr_len, const char *body,
+                      size_t body_len)
+{
+        uint8_t *out;
+
+        /* One reply at a time: the next frame is read only when this one is sent. */
+        out = malloc(hdr_len + body_len);
+        if (!out)
+                return -ENOMEM;
+        memcpy(out, hdr, hdr_len);
+        if (body_len > 0)
+                memcpy(out + hdr_len, body, body_len);
+        free(c->out);
+        c->out = out;
+        c->out_len = hdr_len + body_len;
+        c->out_off = 0;
+        return 0;
+}
+
+static int conn_flush(Conn *c)
+{
+        while (c->out && c->out_off < c->out_len) {
+                ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return negative_errno();
+                }
+                c->out_off += (size_t)n;
+        }
+        free(c->out);
+        c->out = NULL;
+        c->out_len = c->out_off = 0;
+        return 1;
+}
+
+static int send_ack(Conn *c, int status)
+{
+        uint8_t buf[32];
+        int n = trackle_wire_ack(buf, sizeof(buf), status);
+
+        if (n < 0)
+                return n;
+        return conn_queue(c, buf, (size_t)n, NULL, 0);
+}
+
+static int send_json(Conn *c, json_object *o)
+{
+        uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
+        size_t len;
+        const char *text;
+        int n;
+
+        text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+        if (!text)
+                return -ENOMEM;
+        if (len > TRACKLE_WIRE_JSON_REPLY_MAX)
+                return -EMSGSIZE;
+        n = trackle_wire_json_header(hdr, sizeof(hdr), len);
+        if (n < 0)
+                return n;
+        return conn_queue(c, hdr, (size_t)n, text, len);
+}
+
+static int reply_error(Conn *c, int error, const char *fmt, ...) _printf_(3, 4);
+static int reply_error(Conn *c, int error, const char *fmt, ...)
+{
+        json_object *o = json_object_new_object();
+        char msg[1024];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        json_object_object_add(o, "ok", json_object_new_boolean(false));
+        json_object_object_add(o, "error", json_object_new_string(msg));
+        json_object_object_add(o, "errno", json_object_new_int(abs(error)));
+        r = send_json(c, o);
+        json_object_put(o);
+        return r;
+}
+
+/* Takes o (may be NULL). */
+static int reply_ok(Conn *c, const char *key, json_object *v)
+{
+        json_object *o = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "ok", json_object_new_boolean(true));
+        if (key)
+                json_object_object_add(o, key, v);
+        r = send_json(c, o);
+        json_object_put(o);
+        if (r == -EMSGSIZE)
+                return reply_error(c, EMSGSIZE, "reply too large");
+        return r;
+}
+
+/* ---- library frames */
+
+static int touched_add(Conn *c, const char *path)
+{
+        for (size_t i = c->n_touched; i > 0; i--)
+                if (streq(c->touched[i - 1], path))
+                        return 0;
+        if (c->n_touched >= TRACKLED_TOUCHED_MAX)
+                return 0; /* still reconciled at session end */
+        if (c->n_touched == c->cap_touched) {
+                size_t nc = c->cap_touched ? c->cap_touched * 2 : 16;
+                char **nv = realloc(c->touched, nc * sizeof(char *));
+                if (!nv)
+                        return -ENOMEM;
+                c->touched = nv;
+                c->cap_touched = nc;
+        }
+        c->touched[c->n_touched] = strdup(path);
+        if (!c->touched[c->n_touched])
+                return -ENOMEM;
+        c->n_touched++;
+        return 0;
+}
+
+static char *wire_string(const TrackleString *w)
+{
+        char *p = malloc((size_t)w->len + 1);
+
+        if (!p)
+                return NULL;
+        memcpy(p, w->data, w->len);
+        p[w->len] = '\0';
+        return p;
+}
+
+static int handle_hello(Conn *c)
+{
+        TrackledServer *s = c->server;
+        TrackleHello h;
+        Session *x;
+        struct stat st;
+        int fd;
+
+        if (trackle_wire_parse_hello(c->payload, c->h.length, &h) < 0 ||
+            h.version != TRACKLE_WIRE_VERSION)
+                return -EBADMSG;
+        x = session_for_pid(s, c->cred.pid);
+        if (!x)
+                return -EPERM;
+        c->kind = CONN_LIBRARY;
+        c->session = x->id;
+        if (h.flags & TRACKLE_HELLO_ROOTFD) {
+                fd = take_fd(c);
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        safe_close(fd);
+                        return -EBADMSG;
+                }
+                c->rootfd = fd;
+        } else {
+                c->rootfd = fcntl(s->own_root, F_DUPFD_CLOEXEC, 3);
+                if (c->rootfd < 0)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+static void note_unknown(TrackledServer *s, int64_t session, const char *what, const char *path,
+                         int error)
+{
+        char msg[PATH_MAX + 128];
+
+        snprintf(msg, sizeof(msg), "could not read the %s state of '%s': %s", what, path,
+                 strerror(-error));
+        (void)trackled_store_note(s->store, session, msg);
+}
+
+static int handle_before(Conn *c)
+{
+        TrackledServer *s = c->server;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        TrackledSnapshot snap = {};
+        TrackleBefore b;
+        int r;
+
+        if (trackle_wire_parse_before(c->payload, c->h.length, &b) < 0)
+                return -EBADMSG;
+        if (b.flags & TRACKLE_BEFORE_FD) {
+                fd = take_fd(c);
+                if (fd < 0)
+                        return -EBADMSG;
+        }
+        path = wire_string(&b.path);
+        if (!path)
+                return -ENOMEM;
+        r = touched_add(c, path);
+        if (r < 0)
+                return r;
+        r = trackled_store_file_has_before(s->store, c->session, path);
+        if (r > 0)
+                return send_ack(c, 0);
+        if (fd >= 0)
+                r = trackled_snapshot_fd(fd, path, s->config, &snap);
+        else
+                r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
+        if (r < 0)
+                return send_ack(c, r);
+        r = trackled_store_begin(s->store);
+        if (r >= 0) {
+                if (snap.kind == TRACKLED_KIND_UNKNOWN)
+                        note_unknown(s, c->session, "before", path, snap.error);
+                r = trackled_store_file_event(s->store, c->session, c->cred.pid,
+                                              trackle_op_to_string(b.op), path, NULL);
+                if (r >= 0)
+                        r = trackled_store_file_before(s->store, c->session, path, &snap);
+                if (r >= 0)
+                        r = trackled_store_commit(s->store);
+                if (r < 0)
+                        trackled_store_rollback(s->store);
+        }
+        trackled_snapshot_done(&snap);
+        if (r < 0)
+                log_store_failure(r, "a before state");
+        return send_ack(c, r < 0 ? r : 0);
+}
+
+/* A path first seen through an event: what was it before the session? */
+static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, bool absent)
+{
+        TrackledServer *s = c->server;
+        TrackledSnapshot snap = {};
+        int r;
+
+        r = trackled_store_file_has_before(s->store, c->session, path);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (absent)
+                snap.kind = TRACKLED_KIND_ABSENT;
+        else if (e->op == TRACKLE_OP_RMDIR && e->before.valid) {
+                snap.kind = TRACKLED_KIND_DIRECTORY;
+        } else if (e->op >= TRACKLE_OP_CHMOD && e->op <= TRACKLE_OP_UTIME) {
+                /* metadata changes leave the content alone: read it now */
+                r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
+                if (r < 0)
+                        return r;
+        } else
+                snap.kind = TRACKLED_KIND_UNKNOWN;
+        if (e->before.valid && snap.kind != TRACKLED_KIND_ABSENT) {
+                snap.have_meta = true;
+                snap.mode = e->before.mode & 07777;
+                snap.uid = e->before.uid;
+                snap.gid = e->before.gid;
+                if (snap.kind == TRACKLED_KIND_UNKNOWN)
+                        snap.kind = S_ISDIR(e->before.mode)   ? TRACKLED_KIND_DIRECTORY
+                                    : S_ISREG(e->before.mode) ? TRACKLED_KIND_FILE
+                                    : S_ISLNK(e->before.mode) ? TRACKLED_KIND_SYMLINK
+                                                              : TRACKLED_KIND_OTHER;
+                if (!snap.have_hash && snap.kind != TRACKLED_KIND_FILE)
+                        snap.size = e->before.size;
+        }
+        r = trackled_store_file_before(s->store, c->session, path, &snap);
+        trackled_snapshot_done(&snap);
+        return r;
+}
+
+static int handle_event(Conn *c)
+{
+        TrackledServer *s = c->server;
+        _cleanup_free_ char *path = NULL, *path2 = NULL;
+        TrackleEvent e;
+        int r;
+
+        if (trackle_wire_parse_event(c->payload, c->h.length, &e) < 0)
+                return -EBADMSG;
+        path = wire_string(&e.path);
+        path2 = wire_string(&e.path2);
+        if (!path || !path2)
+                return -ENOMEM;
+        r = touched_add(c, path);
+        if (r >= 0 && (e.op == TRACKLE_OP_RENAMED || e.op == TRACKLE_OP_EXCHANGED) &&
+            path2[0] == '/')
+                r = touched_add(c, path2);
+        if (r < 0)
+                return r;
+
+        r = trackled_store_begin(s->store);
+        if (r < 0)
+                goto fail;
+        r = trackled_store_file_event(s->store, c->session, c->cred.pid, trackle_op_to_string(e.op),
+                                      path, path2);
+        if (r < 0)
+                goto rollback;
+        switch (e.op) {
+        case TRACKLE_OP_CREATED:
+        case TRACKLE_OP_MKDIR:
+        case TRACKLE_OP_SYMLINK:
+        case TRACKLE_OP_LINK:
+        case TRACKLE_OP_MKNOD:
+                r = event_first_touch(c, path, &e, true);
+                break;
+        case TRACKLE_OP_RENAMED:
+                r = event_first_touch(c, path, &e, false);
+                if (r >= 0 && path2[0] == '/')
+                        r = event_first_touch(c, path2, &e, true);
+                if (r >= 0 && path2[0] == '/')
+                        r = trackled_store_file_renamed_from(s->store, c->session, path2, path);
+                break;
+        case TRACKLE_OP_EXCHANGED:
+                r = event_first_touch(c, path, &e, false);
+                if (r >= 0 && path2[0] == '/')
+                        r = event_first_touch(c, path2, &e, false);
+                break;
+        default:
+                r = event_first_touch(c, path, &e, false);
+                break;
+        }
+        if (r < 0)
+                goto rollback;
+        r = trackled_store_commit(s->store);
+        if (r >= 0)
+                return 0;
+rollback:
+        trackled_store_rollback(s->store);
+fail:
+        log_store_failure(r, "a file event");
+        return 0; /* the client did nothing wrong */
+}
+
+static int handle_exec(Conn *c)
+{
+        TrackledServer *s = c->server;
+        _cleanup_free_ char *cwd = NULL;
+        json_object *argv;
+        TrackleExec e;
+        TrackleString a;
+        size_t off = 0;
+        int r;
+
+        if (trackle_wire_parse_exec(c->payload, c->h.length, &e) < 0)
+                return -EBADMSG;
+        cwd = wire_string(&e.cwd);
+        if (!cwd)
+                return -ENOMEM;
+        argv = json_object_new_array();
+        while (trackle_wire_exec_next(&e, &off, &a) > 0)
+                json_object_array_add(argv, json_object_new_string_len(a.data, a.len));
+        if (e.argc == 0)
+                json_object_array_add(argv, json_object_new_string_len(e.file.data, e.file.len));
+        r = trackled_store_command(s->store, c->session, 0, c->cred.pid, cwd, e.uid, e.euid, NULL,
+                                   json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN),
+                                   NULL, "exec");
+        json_object_put(argv);
+        if (r < 0)
+                log_store_failure(r, "a command");
+        if (r >= 0 && (e.flags & TRACKLE_EXEC_TRUNCATED))
+                (void)trackled_store_note(s->store, c->session,
+                                          "the argv of a command was cut at 32 KiB");
+        return 0;
+}
+
+static int handle_missed(Conn *c)
+{
+        TrackledServer *s = c->server;
+        uint32_t n;
+        char msg[128];
+
+        if (trackle_wire_parse_missed(c->payload, c->h.length, &n) < 0)
+                return -EBADMSG;
+        snprintf(msg, sizeof(msg), "%" PRIu32 " event(s) of process %d could not be delivered", n,
+                 (int)c->cred.pid);
+        (void)trackled_store_note(s->store, c->session, msg);
+        return 0;
+}
+
+static int handle_library_frame(Conn *c)
+{
+        /* The session may have ended since: then this process is no longer tracked. */
+        if (!session_find(c->server, c->session))
+                return -ESTALE;
+        switch (c->h.type) {
+        case TRACKLE_FRAME_BEFORE:
+                return handle_before(c);
+        case TRACKLE_FRAME_EVENT:
+                return handle_event(c);
+        case TRACKLE_FRAME_EXEC:
+                return handle_exec(c);
+        case TRACKLE_FRAME_MISSED:
+                return handle_missed(c);
+        default:
+                return -EBADMSG;
+        }
+}
+
+/* ---- console requests */
+
+static bool conn_peer_in_group(Conn *c)
+{
+        TrackledServer *s = c->server;
+        gid_t groups[1024];
+        socklen_t len = sizeof(groups);
+        struct group gr, *g = NULL;
+        struct passwd pw, *p = NULL;
+        char buf[16384], pbuf[4096];
+
+        if (c->cred.uid == 0)
+                return true;
+        if (getgrnam_r(s->config->admin_group, &gr, buf, sizeof(buf), &g) != 0 || !g)
+                return false;
+        if (c->cred.gid == g->gr_gid)
+                return true;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+                for (size_t i = 0; i < len / sizeof(gid_t); i++)
+                        if (groups[i] == g->gr_gid)
+                                return true;
+                return false;
+        }
+        /* no SO_PEERGROUPS: the group database */
+        if (getpwuid_r(c->cred.uid, &pw, pbuf, sizeof(pbuf), &p) != 0 || !p)
+                return false;
+        for (char **m = g->gr_mem; m && *m; m++)
+                if (streq(*m, p->pw_name))
+                        return true;
+        return false;
+}
+
+static int user_of(uid_t uid, char *name, size_t size, gid_t *ret_gid)
+{
+        struct passwd pw, *p = NULL;
+        char buf[4096];
+
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &p) == 0 && p) {
+                snprintf(name, size, "%s", p->pw_name);
+                *ret_gid = p->pw_gid;
+                return 0;
+        }
+        snprintf(name, size, "%u", (unsigned)uid);
+        *ret_gid = (gid_t)uid;
+        return 0;
+}
+
+static json_object *session_brief(const Session *x)
+{
+        json_object *o = json_object_new_object();
+        char spool[PATH_MAX];
+
+        snprintf(spool, sizeof(spool), "%s/%" PRId64, TRACKLE_SPOOL_DIR, x->id);
+        json_object_object_add(o, "id", json_object_new_int64(x->id));
+        json_object_object_add(o, "identity",
+                               json_object_new_string(x->audit ? "audit" : "ancestry"));
+        json_object_object_add(o, "spool", json_object_new_string(spool));
+        return o;
+}
+
+static int op_ticket_new(Conn *c, const TrackledRequest *q, const char *user)
+{
+        json_object *t;
+        int64_t id;
+        int r;
+
+        r = trackled_store_ticket_new(c->server->store, user, q->summary, q->description, &id);
+        if (r < 0) {
+                log_store_failure(r, "a new ticket");
+                return reply_error(c, r, "cannot store the ticket: %s", strerror(-r));
+        }
+        r = trackled_store_ticket_json(c->server->store, id, false, &t);
+        if (r < 0)
+                return reply_error(c, r, "cannot read ticket %" PRId64 ": %s", id, strerror(-r));
+        return reply_ok(c, "ticket", t);
+}
+
+static bool session_still_open(TrackledServer *s, int64_t id)
+{
+        return session_find(s, id) != NULL;
+}
+
+static int op_session_open(Conn *c, const TrackledRequest *q, const char *user, gid_t gid)
+{
+        TrackledServer *s = c->server;
+        _cleanup_close_ int rootfd = -EBADF;
+        _cleanup_free_ char *env = NULL;
+        Session *x;
+        uint64_t start;
+        uint32_t sid = 0, luid;
+        bool audit = false;
+        char spool[PATH_MAX];
+        int64_t id, holder = 0, since = 0;
+        int r;
+
+        if (c->session > 0)
+                return reply_error(c, EBUSY, "this connection already leads session %" PRId64,
+                                   c->session);
+        if (trackled_proc_stat(c->cred.pid, NULL, &start) < 0)
+                return reply_error(c, ESRCH, "cannot read the requesting process");
+        for (x = s->sessions; x; x = x->next)
+                if (x->leader == c->cred.pid && x->leader_start == start)
+                        return reply_error(c, EBUSY, "process %d already leads session %" PRId64,
+                                           (int)c->cred.pid, x->id);
+        r = ensure_runtime_dirs();
+        if (r < 0)
+                return reply_error(c, r, "cannot create %s: %s", TRACKLE_RUN_DIR, strerror(-r));
+
+        if (q->keyed && trackled_proc_sessionid(c->cred.pid, &sid) >= 0 &&
+            trackled_proc_loginuid(c->cred.pid, &luid) >= 0 &&
+            trackled_store_audit_id_used(s->store, sid) == 0 &&
+            trackled_proc_session_exclusive(sid, c->cred.pid, start) > 0)
+                audit = true;
+        if (c->n_fds > 0) {
+                struct stat st;
+                rootfd = take_fd(c);
+                if (fstat(rootfd, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return reply_error(c, EINVAL, "the descriptor passed is not a directory");
+        } else {
+                rootfd = fcntl(s->own_root, F_DUPFD_CLOEXEC, 3);
+                if (rootfd < 0)
+                        return reply_error(c, errno, "cannot duplicate a descriptor: %m");
+        }
+        if (q->environment) {
+                env = strdup(json_object_to_json_string_ext(q->environment, JSON_C_TO_STRING_PLAIN));
+                if (!env)
+                        return -ENOMEM;
+        }
+
+        r = trackled_store_begin(s->store);
+        if (r < 0)
+                goto store_fail;
+        if (q->ticket > 0) {
+                json_object *t = NULL;
+                r = trackled_store_ticket_json(s->store, q->ticket, false, &t);
+                json_object_put(t);
+                if (r == -ENOENT) {
+                        trackled_store_rollback(s->store);
+                        return reply_error(c, ENOENT, "no such ticket %" PRId64, q->ticket);
+                }
+                if (r < 0)
+                        goto rollback;
+                r = trackled_store_lock_get(s->store, q->ticket, &holder, NULL, &since);
+                if (r < 0 && r != -ENOENT)
+                        goto rollback;
+                if (r >= 0 && session_still_open(s, holder) && !q->steal) {
+                        TrackledSessionRow h = {};
+                        char when[32];
+                        (void)trackled_store_session_get(s->store, holder, &h);
+                        trackled_format_time(since, when);
+                        trackled_store_rollback(s->store);
+                        return reply_error(c, EBUSY,
+                                           "ticket %" PRId64 " is locked by session %" PRId64
+                                           " of %s since %s",
+                                           q->ticket, holder, h.user, when);
+                }
+                if (r < 0)
+                        holder = 0;
+        }
+        TrackledSessionNew n = {
+                .ticket = q->ticket,
+                .uid = c->cred.uid,
+                .user = user,
+                .host = s->host,
+                .tty = q->tty,
+                .shell = q->shell,
+                .cwd = q->cwd,
+                .environment = env,
+                .identity = audit ? "audit" : "ancestry",
+                .audit_id = audit ? (int64_t)sid : -1,
+                .leader_pid = c->cred.pid,
+                .leader_start = start,
+                .keyed = q->keyed,
+        };
+        r = trackled_store_session_new(s->store, &n, &id);
+        if (r < 0)
+                goto rollback;
+        if (q->ticket > 0) {
+                char old[64], new_[64];
+                snprintf(new_, sizeof(new_), "session %" PRId64, id);
+                snprintf(old, sizeof(old), "session %" PRId64, holder);
+                r = trackled_store_lock_set(s->store, q->ticket, id, c->cred.uid);
+                if (r >= 0)
+                        r = trackled_store_ticket_history(
+                                s->store, q->ticket, user, "lock", holder > 0 ? old : NULL, new_,
+                                holder > 0 && session_still_open(s, holder) ? "stolen" : "taken");
+                if (r < 0)
+                        goto rollback;
+        }
+        r = trackled_store_commit(s->store);
+        if (r < 0)
+                goto rollback;
+
+        x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        *x = (Session){
+                .id = id, .uid = c->cred.uid, .gid = gid, .audit = audit, .audit_id = sid,
+                .leader = c->cred.pid, .leader_start = start, .rootfd = TAKE_FD(rootfd),
+                .leader_conn = c, .next = s->sessions,
+        };
+        snprintf(x->user, sizeof(x->user), "%s", user);
+        s->sessions = x;
+        c->session = id;
+
+        if (q->ticket > 0 && holder > 0 && session_still_open(s, holder)) {
+                char tid[32], hid[32], sidb[32];
+                LogField f[] = {{"TRACKLE_TICKET", tid}, {"TRACKLE_SESSION", sidb},
+                                {"TRACKLE_USER", user}, {"TRACKLE_STOLEN_FROM", hid}};
+                snprintf(tid, sizeof(tid), "%" PRId64, q->ticket);
+                snprintf(hid, sizeof(hid), "%" PRId64, holder);
+                snprintf(sidb, sizeof(sidb), "%" PRId64, id);
+                log_fields(LOG_WARNING, TRACKLED_MID_LOCK_STOLEN, f, ELEMENTSOF(f),
+                           "%s stole the lock of ticket %" PRId64 " from session %" PRId64
+                           " for session %" PRId64 ".",
+                           user, q->ticket, holder, id);
+        }
+
+        r = spool_create(x, spool, sizeof(spool));
+        if (r >= 0)
+                r = marker_write(x);
+        if (r < 0) {
+                int e = r;
+                (void)session_end(s, x, NULL, "abandoned",
+                                  "trackled could not write the session marker or spool");
+                c->session = 0;
+                return reply_error(c, e, "cannot set up the session: %s", strerror(-e));
+        }
+        log_session(LOG_INFO, TRACKLED_MID_SESSION_OPENED, x, q->ticket,
+                    audit ? "opened (audit session)" : "opened (process ancestry)");
+        (void)notify_status("%zu open session(s)", trackled_server_n_open(s));
+        return reply_ok(c, "session", session_brief(x));
+rollback:
+        trackled_store_rollback(s->store);
+store_fail:
+        log_store_failure(r, "a new session");
+        return reply_error(c, r, "cannot store the session: %s", strerror(-r));
+}
+
+static int op_session_resume(Conn *c, const TrackledRequest *q)
+{
+        Session *x = session_find(c->server, q->id);
+        uint64_t start;
+
+        if (!x)
+                return reply_error(c, ENOENT, "session %" PRId64 " is not open", q->id);
+        if (x->leader != c->cred.pid || trackled_proc_stat(c->cred.pid, NULL, &start) < 0 ||
+            start != x->leader_start)
+                return reply_error(c, EPERM, "only the leader of session %" PRId64
+                                             " may resume it", q->id);
+        if (x->leader_conn && x->leader_conn != c)
+                return reply_error(c, EBUSY, "session %" PRId64 " is attached to another "
+                                             "connection", q->id);
+        if (c->n_fds > 0) {
+                struct stat st;
+                int fd = take_fd(c);
+                if (fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode)) {
+                        safe_close(x->rootfd);
+                        x->rootfd = fd;
+                } else
+                        safe_close(fd);
+        }
+        x->leader_conn = c;
+        c->session = x->id;
+        return reply_ok(c, "session", session_brief(x));
+}
+
+static Session *leader_session(Conn *c, int64_t id)
+{
+        Session *x = session_find(c->server, id);
+        return x && x->leader_conn == c ? x : NULL;
+}
+
+static int op_session_commands(Conn *c, const TrackledRequest *q)
+{
+        TrackledServer *s = c->server;
+        Session *x = leader_session(c, q->id);
+        size_t n = trackled_request_n_commands(q);
+        int r;
+
+        if (!x)
+                return reply_error(c, EPERM, "only the connection that opened session %" PRId64
+                                             " may send its commands", q->id);
+        r = trackled_store_begin(s->store);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                TrackledCommand cmd;
+                trackled_request_command(q, i, &cmd);
+                r = trackled_store_command(s->store, x->id, cmd.time, 0, cmd.cwd, x->uid, -1,
+                                           cmd.line, NULL, cmd.has_exit ? &cmd.exit : NULL,
+                                           "shell");
+        }
+        if (r >= 0)
+                r = trackled_store_commit(s->store);
+        if (r < 0) {
+                trackled_store_rollback(s->store);
+                log_store_failure(r, "shell commands");
+                return reply_error(c, r, "cannot store the commands: %s", strerror(-r));
+        }
+        return reply_ok(c, NULL, NULL);
+}
+
+static int op_session_end(Conn *c, const TrackledRequest *q)
+{
+        TrackledServer *s = c->server;
+        Session *x = leader_session(c, q->id);
+        json_object *o;
+        int r;
+
+        if (!x)
+                return reply_error(c, EPERM, "only the connection that opened session %" PRId64
+                                             " may end it", q->id);
+        r = session_end(s, x, q->has_exit ? &q->exit : NULL, "ended", NULL);
+        if (r < 0)
+                return reply_error(c, r, "cannot end session %" PRId64 ": %s", q->id, strerror(-r));
+        c->session = 0;
+        r = trackled_store_session_json(s->store, q->id, &o);
+        if (r < 0)
+                return reply_error(c, r, "cannot read session %" PRId64 ": %s", q->id, strerror(-r));
+        return reply_ok(c, "session", o);
+}
+
+static int handle_console(Conn *c)
+{
+        TrackledServer *s = c->server;
+        TrackledRequest q = {};
+        const char *err = NULL;
+        json_object *o = NULL;
+        char user[64];
+        gid_t gid;
+        int r;
+
+        c->kind = CONN_CONSOLE;
+        if (!c->admin) {
+                c->closing = true;
+                return reply_error(c, EACCES, "permission denied");
+        }
+        r = trackled_request_parse((const char *)c->payload, c->h.length, &q, &err);
+        if (r < 0)
+                return reply_error(c, r, "%s", err ? err : "bad request");
+        (void)user_of(c->cred.uid, user, sizeof(user), &gid);
+
+        switch (q.op) {
+        case TRACKLED_OP_TICKET_NEW:
+                r = op_ticket_new(c, &q, user);
+                break;
+        case TRACKLED_OP_TICKET_LIST:
+                r = trackled_store_ticket_list(s->store, q.status, &o);
+                r = r < 0 ? reply_error(c, r, "cannot list tickets: %s", strerror(-r))
+                          : reply_ok(c, "tickets", o);
+                break;
+        case TRACKLED_OP_TICKET_SHOW:
+                r = trackled_store_ticket_json(s->store, q.id, true, &o);
+                r = r == -ENOENT ? reply_error(c, ENOENT, "no such ticket %" PRId64, q.id)
+                    : r < 0      ? reply_error(c, r, "cannot read ticket: %s", strerror(-r))
+                                 : reply_ok(c, "ticket", o);
+                break;
+        case TRACKLED_OP_SESSION_OPEN:
+                r = op_session_open(c, &q, user, gid);
+                break;
+        case TRACKLED_OP_SESSION_RESUME:
+                r = op_session_resume(c, &q);
+                break;
+        case TRACKLED_OP_SESSION_COMMANDS:
+                r = op_session_commands(c, &q);
+                break;
+        case TRACKLED_OP_SESSION_END:
+                r = op_session_end(c, &q);
+                break;
+        case TRACKLED_OP_SESSION_LIST:
+                r = trackled_store_session_list(s->store, q.ticket, &o);
+                r = r < 0 ? reply_error(c, r, "cannot list sessions: %s", strerror(-r))
+                          : reply_ok(c, "sessions", o);
+                break;
+        case TRACKLED_OP_SESSION_SHOW:
+                r = trackled_store_session_json(s->store, q.id, &o);
+                r = r == -ENOENT ? reply_error(c, ENOENT, "no such session %" PRId64, q.id)
+                    : r < 0      ? reply_error(c, r, "cannot read session: %s", strerror(-r))
+                                 : reply_ok(c, "session", o);
+                break;
+        case TRACKLED_OP_SESSION_FILES:
+                r = trackled_store_file_shown(s->store, q.id, q.path, q.shown);
+                r = r == -ENOENT ? reply_error(c, ENOENT, "session %" PRId64 " has no file '%s'",
+                                               q.id, q.path)
+                    : r < 0      ? reply_error(c, r, "cannot store: %s", strerror(-r))
+                                 : reply_ok(c, NULL, NULL);
+                break;
+        default:
+                r = reply_error(c, EINVAL, "unknown op");
+        }
+        trackled_request_done(&q);
+        return r;
+}
+
+/* ---- frames */
+
+static int conn_dispatch(Conn *c)
+{
+        int r;
+
+        switch (c->kind) {
+        case CONN_NEW:
+                if (c->h.type == TRACKLE_FRAME_HELLO) {
+                        r = handle_hello(c);
+                        if (r == -EPERM) {
+                                conn_reject(c, "not in an open trackle session");
+                                return -ECONNRESET;
+                        }
+                        return r;
+                }
+                if (c->h.type == TRACKLE_FRAME_JSON)
+                        return handle_console(c);
+                return -EBADMSG;
+        case CONN_LIBRARY:
+                return handle_library_frame(c);
+        case CONN_CONSOLE:
+                if (c->h.type != TRACKLE_FRAME_JSON)
+                        return -EBADMSG;
+                return handle_console(c);
+        }
+        return -EBADMSG;
+}
+
+static int conn_update_events(Conn *c)
+{
+        return sd_event_source_set_io_events(c->src, c->out ? EPOLLOUT : EPOLLIN);
+}
+
+/* Receive into buf, collecting passed descriptors. Returns bytes, 0 at EOF, -EAGAIN. */
+static ssize_t conn_recv(Conn *c, void *buf, size_t len)
+{
+        union {
+                struct cmsghdr align;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * TRACKLED_FRAME_FDS_MAX)];
+        } control;
+        struct iovec iov = {.iov_base = buf, .iov_len = len};
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        bool bad = false;
+        ssize_t n;
+
+        n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return negative_errno();
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
+                        bad = true;
+                        continue;
+                }
+                size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int *fds = (int *)(void *)CMSG_DATA(cm);
+                for (size_t i = 0; i < k; i++) {
+                        if (c->n_fds < TRACKLED_FRAME_FDS_MAX)
+                                c->fds[c->n_fds++] = fds[i];
+                        else {
+                                safe_close(fds[i]);
+                                bad = true;
+                        }
+                }
+        }
+        if (bad || (mh.msg_flags & MSG_CTRUNC))
+                return -EBADMSG;
+        return n;
+}
+
+static int conn_read_frame(Conn *c)
+{
+        ssize_t n;
+        int r;
+
+        if (c->hdr_got < TRACKLE_WIRE_HEADER_SIZE) {
+                n = conn_recv(c, c->hdr + c->hdr_got, TRACKLE_WIRE_HEADER_SIZE - c->hdr_got);
+                if (n <= 0)
+                        return n == 0 ? -ECONNRESET : (int)n;
+                c->hdr_got += (size_t)n;
+                if (c->hdr_got < TRACKLE_WIRE_HEADER_SIZE)
+                        return 0;
+                r = trackle_wire_parse_header(c->hdr, TRACKLE_WIRE_HEADER_SIZE, &c->h);
+                if (r < 0)
+                        return r;
+                if (c->h.type == TRACKLE_FRAME_JSON && c->h.length > TRACKLE_WIRE_JSON_REQUEST_MAX)
+                        return -EMSGSIZE;
+                if (c->h.type == TRACKLE_FRAME_ACK)
+                        return -EBADMSG;
+                c->payload = malloc(c->h.length + 1);
+                if (!c->payload)
+                        return -ENOMEM;
+                c->payload_got = 0;
+        }
+        if (c->payload_got < c->h.length) {
+                n = conn_recv(c, c->payload + c->payload_got, c->h.length - c->payload_got);
+                if (n <= 0)
+                        return n == 0 ? -ECONNRESET : (int)n;
+                c->payload_got += (size_t)n;
+                if (c->payload_got < c->h.length)
+                        return 0;
+        }
+        c->payload[c->h.length] = 0;
+        return 1;
+}
+
+static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Conn *c = userdata;
+        int r;
+
+        if (c->out) {
+                r = conn_flush(c);
+                if (r < 0) {
+                        conn_free(c);
+                        return 0;
+                }
+                if (r == 0)
+                        return 0;
+                if (c->closing) {
+                        conn_free(c);
+                        return 0;
+                }
+                (void)conn_update_events(c);
+                if (!(revents & EPOLLIN))
+                        return 0;
+        }
+        /* Frames until the socket is empty or a reply is waiting to be sent. */
+        for (unsigned i = 0; i < 64 && !c->out; i++) {
+                r = conn_read_frame(c);
+                if (r == -EAGAIN)
+                        break;
+                if (r == -ECONNRESET) {
+                        conn_free(c);
+                        return 0;
+                }
+                if (r < 0) {
+                        conn_reject(c, r == -EMSGSIZE ? "frame too large" : "malformed frame");
+                        return 0;
+                }
+                if (r == 0)
+                        continue;
+                r = conn_dispatch(c);
+                if (r == -ECONNRESET)
+                        return 0; /* already freed */
+                if (r == -ESTALE) {
+                        conn_free(c);
+                        return 0;
+                }
+                if (r < 0) {
+                        conn_reject(c, r == -ENOMEM ? "out of memory" : "malformed frame");
+                        return 0;
+                }
+                conn_reset_frame(c);
+        }
+        if (c->out) {
+                r = conn_flush(c);
+                if (r < 0 || (r > 0 && c->closing)) {
+                        conn_free(c);
+                        return 0;
+                }
+        }
+        (void)conn_update_events(c);
+        return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        TrackledServer *s = userdata;
+        socklen_t len = sizeof(struct ucred);
+        Conn *c;
+        int cfd, r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        log_warning_errno(errno, "Failed to accept a connection, ignoring: %m");
+                return 0;
+        }
+        if (s->n_conns >= TRACKLED_CONNECTIONS_MAX) {
+                safe_close(cfd);
+                return 0;
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                safe_close(cfd);
+                return 0;
+        }
+        c->server = s;
+        c->fd = cfd;
+        c->rootfd = -EBADF;
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 || c->cred.pid <= 0) {
+                safe_close(cfd);
+                free(c);
+                return 0;
+        }
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+        c->admin = conn_peer_in_group(c);
+        r = sd_event_add_io(s->event, &c->src, cfd, EPOLLIN, on_conn, c);
+        if (r < 0)
+                conn_free(c);
+        return 0;
+}
+
+/* Sessions whose leader is gone without a connection to notice it (after a restart). */
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        TrackledServer *s = userdata;
+        Session *next;
+
+        for (Session *x = s->sessions; x; x = next) {
+                next = x->next;
+                if (!x->leader_conn && !trackled_proc_alive(x->leader, x->leader_start))
+                        (void)session_end(s, x, NULL, "abandoned",
+                                          "the session leader exited without session.end");
+        }
+        (void)sd_event_source_set_time(src, usec + CHECK_INTERVAL_USEC);
+        (void)sd_event_source_set_enabled(src, SD_EVENT_ON);
+        return 0;
+}
+
+int trackled_server_recover(TrackledServer *s)
+{
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n = 0;
+        char when[32], note[256];
+        int r;
+
+        r = ensure_runtime_dirs();
+        if (r < 0)
+                log_warning_errno(r, "Failed to create %s, sessions cannot be opened yet: %m",
+                                  TRACKLE_RUN_DIR);
+        /* Markers of an earlier run are stale: those of sessions kept open are written again. */
+        DIR *d = opendir(TRACKLE_ACTIVE_DIR);
+        if (d) {
+                struct dirent *de;
+                while ((de = readdir(d)))
+                        if (de->d_name[0] != '.' || strlen(de->d_name) > 2)
+                                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                        (void)unlinkat(dirfd(d), de->d_name, 0);
+                closedir(d);
+        }
+
+        r = trackled_store_session_open_ids(s->store, &ids, &n);
+        if (r < 0)
+                return r;
+        trackled_format_time((int64_t)time(NULL), when);
+        for (size_t i = 0; i < n; i++) {
+                TrackledSessionRow row;
+                Session *x;
+                gid_t gid;
+                char path[64];
+
+                r = trackled_store_session_get(s->store, ids[i], &row);
+                if (r < 0)
+                        return r;
+                x = calloc(1, sizeof(*x));
+                if (!x)
+                        return -ENOMEM;
+                *x = (Session){
+                        .id = row.id, .uid = row.uid, .audit = streq(row.identity, "audit"),
+                        .audit_id = (uint32_t)row.audit_id, .leader = row.leader_pid,
+                        .leader_start = row.leader_start, .rootfd = -EBADF, .next = s->sessions,
+                };
+                snprintf(x->user, sizeof(x->user), "%s", row.user);
+                (void)user_of(row.uid, path, sizeof(path), &gid);
+                x->gid = gid;
+                s->sessions = x;
+                if (trackled_proc_alive(row.leader_pid, row.leader_start)) {
+                        snprintf(path, sizeof(path), "/proc/%d/root", (int)row.leader_pid);
+                        x->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (x->rootfd < 0)
+                                x->rootfd = -EBADF;
+                        snprintf(note, sizeof(note),
+                                 "trackled restarted at %s: changes meanwhile may be missing",
+                                 when);
+                        (void)trackled_store_note(s->store, x->id, note);
+                        if (marker_write(x) < 0)
+                                log_warning("Failed to write the marker of session %" PRId64
+                                            ", ignoring.", x->id);
+                        log_session(LOG_INFO, TRACKLED_MID_SESSION_OPENED, x, row.ticket,
+                                    "is still open after a restart of trackled");
+                } else {
+                        snprintf(note, sizeof(note),
+                                 "trackled found the session open at start-up (%s) with its "
+                                 "leader gone: abandoned", when);
+                        (void)session_end(s, x, NULL, "abandoned", note);
+                }
+        }
+        return 0;
+}
+
+int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledStore *store,
+                        const int *fds, size_t n_fds, TrackledServer **ret)
+{
+        TrackledServer *s;
+        int r;
+
+        if (n_fds > TRACKLED_FDS_MAX)
+                return -E2BIG;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        s->config = config;
+        s->store = store;
+        s->reject_rl = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
+        s->own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->own_root < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (gethostname(s->host, sizeof(s->host) - 1) < 0)
+                snprintf(s->host, sizeof(s->host), "localhost");
+        for (size_t i = 0; i < n_fds; i++) {
+                s->listen_fds[i] = fds[i];
+                r = sd_event_add_io(event, &s->listen_src[i], fds[i], EPOLLIN, on_accept, s);
+                if (r < 0)
+                        goto fail;
+                s->n_listen++;
+        }
+        r = sd_event_add_time_relative(event, &s->timer, CLOCK_MONOTONIC, CHECK_INTERVAL_USEC, 0,
+                                       on_timer, s);
+        if (r < 0)
+                goto fail;
+        (void)sd_event_source_set_enabled(s->timer, SD_EVENT_ON);
+        *ret = s;
+        return 0;
+fail:
+        trackled_server_free(s);
+        return r;
+}
+
+TrackledServer *trackled_server_free(TrackledServer *s)
+{
+        if (!s)
+                return NULL;
+        /* Sessions stay open across a stop of trackled: their leaders re-attach with
+         * session.resume, so closing the connections here must not end them. */
+        for (Session *x = s->sessions; x; x = x->next)
+                x->leader_conn = NULL;
+        for (Conn *c = s->conns; c; c = c->next)
+                if (c->kind == CONN_CONSOLE)
+                        c->session = 0;
+        while (s->conns)
+                conn_free(s->conns);
+        while (s->sessions) {
+                Session *x = s->sessions;
+                session_unlink(s, x);
+        }
+        for (size_t i = 0; i < s->n_listen; i++)
+                sd_event_source_disable_unref(s->listen_src[i]);
+        sd_event_source_disable_unref(s->timer);
+        safe_close(s->own_root);
+        sd_event_unref(s->event);
+        free(s);
+        return NULL;
+}

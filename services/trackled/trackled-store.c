@@ -1,0 +1,1291 @@
+/* trackled-store.c - trackle.db (schema version 1) and the JSON views of its rows. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "macro.h"
+#include "state.h"
+#include "trackled-diff.h"
+#include "trackled-store.h"
+
+const char *const trackled_store_migrations[] = {
+        /* 0 -> 1 */
+        "CREATE TABLE ticket ("
+        "  id INTEGER PRIMARY KEY,"
+        "  summary TEXT NOT NULL,"
+        "  description TEXT NOT NULL DEFAULT '',"
+        "  type TEXT NOT NULL DEFAULT '',"
+        "  severity TEXT NOT NULL DEFAULT '',"
+        "  priority TEXT NOT NULL DEFAULT '',"
+        "  component TEXT NOT NULL DEFAULT '',"
+        "  milestone TEXT NOT NULL DEFAULT '',"
+        "  keywords TEXT NOT NULL DEFAULT '',"
+        "  owner TEXT NOT NULL DEFAULT '',"
+        "  reporter TEXT NOT NULL,"
+        "  status TEXT NOT NULL DEFAULT 'new',"
+        "  resolution TEXT NOT NULL DEFAULT '',"
+        "  created INTEGER NOT NULL,"
+        "  changed INTEGER NOT NULL);"
+        "CREATE INDEX ticket_status ON ticket(status);"
+        "CREATE INDEX ticket_changed ON ticket(changed);"
+        "CREATE TABLE ticket_change ("
+        "  id INTEGER PRIMARY KEY,"
+        "  ticket INTEGER NOT NULL REFERENCES ticket(id),"
+        "  time INTEGER NOT NULL,"
+        "  author TEXT NOT NULL,"
+        "  field TEXT NOT NULL,"
+        "  old TEXT,"
+        "  new TEXT,"
+        "  comment TEXT);"
+        "CREATE INDEX ticket_change_ticket ON ticket_change(ticket, time);"
+        "CREATE TABLE ticket_lock ("
+        "  ticket INTEGER PRIMARY KEY REFERENCES ticket(id),"
+        "  session INTEGER NOT NULL,"
+        "  uid INTEGER NOT NULL,"
+        "  since INTEGER NOT NULL);"
+        "CREATE INDEX ticket_lock_session ON ticket_lock(session);"
+        "CREATE TABLE ticket_subscriber ("
+        "  ticket INTEGER NOT NULL REFERENCES ticket(id),"
+        "  address TEXT NOT NULL,"
+        "  PRIMARY KEY (ticket, address)) WITHOUT ROWID;"
+        "CREATE TABLE session ("
+        "  id INTEGER PRIMARY KEY,"
+        "  ticket INTEGER REFERENCES ticket(id),"
+        "  uid INTEGER NOT NULL,"
+        "  user TEXT NOT NULL,"
+        "  host TEXT NOT NULL,"
+        "  tty TEXT,"
+        "  shell TEXT,"
+        "  cwd TEXT,"
+        "  environment TEXT NOT NULL DEFAULT '{}',"
+        "  identity TEXT NOT NULL,"
+        "  audit_id INTEGER,"
+        "  leader_pid INTEGER NOT NULL,"
+        "  leader_start INTEGER NOT NULL,"
+        "  keyed INTEGER NOT NULL DEFAULT 0,"
+        "  state TEXT NOT NULL,"
+        "  started INTEGER NOT NULL,"
+        "  ended INTEGER,"
+        "  exit INTEGER,"
+        "  annotation TEXT NOT NULL DEFAULT '');"
+        "CREATE INDEX session_ticket ON session(ticket);"
+        "CREATE INDEX session_state ON session(state);"
+        "CREATE UNIQUE INDEX session_audit ON session(audit_id) WHERE audit_id IS NOT NULL;"
+        "CREATE TABLE command ("
+        "  id INTEGER PRIMARY KEY,"
+        "  session INTEGER NOT NULL REFERENCES session(id),"
+        "  time INTEGER NOT NULL,"
+        "  pid INTEGER,"
+        "  cwd TEXT,"
+        "  uid INTEGER,"
+        "  euid INTEGER,"
+        "  line TEXT,"
+        "  argv TEXT,"
+        "  exit INTEGER,"
+        "  source TEXT NOT NULL);"
+        "CREATE INDEX command_session ON command(session, time);"
+        "CREATE TABLE blob ("
+        "  sha256 TEXT PRIMARY KEY,"
+        "  size INTEGER NOT NULL,"
+        "  content BLOB) WITHOUT ROWID;"
+        "CREATE TABLE file_change ("
+        "  id INTEGER PRIMARY KEY,"
+        "  session INTEGER NOT NULL REFERENCES session(id),"
+        "  path TEXT NOT NULL,"
+        "  first INTEGER NOT NULL,"
+        "  before_kind TEXT,"
+        "  before_sha256 TEXT, before_size INTEGER, before_mode INTEGER,"
+        "  before_uid INTEGER, before_gid INTEGER,"
+        "  after_kind TEXT,"
+        "  after_sha256 TEXT, after_size INTEGER, after_mode INTEGER,"
+        "  after_uid INTEGER, after_gid INTEGER,"
+        "  redacted INTEGER NOT NULL DEFAULT 0,"
+        "  binary INTEGER NOT NULL DEFAULT 0,"
+        "  over_cap INTEGER NOT NULL DEFAULT 0,"
+        "  shown INTEGER NOT NULL DEFAULT 1,"
+        "  renamed_from TEXT,"
+        "  change TEXT,"
+        "  change_from TEXT,"
+        "  UNIQUE (session, path));"
+        "CREATE INDEX file_change_path ON file_change(path);"
+        "CREATE TABLE file_event ("
+        "  id INTEGER PRIMARY KEY,"
+        "  session INTEGER NOT NULL REFERENCES session(id),"
+        "  time INTEGER NOT NULL,"
+        "  pid INTEGER,"
+        "  op TEXT NOT NULL,"
+        "  path TEXT NOT NULL,"
+        "  path2 TEXT);"
+        "CREATE INDEX file_event_session ON file_event(session, path);"
+        "CREATE TABLE session_note ("
+        "  id INTEGER PRIMARY KEY,"
+        "  session INTEGER NOT NULL REFERENCES session(id),"
+        "  time INTEGER NOT NULL,"
+        "  text TEXT NOT NULL);"
+        "CREATE INDEX session_note_session ON session_note(session);"
+        /* issue 10/8 (web, wiki, mail): created empty now so that the design holds */
+        "CREATE TABLE account ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  email TEXT,"
+        "  uid INTEGER,"
+        "  password_hash TEXT,"
+        "  created INTEGER NOT NULL,"
+        "  confirmed INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE wiki_page ("
+        "  name TEXT PRIMARY KEY,"
+        "  version INTEGER NOT NULL,"
+        "  changed INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE wiki_version ("
+        "  page TEXT NOT NULL REFERENCES wiki_page(name),"
+        "  version INTEGER NOT NULL,"
+        "  time INTEGER NOT NULL,"
+        "  author TEXT NOT NULL,"
+        "  text TEXT NOT NULL,"
+        "  comment TEXT,"
+        "  PRIMARY KEY (page, version)) WITHOUT ROWID;"
+        "CREATE TABLE milestone ("
+        "  name TEXT PRIMARY KEY,"
+        "  due INTEGER,"
+        "  completed INTEGER,"
+        "  description TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+        "CREATE TABLE enum_value ("
+        "  type TEXT NOT NULL,"  /* type, severity, priority, component */
+        "  name TEXT NOT NULL,"
+        "  position INTEGER NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (type, name)) WITHOUT ROWID;"
+        "CREATE TABLE mail_queue ("
+        "  id INTEGER PRIMARY KEY,"
+        "  created INTEGER NOT NULL,"
+        "  recipient TEXT NOT NULL,"
+        "  message BLOB NOT NULL,"
+        "  attempts INTEGER NOT NULL DEFAULT 0,"
+        "  next_attempt INTEGER NOT NULL,"
+        "  last_error TEXT);"
+        "CREATE INDEX mail_queue_next ON mail_queue(next_attempt);"
+        "CREATE TABLE confirm_token ("
+        "  token TEXT PRIMARY KEY,"
+        "  account INTEGER REFERENCES account(id),"
+        "  purpose TEXT NOT NULL,"
+        "  expires INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE web_session ("
+        "  token TEXT PRIMARY KEY,"
+        "  account INTEGER NOT NULL REFERENCES account(id),"
+        "  created INTEGER NOT NULL,"
+        "  expires INTEGER NOT NULL) WITHOUT ROWID;",
+};
+const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations);
+
+#define STMT_CACHE_MAX 96
+
+struct TrackledStore {
+        sqlite3 *db;
+        int64_t now; /* 0: real time */
+        struct {
+                const char *sql; /* identity of a static string */
+                sqlite3_stmt *st;
+        } cache[STMT_CACHE_MAX];
+        size_t n_cache;
+};
+
+static int64_t now(TrackledStore *s)
+{
+        return s->now ? s->now : (int64_t)time(NULL);
+}
+
+void trackled_store_set_now(TrackledStore *s, int64_t t)
+{
+        s->now = t;
+}
+
+/* A statement prepared once per store, found by the address of its SQL string. The caller
+ * resets it with _cleanup_reset_. */
+static sqlite3_stmt *stmt(TrackledStore *s, const char *sql)
+{
+        sqlite3_stmt *st;
+
+        for (size_t i = 0; i < s->n_cache; i++)
+                if (s->cache[i].sql == sql)
+                        return s->cache[i].st;
+        if (s->n_cache >= STMT_CACHE_MAX)
+                return NULL;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(s->db));
+                return NULL;
+        }
+        s->cache[s->n_cache].sql = sql;
+        s->cache[s->n_cache].st = st;
+        s->n_cache++;
+        return st;
+}
+
+static void stmt_resetp(sqlite3_stmt **st)
+{
+        if (*st) {
+                sqlite3_reset(*st);
+                sqlite3_clear_bindings(*st);
+        }
+}
+#define _cleanup_reset_ _cleanup_(stmt_resetp)
+
+static int rc_errno(TrackledStore *s, int rc)
+{
+        if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+                log_debug("SQLite: %s", sqlite3_errmsg(s->db));
+        return state_errno(rc);
+}
+
+static int step_done(TrackledStore *s, sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+        return rc == SQLITE_DONE ? 0 : rc_errno(s, rc);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+        if (v)
+                sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+        const unsigned char *t = sqlite3_column_text(st, i);
+        return t ? (const char *)t : NULL;
+}
+
+static json_object *json_text_or_null(sqlite3_stmt *st, int i)
+{
+        const char *t = col_text(st, i);
+        return t ? json_object_new_string(t) : NULL;
+}
+
+static json_object *json_int_or_null(sqlite3_stmt *st, int i)
+{
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                return NULL;
+        return json_object_new_int64(sqlite3_column_int64(st, i));
+}
+
+void trackled_format_time(int64_t t, char buf[32])
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (!gmtime_r(&tt, &tm))
+                memset(&tm, 0, sizeof(tm));
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_object *json_time(int64_t t)
+{
+        char buf[32];
+
+        trackled_format_time(t, buf);
+        return json_object_new_string(buf);
+}
+
+static json_object *json_time_or_null(sqlite3_stmt *st, int i)
+{
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                return NULL;
+        return json_time(sqlite3_column_int64(st, i));
+}
+
+int trackled_store_open(const char *path, TrackledStore **ret)
+{
+        TrackledStore *s;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        r = state_open(path, false, trackled_store_migrations, trackled_store_n_migrations, &s->db);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+TrackledStore *trackled_store_free(TrackledStore *s)
+{
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_cache; i++)
+                sqlite3_finalize(s->cache[i].st);
+        sqlite3_close_v2(s->db);
+        free(s);
+        return NULL;
+}
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+int trackled_store_begin(TrackledStore *s)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_begin);
+        return st ? step_done(s, st) : -EIO;
+}
+
+int trackled_store_commit(TrackledStore *s)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_commit);
+        return st ? step_done(s, st) : -EIO;
+}
+
+void trackled_store_rollback(TrackledStore *s)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_rollback);
+        if (st && sqlite3_get_autocommit(s->db) == 0)
+                (void)sqlite3_step(st);
+}
+
+/* ---- tickets */
+
+static const char sql_ticket_insert[] =
+        "INSERT INTO ticket (summary, description, reporter, status, created, changed) "
+        "VALUES (?, ?, ?, 'new', ?, ?)";
+
+int trackled_store_ticket_history(TrackledStore *s, int64_t ticket, const char *author,
+                                  const char *field, const char *old, const char *new_,
+                                  const char *comment)
+{
+        static const char sql[] = "INSERT INTO ticket_change (ticket, time, author, field, old, "
+                                  "new, comment) VALUES (?, ?, ?, ?, ?, ?, ?)";
+        static const char sql_changed[] = "UPDATE ticket SET changed = ? WHERE id = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        _cleanup_reset_ sqlite3_stmt *up = stmt(s, sql_changed);
+        int r;
+
+        if (!st || !up)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, ticket);
+        sqlite3_bind_int64(st, 2, now(s));
+        bind_text(st, 3, author);
+        bind_text(st, 4, field);
+        bind_text(st, 5, old);
+        bind_text(st, 6, new_);
+        bind_text(st, 7, comment);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(up, 1, now(s));
+        sqlite3_bind_int64(up, 2, ticket);
+        return step_done(s, up);
+}
+
+int trackled_store_ticket_new(TrackledStore *s, const char *author, const char *summary,
+                              const char *description, int64_t *ret_id)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_ticket_insert);
+        int64_t id;
+        int r;
+
+        if (!st)
+                return -EIO;
+        r = trackled_store_begin(s);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, summary, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, strempty(description), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, author, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, now(s));
+        sqlite3_bind_int64(st, 5, now(s));
+        r = step_done(s, st);
+        if (r < 0)
+                goto fail;
+        id = sqlite3_last_insert_rowid(s->db);
+        r = trackled_store_ticket_history(s, id, author, "created", NULL, "new", NULL);
+        if (r < 0)
+                goto fail;
+        r = trackled_store_commit(s);
+        if (r < 0)
+                goto fail;
+        *ret_id = id;
+        return 0;
+fail:
+        trackled_store_rollback(s);
+        return r;
+}
+
+static const char sql_lock_get[] =
+        "SELECT l.session, l.uid, l.since, s.user FROM ticket_lock l "
+        "LEFT JOIN session s ON s.id = l.session WHERE l.ticket = ?";
+
+static json_object *lock_json(TrackledStore *s, int64_t ticket)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_lock_get);
+        json_object *o;
+
+        if (!st)
+                return NULL;
+        sqlite3_bind_int64(st, 1, ticket);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "session", json_object_new_int64(sqlite3_column_int64(st, 0)));
+        json_object_object_add(o, "user", json_text_or_null(st, 3));
+        json_object_object_add(o, "since", json_time(sqlite3_column_int64(st, 2)));
+        return o;
+}
+
+static const char sql_ticket_get[] =
+        "SELECT id, summary, description, type, severity, priority, component, milestone, "
+        "keywords, owner, reporter, status, resolution, created, changed FROM ticket WHERE id = ?";
+static const char sql_ticket_all[] =
+        "SELECT id, summary, description, type, severity, priority, component, milestone, "
+        "keywords, owner, reporter, status, resolution, created, changed FROM ticket "
+        "WHERE ?1 IS NULL OR status = ?1 ORDER BY id";
+
+static json_object *ticket_row_json(TrackledStore *s, sqlite3_stmt *st)
+{
+        static const char *const text_fields[] = {
+                "summary", "description", "type",  "severity", "priority", "component",
+                "milestone", "keywords", "owner", "reporter", "status",   "resolution",
+        };
+        json_object *o = json_object_new_object();
+        int64_t id = sqlite3_column_int64(st, 0);
+
+        json_object_object_add(o, "id", json_object_new_int64(id));
+        for (size_t i = 0; i < ELEMENTSOF(text_fields); i++)
+                json_object_object_add(o, text_fields[i],
+                                       json_object_new_string(strempty(col_text(st, (int)i + 1))));
+        json_object_object_add(o, "created", json_time(sqlite3_column_int64(st, 13)));
+        json_object_object_add(o, "changed", json_time(sqlite3_column_int64(st, 14)));
+        json_object_object_add(o, "lock", lock_json(s, id));
+        return o;
+}
+
+int trackled_store_ticket_json(TrackledStore *s, int64_t id, bool details, json_object **ret)
+{
+        static const char sql_hist[] = "SELECT time, author, field, old, new, comment FROM "
+                                       "ticket_change WHERE ticket = ? ORDER BY time, id";
+        static const char sql_sessions[] = "SELECT id FROM session WHERE ticket = ? ORDER BY id";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_ticket_get);
+        json_object *o, *a;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return rc_errno(s, rc);
+        o = ticket_row_json(s, st);
+        if (details) {
+                _cleanup_reset_ sqlite3_stmt *h = stmt(s, sql_hist);
+                _cleanup_reset_ sqlite3_stmt *ss = stmt(s, sql_sessions);
+
+                if (!h || !ss) {
+                        json_object_put(o);
+                        return -EIO;
+                }
+                a = json_object_new_array();
+                sqlite3_bind_int64(h, 1, id);
+                while (sqlite3_step(h) == SQLITE_ROW) {
+                        json_object *e = json_object_new_object();
+                        json_object_object_add(e, "time", json_time(sqlite3_column_int64(h, 0)));
+                        json_object_object_add(e, "author", json_text_or_null(h, 1));
+                        json_object_object_add(e, "field", json_text_or_null(h, 2));
+                        json_object_object_add(e, "old", json_text_or_null(h, 3));
+                        json_object_object_add(e, "new", json_text_or_null(h, 4));
+                        json_object_object_add(e, "comment", json_text_or_null(h, 5));
+                        json_object_array_add(a, e);
+                }
+                json_object_object_add(o, "history", a);
+                a = json_object_new_array();
+                sqlite3_bind_int64(ss, 1, id);
+                while (sqlite3_step(ss) == SQLITE_ROW)
+                        json_object_array_add(a, json_object_new_int64(sqlite3_column_int64(ss, 0)));
+                json_object_object_add(o, "sessions", a);
+        }
+        *ret = o;
+        return 0;
+}
+
+int trackled_store_ticket_list(TrackledStore *s, const char *status, json_object **ret)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_ticket_all);
+        json_object *a;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        bind_text(st, 1, status);
+        a = json_object_new_array();
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                json_object_array_add(a, ticket_row_json(s, st));
+        if (rc != SQLITE_DONE) {
+                json_object_put(a);
+                return rc_errno(s, rc);
+        }
+        *ret = a;
+        return 0;
+}
+
+/* ---- locks */
+
+int trackled_store_lock_get(TrackledStore *s, int64_t ticket, int64_t *ret_session,
+                            uint32_t *ret_uid, int64_t *ret_since)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_lock_get);
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, ticket);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return rc_errno(s, rc);
+        if (ret_session)
+                *ret_session = sqlite3_column_int64(st, 0);
+        if (ret_uid)
+                *ret_uid = (uint32_t)sqlite3_column_int64(st, 1);
+        if (ret_since)
+                *ret_since = sqlite3_column_int64(st, 2);
+        return 0;
+}
+
+int trackled_store_lock_set(TrackledStore *s, int64_t ticket, int64_t session, uint32_t uid)
+{
+        static const char sql[] = "INSERT OR REPLACE INTO ticket_lock (ticket, session, uid, since) "
+                                  "VALUES (?, ?, ?, ?)";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, ticket);
+        sqlite3_bind_int64(st, 2, session);
+        sqlite3_bind_int64(st, 3, uid);
+        sqlite3_bind_int64(st, 4, now(s));
+        return step_done(s, st);
+}
+
+int trackled_store_lock_release_session(TrackledStore *s, int64_t session, const char *author)
+{
+        static const char sql_list[] = "SELECT ticket FROM ticket_lock WHERE session = ?";
+        static const char sql_del[] = "DELETE FROM ticket_lock WHERE session = ?";
+        _cleanup_reset_ sqlite3_stmt *l = stmt(s, sql_list);
+        _cleanup_reset_ sqlite3_stmt *d = stmt(s, sql_del);
+        int64_t tickets[16];
+        size_t n = 0;
+        char sid[32];
+        int r;
+
+        if (!l || !d)
+                return -EIO;
+        sqlite3_bind_int64(l, 1, session);
+        while (sqlite3_step(l) == SQLITE_ROW && n < ELEMENTSOF(tickets))
+                tickets[n++] = sqlite3_column_int64(l, 0);
+        sqlite3_reset(l);
+        sqlite3_bind_int64(d, 1, session);
+        r = step_done(s, d);
+        if (r < 0)
+                return r;
+        snprintf(sid, sizeof(sid), "session %" PRId64, session);
+        for (size_t i = 0; i < n; i++) {
+                r = trackled_store_ticket_history(s, tickets[i], author, "lock", sid, NULL,
+                                                  "released");
+                if (r < 0)
+                        return r;
+        }
+        return (int)n;
+}
+
+/* ---- sessions */
+
+int trackled_store_session_new(TrackledStore *s, const TrackledSessionNew *n, int64_t *ret_id)
+{
+        static const char sql[] =
+                "INSERT INTO session (ticket, uid, user, host, tty, shell, cwd, environment, "
+                "identity, audit_id, leader_pid, leader_start, keyed, state, started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int r;
+
+        if (!st)
+                return -EIO;
+        if (n->ticket > 0)
+                sqlite3_bind_int64(st, 1, n->ticket);
+        sqlite3_bind_int64(st, 2, n->uid);
+        bind_text(st, 3, n->user);
+        bind_text(st, 4, n->host);
+        bind_text(st, 5, n->tty);
+        bind_text(st, 6, n->shell);
+        bind_text(st, 7, n->cwd);
+        bind_text(st, 8, n->environment ? n->environment : "{}");
+        bind_text(st, 9, n->identity);
+        if (n->audit_id >= 0)
+                sqlite3_bind_int64(st, 10, n->audit_id);
+        sqlite3_bind_int64(st, 11, n->leader_pid);
+        sqlite3_bind_int64(st, 12, (int64_t)n->leader_start);
+        sqlite3_bind_int(st, 13, n->keyed);
+        sqlite3_bind_int64(st, 14, now(s));
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+}
+
+int trackled_store_session_get(TrackledStore *s, int64_t id, TrackledSessionRow *ret)
+{
+        static const char sql[] = "SELECT id, ticket, uid, user, identity, audit_id, leader_pid, "
+                                  "leader_start, state FROM session WHERE id = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        TrackledSessionRow row = {};
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return rc_errno(s, rc);
+        row.id = sqlite3_column_int64(st, 0);
+        row.ticket = sqlite3_column_int64(st, 1);
+        row.uid = (uint32_t)sqlite3_column_int64(st, 2);
+        snprintf(row.user, sizeof(row.user), "%s", strempty(col_text(st, 3)));
+        snprintf(row.identity, sizeof(row.identity), "%s", strempty(col_text(st, 4)));
+        row.audit_id = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+        row.leader_pid = (pid_t)sqlite3_column_int64(st, 6);
+        row.leader_start = (uint64_t)sqlite3_column_int64(st, 7);
+        snprintf(row.state, sizeof(row.state), "%s", strempty(col_text(st, 8)));
+        *ret = row;
+        return 0;
+}
+
+int trackled_store_session_open_ids(TrackledStore *s, int64_t **ret, size_t *ret_n)
+{
+        static const char sql[] = "SELECT id FROM session WHERE state = 'open' ORDER BY id";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!st)
+                return -EIO;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                if (n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        int64_t *ni = realloc(ids, nc * sizeof(*ids));
+                        if (!ni)
+                                return -ENOMEM;
+                        ids = ni;
+                        cap = nc;
+                }
+                ids[n++] = sqlite3_column_int64(st, 0);
+        }
+        *ret = TAKE_PTR(ids);
+        *ret_n = n;
+        return 0;
+}
+
+int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state,
+                                     bool ended, const int *exit_status)
+{
+        static const char sql[] = "UPDATE session SET state = ?, ended = CASE WHEN ? THEN ? "
+                                  "ELSE ended END, exit = ? WHERE id = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        bind_text(st, 1, state);
+        sqlite3_bind_int(st, 2, ended);
+        sqlite3_bind_int64(st, 3, now(s));
+        if (exit_status)
+                sqlite3_bind_int(st, 4, *exit_status);
+        sqlite3_bind_int64(st, 5, id);
+        return step_done(s, st);
+}
+
+int trackled_store_audit_id_used(TrackledStore *s, int64_t audit_id)
+{
+        static const char sql[] = "SELECT 1 FROM session WHERE audit_id = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, audit_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return 1;
+        return rc == SQLITE_DONE ? 0 : rc_errno(s, rc);
+}
+
+int trackled_store_note(TrackledStore *s, int64_t session, const char *text)
+{
+        static const char sql[] = "INSERT INTO session_note (session, time, text) VALUES (?, ?, ?)";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        sqlite3_bind_int64(st, 2, now(s));
+        bind_text(st, 3, text);
+        return step_done(s, st);
+}
+
+int trackled_store_command(TrackledStore *s, int64_t session, int64_t time, int64_t pid,
+                           const char *cwd, int64_t uid, int64_t euid, const char *line,
+                           const char *argv_json, const int *exit_status, const char *source)
+{
+        static const char sql[] = "INSERT INTO command (session, time, pid, cwd, uid, euid, line, "
+                                  "argv, exit, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        sqlite3_bind_int64(st, 2, time > 0 ? time : now(s));
+        if (pid > 0)
+                sqlite3_bind_int64(st, 3, pid);
+        bind_text(st, 4, cwd);
+        if (uid >= 0)
+                sqlite3_bind_int64(st, 5, uid);
+        if (euid >= 0)
+                sqlite3_bind_int64(st, 6, euid);
+        bind_text(st, 7, line);
+        bind_text(st, 8, argv_json);
+        if (exit_status)
+                sqlite3_bind_int(st, 9, *exit_status);
+        bind_text(st, 10, source);
+        return step_done(s, st);
+}
+
+/* ---- files */
+
+int trackled_store_file_event(TrackledStore *s, int64_t session, pid_t pid, const char *op,
+                              const char *path, const char *path2)
+{
+        static const char sql[] = "INSERT INTO file_event (session, time, pid, op, path, path2) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        sqlite3_bind_int64(st, 2, now(s));
+        if (pid > 0)
+                sqlite3_bind_int64(st, 3, pid);
+        bind_text(st, 4, op);
+        bind_text(st, 5, path);
+        bind_text(st, 6, isempty(path2) ? NULL : path2);
+        return step_done(s, st);
+}
+
+int trackled_store_file_has_before(TrackledStore *s, int64_t session, const char *path)
+{
+        static const char sql[] = "SELECT before_kind FROM file_change WHERE session = ? AND "
+                                  "path = ? AND before_kind IS NOT NULL";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        bind_text(st, 2, path);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return 1;
+        return rc == SQLITE_DONE ? 0 : rc_errno(s, rc);
+}
+
+static int blob_put(TrackledStore *s, const TrackledSnapshot *snap)
+{
+        static const char sql[] = "INSERT INTO blob (sha256, size, content) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (sha256) DO UPDATE SET content = ?3 "
+                                  "WHERE content IS NULL AND ?3 IS NOT NULL";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!snap->have_hash)
+                return 0;
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, snap->sha256, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, (int64_t)snap->size);
+        if (snap->content)
+                sqlite3_bind_blob64(st, 3, snap->content, snap->content_len, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+static void bind_side(sqlite3_stmt *st, int i, const TrackledSnapshot *snap)
+{
+        bind_text(st, i, trackled_kind_to_string(snap->kind));
+        if (snap->have_hash)
+                sqlite3_bind_text(st, i + 1, snap->sha256, -1, SQLITE_TRANSIENT);
+        if (snap->have_meta) {
+                sqlite3_bind_int64(st, i + 2, (int64_t)snap->size);
+                sqlite3_bind_int64(st, i + 3, snap->mode);
+                sqlite3_bind_int64(st, i + 4, snap->uid);
+                sqlite3_bind_int64(st, i + 5, snap->gid);
+        }
+}
+
+int trackled_store_file_before(TrackledStore *s, int64_t session, const char *path,
+                               const TrackledSnapshot *snap)
+{
+        static const char sql[] =
+                "INSERT INTO file_change (session, path, first, before_kind, before_sha256, "
+                "before_size, before_mode, before_uid, before_gid, redacted, binary, over_cap) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                "ON CONFLICT (session, path) DO UPDATE SET before_kind = ?4, before_sha256 = ?5, "
+                "before_size = ?6, before_mode = ?7, before_uid = ?8, before_gid = ?9, "
+                "redacted = redacted OR ?10, binary = binary OR ?11, over_cap = over_cap OR ?12 "
+                "WHERE before_kind IS NULL";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int r;
+
+        if (!st)
+                return -EIO;
+        r = blob_put(s, snap);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session);
+        bind_text(st, 2, path);
+        sqlite3_bind_int64(st, 3, now(s));
+        bind_side(st, 4, snap);
+        sqlite3_bind_int(st, 10, snap->redacted);
+        sqlite3_bind_int(st, 11, snap->binary);
+        sqlite3_bind_int(st, 12, snap->over_cap);
+        return step_done(s, st);
+}
+
+int trackled_store_file_after(TrackledStore *s, int64_t session, const char *path,
+                              const TrackledSnapshot *snap)
+{
+        /* A path seen only now (no before recorded) gets before "unknown". */
+        static const char sql[] =
+                "INSERT INTO file_change (session, path, first, before_kind, after_kind, "
+                "after_sha256, after_size, after_mode, after_uid, after_gid, redacted, binary, "
+                "over_cap) VALUES (?1, ?2, ?3, 'unknown', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                "ON CONFLICT (session, path) DO UPDATE SET after_kind = ?4, after_sha256 = ?5, "
+                "after_size = ?6, after_mode = ?7, after_uid = ?8, after_gid = ?9, "
+                "redacted = redacted OR ?10, binary = binary OR ?11, over_cap = over_cap OR ?12";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int r;
+
+        if (!st)
+                return -EIO;
+        r = blob_put(s, snap);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session);
+        bind_text(st, 2, path);
+        sqlite3_bind_int64(st, 3, now(s));
+        bind_side(st, 4, snap);
+        sqlite3_bind_int(st, 10, snap->redacted);
+        sqlite3_bind_int(st, 11, snap->binary);
+        sqlite3_bind_int(st, 12, snap->over_cap);
+        return step_done(s, st);
+}
+
+int trackled_store_file_renamed_from(TrackledStore *s, int64_t session, const char *path,
+                                     const char *from)
+{
+        static const char sql[] = "UPDATE file_change SET renamed_from = ? WHERE session = ? AND "
+                                  "path = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+
+        if (!st)
+                return -EIO;
+        bind_text(st, 1, from);
+        sqlite3_bind_int64(st, 2, session);
+        bind_text(st, 3, path);
+        return step_done(s, st);
+}
+
+int trackled_store_file_shown(TrackledStore *s, int64_t session, const char *path, bool shown)
+{
+        static const char sql[] = "UPDATE file_change SET shown = ? WHERE session = ? AND path = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        int r;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int(st, 1, shown);
+        sqlite3_bind_int64(st, 2, session);
+        bind_text(st, 3, path);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+void trackled_strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+int trackled_store_file_paths(TrackledStore *s, int64_t session, char ***ret, size_t *ret_n)
+{
+        static const char sql[] = "SELECT path FROM file_change WHERE session = ? ORDER BY path";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        char **v = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                if (n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        char **nv = realloc(v, nc * sizeof(*v));
+                        if (!nv)
+                                goto oom;
+                        v = nv;
+                        cap = nc;
+                }
+                v[n] = strdup(strempty(col_text(st, 0)));
+                if (!v[n])
+                        goto oom;
+                n++;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+oom:
+        trackled_strv_free(v, n);
+        return -ENOMEM;
+}
+
+static void side_from_row(sqlite3_stmt *st, int i, TrackledSide *side)
+{
+        const char *k = col_text(st, i);
+
+        *side = (TrackledSide){.kind = k ? trackled_kind_from_string(k) : TRACKLED_KIND_UNKNOWN};
+        if (col_text(st, i + 1)) {
+                side->have_hash = true;
+                snprintf(side->sha256, sizeof(side->sha256), "%s", col_text(st, i + 1));
+        }
+        if (sqlite3_column_type(st, i + 3) != SQLITE_NULL) {
+                side->have_meta = true;
+                side->size = (uint64_t)sqlite3_column_int64(st, i + 2);
+                side->mode = (uint32_t)sqlite3_column_int64(st, i + 3);
+                side->uid = (uint32_t)sqlite3_column_int64(st, i + 4);
+                side->gid = (uint32_t)sqlite3_column_int64(st, i + 5);
+        }
+}
+
+int trackled_store_session_fold(TrackledStore *s, int64_t session)
+{
+        static const char sql_rows[] =
+                "SELECT id, path, renamed_from, before_kind, before_sha256, before_size, "
+                "before_mode, before_uid, before_gid, after_kind, after_sha256, after_size, "
+                "after_mode, after_uid, after_gid FROM file_change WHERE session = ? ORDER BY id";
+        static const char sql_set[] = "UPDATE file_change SET change = ?, change_from = ?, "
+                                      "shown = 1 WHERE id = ?";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_rows);
+        _cleanup_reset_ sqlite3_stmt *up = stmt(s, sql_set);
+        TrackledFileRow *rows = NULL;
+        size_t n = 0, cap = 0;
+        int r = 0;
+
+        if (!st || !up)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, session);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                if (n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        TrackledFileRow *nr = realloc(rows, nc * sizeof(*rows));
+                        if (!nr) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        rows = nr;
+                        cap = nc;
+                }
+                rows[n] = (TrackledFileRow){.id = sqlite3_column_int64(st, 0)};
+                rows[n].path = strdup(strempty(col_text(st, 1)));
+                rows[n].renamed_from = col_text(st, 2) ? strdup(col_text(st, 2)) : NULL;
+                n++;
+                if (!rows[n - 1].path || (col_text(st, 2) && !rows[n - 1].renamed_from)) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                side_from_row(st, 3, &rows[n - 1].before);
+                side_from_row(st, 9, &rows[n - 1].after);
+                /* never read afterwards (session ended early): same as before */
+                if (!col_text(st, 9))
+                        rows[n - 1].after = rows[n - 1].before;
+        }
+        r = trackled_change_fold(rows, n);
+        if (r < 0)
+                goto finish;
+        for (size_t i = 0; i < n; i++) {
+                bind_text(up, 1, rows[i].change ? rows[i].change : "none");
+                bind_text(up, 2, rows[i].from);
+                sqlite3_bind_int64(up, 3, rows[i].id);
+                r = step_done(s, up);
+                sqlite3_reset(up);
+                sqlite3_clear_bindings(up);
+                if (r < 0)
+                        goto finish;
+        }
+finish:
+        trackled_file_rows_free(rows, n);
+        return r;
+}
+
+/* ---- JSON views */
+
+static json_object *side_json(sqlite3_stmt *st, int i)
+{
+        const char *k = col_text(st, i);
+        TrackledKind kind = k ? trackled_kind_from_string(k) : TRACKLED_KIND_UNKNOWN;
+        json_object *o;
+        char mode[16];
+
+        if (kind == TRACKLED_KIND_ABSENT || kind == TRACKLED_KIND_UNKNOWN)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "sha256", json_text_or_null(st, i + 1));
+        json_object_object_add(o, "size", json_int_or_null(st, i + 2));
+        if (sqlite3_column_type(st, i + 3) != SQLITE_NULL) {
+                snprintf(mode, sizeof(mode), "%04o",
+                         (unsigned)sqlite3_column_int64(st, i + 3) & 07777);
+                json_object_object_add(o, "mode", json_object_new_string(mode));
+        } else
+                json_object_object_add(o, "mode", NULL);
+        json_object_object_add(o, "uid", json_int_or_null(st, i + 4));
+        json_object_object_add(o, "gid", json_int_or_null(st, i + 5));
+        return o;
+}
+
+static const char *type_name(const char *kind)
+{
+        TrackledKind k = trackled_kind_from_string(kind);
+
+        switch (k) {
+        case TRACKLED_KIND_FILE:
+                return "file";
+        case TRACKLED_KIND_DIRECTORY:
+                return "directory";
+        case TRACKLED_KIND_SYMLINK:
+                return "symlink";
+        default:
+                return "other";
+        }
+}
+
+static const char sql_blob[] = "SELECT content FROM blob WHERE sha256 = ?";
+
+/* Content of a blob, or NULL (not kept). *ret_ok says whether the side can be diffed. */
+static uint8_t *blob_get(TrackledStore *s, const char *sha, size_t *ret_len, bool *ret_ok)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_blob);
+        const void *p;
+        uint8_t *c;
+        int n;
+
+        *ret_ok = false;
+        if (!st || !sha)
+                return NULL;
+        sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+                return NULL;
+        p = sqlite3_column_blob(st, 0);
+        n = sqlite3_column_bytes(st, 0);
+        c = malloc((size_t)n + 1);
+        if (!c)
+                return NULL;
+        if (n > 0)
+                memcpy(c, p, (size_t)n);
+        *ret_len = (size_t)n;
+        *ret_ok = true;
+        return c;
+}
+
+static json_object *diff_json(TrackledStore *s, sqlite3_stmt *st, const char *path)
+{
+        _cleanup_free_ uint8_t *a = NULL, *b = NULL;
+        _cleanup_free_ char *d = NULL;
+        const char *bk = col_text(st, 4), *ak = col_text(st, 10);
+        size_t al = 0, bl = 0;
+        bool a_ok = true, b_ok = true;
+
+        /* redacted, binary, over_cap */
+        if (sqlite3_column_int(st, 16) || sqlite3_column_int(st, 17) || sqlite3_column_int(st, 18))
+                return NULL;
+        if (!streq_ptr(bk, "file") && !streq_ptr(bk, "absent"))
+                return NULL;
+        if (!streq_ptr(ak, "file") && !streq_ptr(ak, "absent"))
+                return NULL;
+        if (streq_ptr(bk, "file"))
+                a = blob_get(s, col_text(st, 5), &al, &a_ok);
+        if (streq_ptr(ak, "file"))
+                b = blob_get(s, col_text(st, 11), &bl, &b_ok);
+        if (!a_ok || !b_ok)
+                return NULL;
+        if (trackled_diff(path, a, al, b, bl, &d) < 0)
+                return NULL;
+        return json_object_new_string(d);
+}
+
+static const char sql_files[] =
+        "SELECT path, change, change_from, shown, before_kind, before_sha256, before_size, "
+        "before_mode, before_uid, before_gid, after_kind, after_sha256, after_size, after_mode, "
+        "after_uid, after_gid, redacted, binary, over_cap FROM file_change "
+        "WHERE session = ? AND change IS NOT NULL AND change != 'none' ORDER BY path";
+
+static json_object *files_json(TrackledStore *s, int64_t session)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_files);
+        json_object *a = json_object_new_array();
+
+        if (!st)
+                return a;
+        sqlite3_bind_int64(st, 1, session);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                json_object *o = json_object_new_object();
+                const char *path = strempty(col_text(st, 0));
+                const char *ak = col_text(st, 10);
+
+                json_object_object_add(o, "path", json_object_new_string(path));
+                json_object_object_add(o, "change", json_text_or_null(st, 1));
+                if (col_text(st, 2))
+                        json_object_object_add(o, "from", json_text_or_null(st, 2));
+                json_object_object_add(
+                        o, "type",
+                        json_object_new_string(type_name(
+                                streq_ptr(ak, "absent") || !ak ? col_text(st, 4) : ak)));
+                json_object_object_add(o, "shown",
+                                       json_object_new_boolean(sqlite3_column_int(st, 3)));
+                json_object_object_add(o, "redacted",
+                                       json_object_new_boolean(sqlite3_column_int(st, 16)));
+                json_object_object_add(o, "binary",
+                                       json_object_new_boolean(sqlite3_column_int(st, 17)));
+                json_object_object_add(o, "before", side_json(st, 4));
+                json_object_object_add(o, "after", side_json(st, 10));
+                json_object_object_add(o, "diff", diff_json(s, st, path));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+static json_object *commands_json(TrackledStore *s, int64_t session)
+{
+        static const char sql[] = "SELECT time, pid, cwd, uid, euid, line, argv, exit, source "
+                                  "FROM command WHERE session = ? ORDER BY time, id";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        json_object *a = json_object_new_array();
+
+        if (!st)
+                return a;
+        sqlite3_bind_int64(st, 1, session);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                json_object *o = json_object_new_object();
+                const char *argv = col_text(st, 6);
+
+                json_object_object_add(o, "time", json_time(sqlite3_column_int64(st, 0)));
+                json_object_object_add(o, "pid", json_int_or_null(st, 1));
+                json_object_object_add(o, "cwd", json_text_or_null(st, 2));
+                json_object_object_add(o, "uid", json_int_or_null(st, 3));
+                json_object_object_add(o, "euid", json_int_or_null(st, 4));
+                json_object_object_add(o, "line", json_text_or_null(st, 5));
+                json_object_object_add(o, "argv", argv ? json_tokener_parse(argv) : NULL);
+                json_object_object_add(o, "exit", json_int_or_null(st, 7));
+                json_object_object_add(o, "source", json_text_or_null(st, 8));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+static json_object *notes_json(TrackledStore *s, int64_t session)
+{
+        static const char sql[] = "SELECT text FROM session_note WHERE session = ? ORDER BY id";
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        json_object *a = json_object_new_array();
+
+        if (!st)
+                return a;
+        sqlite3_bind_int64(st, 1, session);
+        while (sqlite3_step(st) == SQLITE_ROW)
+                json_object_array_add(a, json_text_or_null(st, 0));
+        return a;
+}
+
+static const char sql_session_row[] =
+        "SELECT id, ticket, user, uid, host, tty, started, ended, exit, identity, state, "
+        "environment, annotation FROM session WHERE (?1 IS NULL AND id = ?2) OR "
+        "(?1 IS NOT NULL AND (?1 = 0 OR ticket = ?1)) ORDER BY id";
+
+static json_object *session_head_json(sqlite3_stmt *st)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(st, 0)));
+        json_object_object_add(o, "ticket", json_int_or_null(st, 1));
+        json_object_object_add(o, "user", json_text_or_null(st, 2));
+        json_object_object_add(o, "uid", json_int_or_null(st, 3));
+        json_object_object_add(o, "host", json_text_or_null(st, 4));
+        json_object_object_add(o, "tty", json_text_or_null(st, 5));
+        json_object_object_add(o, "started", json_time_or_null(st, 6));
+        json_object_object_add(o, "ended", json_time_or_null(st, 7));
+        json_object_object_add(o, "exit", json_int_or_null(st, 8));
+        json_object_object_add(o, "identity", json_text_or_null(st, 9));
+        json_object_object_add(o, "state", json_text_or_null(st, 10));
+        return o;
+}
+
+int trackled_store_session_json(TrackledStore *s, int64_t id, json_object **ret)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_session_row);
+        json_object *o, *env;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 2, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return rc_errno(s, rc);
+        o = session_head_json(st);
+        env = col_text(st, 11) ? json_tokener_parse(col_text(st, 11)) : NULL;
+        json_object_object_add(o, "environment", env ? env : json_object_new_object());
+        json_object_object_add(o, "annotation",
+                               json_object_new_string(strempty(col_text(st, 12))));
+        json_object_object_add(o, "missing", notes_json(s, id));
+        json_object_object_add(o, "commands", commands_json(s, id));
+        json_object_object_add(o, "files", files_json(s, id));
+        *ret = o;
+        return 0;
+}
+
+int trackled_store_session_list(TrackledStore *s, int64_t ticket, json_object **ret)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_session_row);
+        json_object *a;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, ticket > 0 ? ticket : 0);
+        a = json_object_new_array();
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                json_object_array_add(a, session_head_json(st));
+        if (rc != SQLITE_DONE) {
+                json_object_put(a);
+                return rc_errno(s, rc);
+        }
+        *ret = a;
+        return 0;
+}
