@@ -6,6 +6,7 @@
  * All state is static and guarded by a try-lock: a caller that finds it taken (another thread,
  * a signal handler) skips tracking for that call instead of waiting. */
 #undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS /* we define both open and open64 */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -201,14 +202,35 @@ static bool proc_stat(uint64_t pid, uint64_t *ret_ppid, uint64_t *ret_start)
         return true;
 }
 
+/* The hint as this program image started with it: read once, before main() can change the
+ * environment (env -i, su, sudo clear it before they exec). Only ever a hint: the marker and
+ * the kernel's process tree decide. */
+static uint64_t hint_id;
+static int hint_done;
+
+static void hint_snapshot(void)
+{
+        const char *hint;
+
+        if (__atomic_load_n(&hint_done, __ATOMIC_ACQUIRE))
+                return;
+        hint = getenv("TRACKLE_SESSION");
+        if (!hint || !parse_u64(hint, strlen(hint), &hint_id))
+                hint_id = 0;
+        __atomic_store_n(&hint_done, 1, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void tp_init(void)
+{
+        hint_snapshot();
+}
+
 /* Spec §4.2 / contract "Session identity" item 4: kernel facts first, the hint only to find
  * an ancestry marker, which then must be confirmed by walking our real ancestors. */
 static void session_check(void)
 {
         char path[128], text[512];
         uint64_t sid, id, leader, start;
-        const char *hint;
-
         S.session = SESSION_OUT;
         if (read_small("/proc/self/sessionid", text, sizeof(text)) > 0) {
                 size_t n = strcspn(text, "\n");
@@ -222,8 +244,9 @@ static void session_check(void)
                 }
         }
 
-        hint = getenv("TRACKLE_SESSION");
-        if (!hint || !parse_u64(hint, strlen(hint), &id))
+        hint_snapshot();
+        id = hint_id;
+        if (id == 0)
                 return;
         if (!marker_path(path, sizeof(path), 'p', id) || !marker_ok(path, text, sizeof(text)))
                 return;
@@ -389,13 +412,6 @@ static int move_high(int fd)
         return nfd;
 }
 
-static bool hint_value(uint64_t *ret)
-{
-        const char *hint = getenv("TRACKLE_SESSION");
-
-        return hint && parse_u64(hint, strlen(hint), ret);
-}
-
 static bool connect_locked(void)
 {
         static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
@@ -403,6 +419,7 @@ static bool connect_locked(void)
         struct ucred cred;
         socklen_t cl = sizeof(cred);
         TrackleHello hello = { .version = TRACKLE_WIRE_VERSION, .flags = TRACKLE_HELLO_ROOTFD };
+        uint8_t buf[64]; /* S.frame already holds the frame the caller wants to send */
         struct stat st;
         int root, n;
 
@@ -437,10 +454,10 @@ static bool connect_locked(void)
 
         if (S.secure)
                 hello.flags |= TRACKLE_HELLO_SECURE;
-        if (!hint_value(&hello.hint))
-                hello.hint = 0;
+        hint_snapshot();
+        hello.hint = hint_id;
         hello.pid = (uint32_t)S.pid;
-        n = trackle_wire_hello(S.frame, sizeof(S.frame), &hello);
+        n = trackle_wire_hello(buf, sizeof(buf), &hello);
         root = raw_open(AT_FDCWD, "/", O_PATH | O_CLOEXEC | O_DIRECTORY);
         if (n < 0 || root < 0) {
                 if (root >= 0)
@@ -448,14 +465,14 @@ static bool connect_locked(void)
                 give_up();
                 return false;
         }
-        if (!send_frame(S.frame, (size_t)n, root)) {
+        if (!send_frame(buf, (size_t)n, root)) {
                 close(root);
                 return false;
         }
         close(root);
         if (S.missed > 0) {
-                n = trackle_wire_missed(S.frame, sizeof(S.frame), S.missed);
-                if (n > 0 && send_frame(S.frame, (size_t)n, -1))
+                n = trackle_wire_missed(buf, sizeof(buf), S.missed);
+                if (n > 0 && send_frame(buf, (size_t)n, -1))
                         S.missed = 0;
         }
         return S.conn == CONN_OK;

@@ -7,6 +7,7 @@
  * ld.so has removed the user's LD_PRELOAD before any code ran, so there every entry the
  * program passes is its own; the user's list is never copied into a privileged child. */
 #undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS /* we define both open and open64 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -5,6 +5,7 @@
  * calls the real function, and reports only after success. Errno and the return value the
  * caller sees are exactly the real function's. */
 #undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS /* we define both open and open64 */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

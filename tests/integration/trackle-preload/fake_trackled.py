@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""A fake trackled for libtrackle.so tests: listens on the control socket, decodes the binary
+frames of lib/trackle-wire.h, appends one JSON line per frame to a log, ACKs every BEFORE.
+
+usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody] [--ready FILE]
+  silent: accept and never read or reply (a hung trackled)
+  nobody: listen() as uid 65534, so the library must refuse to talk to it
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+
+HELLO, BEFORE, EVENT, EXEC, MISSED, ACK = 1, 2, 3, 4, 5, 0x81
+
+lock = threading.Lock()
+
+
+def log(path, rec):
+    with lock, open(path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def strings(p, off, count):
+    out = []
+    for _ in range(count):
+        (n,) = struct.unpack_from("=H", p, off)
+        out.append(p[off + 2:off + 2 + n].decode("utf-8", "replace"))
+        off += 2 + n
+    return out, off
+
+
+def decode(t, p):
+    if t == HELLO:
+        v, flags, hint, pid = struct.unpack_from("=IIQI", p)
+        return {"type": "hello", "version": v, "flags": flags, "hint": hint, "pid": pid}
+    if t == BEFORE:
+        op, flags = struct.unpack_from("=II", p)
+        (path,), _ = strings(p, 8, 1)
+        return {"type": "before", "op": op, "flags": flags, "path": path}
+    if t == EVENT:
+        op, valid, mode, uid, gid, size = struct.unpack_from("=IIIIIQ", p)
+        (path, path2), _ = strings(p, 28, 2)
+        return {"type": "event", "op": op, "valid": valid, "mode": mode, "path": path,
+                "path2": path2}
+    if t == EXEC:
+        uid, euid, pid, flags = struct.unpack_from("=IIII", p)
+        (cwd, file), off = strings(p, 16, 2)
+        (argc,) = struct.unpack_from("=H", p, off)
+        argv, _ = strings(p, off + 2, argc)
+        return {"type": "exec", "uid": uid, "euid": euid, "pid": pid, "flags": flags,
+                "cwd": cwd, "file": file, "argv": argv}
+    if t == MISSED:
+        return {"type": "missed", "count": struct.unpack_from("=I", p)[0]}
+    return {"type": "unknown", "t": t}
+
+
+def recv_exact(conn, n, fds):
+    buf = b""
+    while len(buf) < n:
+        data, anc, _, _ = conn.recvmsg(n - len(buf), socket.CMSG_SPACE(4 * 4))
+        if not data:
+            return None
+        for level, kind, d in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.extend(struct.unpack("=%di" % (len(d) // 4), d[:len(d) - len(d) % 4]))
+        buf += data
+    return buf
+
+
+def serve(conn, logpath):
+    pid = struct.unpack("=3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    try:
+        while True:
+            fds = []
+            hdr = recv_exact(conn, 8, fds)
+            if hdr is None:
+                break
+            length, t, _ = struct.unpack("=IHH", hdr)
+            payload = recv_exact(conn, length, fds) if length else b""
+            if payload is None:
+                break
+            rec = decode(t, payload)
+            rec["peer"] = pid
+            rec["fds"] = len(fds)
+            for fd in fds:
+                if t == BEFORE:
+                    try:
+                        rec["content"] = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+                    except OSError as e:
+                        rec["content_error"] = e.errno
+                os.close(fd)
+            log(logpath, rec)
+            if t == BEFORE:
+                conn.sendall(struct.pack("=IHHi", 4, ACK, 0, 0))
+    except OSError:
+        pass
+    finally:
+        log(logpath, {"type": "close", "peer": pid})
+        conn.close()
+
+
+def main():
+    sock, logpath = sys.argv[1], sys.argv[2]
+    mode = sys.argv[sys.argv.index("--mode") + 1] if "--mode" in sys.argv else "normal"
+    ready = sys.argv[sys.argv.index("--ready") + 1] if "--ready" in sys.argv else None
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.exists(sock):
+        os.unlink(sock)
+    s.bind(sock)
+    os.chmod(sock, 0o666)
+    if mode == "nobody":
+        os.setgroups([])
+        os.setresgid(65534, 65534, 65534)
+        os.setresuid(65534, 65534, 65534)
+    s.listen(64)
+    if ready:
+        with open(ready, "w") as f:
+            f.write("ready\n")
+    held = []
+    while True:
+        conn, _ = s.accept()
+        if mode == "silent":
+            held.append(conn)
+            continue
+        if mode == "nobody":
+            # Record that something connected and whether it sent anything at all.
+            conn.settimeout(2)
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                data = b""
+            log(logpath, {"type": "nobody-conn", "bytes": len(data)})
+            conn.close()
+            continue
+        threading.Thread(target=serve, args=(conn, logpath), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

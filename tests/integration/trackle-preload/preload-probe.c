@@ -1,0 +1,276 @@
+/* preload-probe.c - calls every wrapped function once failing and once succeeding and prints
+ * "name return errno" (errno set to 4242 before each call), so the output with and without
+ * libtrackle.so can be compared byte for byte. "fds" mode checks the library's descriptors
+ * when 0-2 are closed. Built without sanitizers: it runs under the preload library. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <utime.h>
+
+extern char **environ;
+int __open_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+
+#define SENT 4242
+#define T(name, expr)                                                                      \
+        do {                                                                               \
+                long r_;                                                                   \
+                errno = SENT;                                                              \
+                r_ = (long)(expr);                                                         \
+                printf("%-14s %ld %d\n", name, r_ < 0 ? -1L : r_ > 0 ? 1L : 0L, errno);    \
+        } while (0)
+#define TFD(name, expr)                                                                    \
+        do {                                                                               \
+                int fd_;                                                                   \
+                errno = SENT;                                                              \
+                fd_ = (expr);                                                              \
+                printf("%-14s %d %d\n", name, fd_ >= 0 ? 0 : -1, errno);                   \
+                if (fd_ >= 0)                                                              \
+                        close(fd_);                                                        \
+        } while (0)
+#define TF(name, expr)                                                                     \
+        do {                                                                               \
+                FILE *f_;                                                                  \
+                errno = SENT;                                                              \
+                f_ = (expr);                                                               \
+                printf("%-14s %d %d\n", name, f_ ? 0 : -1, errno);                         \
+                if (f_)                                                                    \
+                        fclose(f_);                                                        \
+        } while (0)
+
+static int child_status(pid_t pid)
+{
+        int st = 0;
+
+        waitpid(pid, &st, 0);
+        return st;
+}
+
+static void errno_mode(void)
+{
+        struct timeval tv[2] = { { 1, 0 }, { 2, 0 } };
+        struct timespec ts[2] = { { 1, 0 }, { 2, 0 } };
+        struct utimbuf ub = { 1, 2 };
+        char t1[] = "tmpXXXXXX", t2[] = "tmpXXXXXX", t3[] = "tmpXXXXXX.x", t4[] = "tmpXXXXXX.y",
+             t5[] = "tmpXXXXXX", t6[] = "tmpXXXXXX", t7[] = "dirXXXXXX", bad[] = "bad";
+        char *const argv[] = { "true", NULL };
+        pid_t pid;
+        int dfd = open(".", O_RDONLY | O_DIRECTORY);
+        FILE *f;
+
+        setvbuf(stdout, NULL, _IONBF, 0);
+        TFD("open-missing", open("missing/x", O_RDONLY));
+        TFD("open-create", open("a", O_WRONLY | O_CREAT | O_TRUNC, 0644));
+        T("write-a", write(open("a", O_WRONLY | O_APPEND), "hello\n", 6));
+        TFD("open-trunc", open("a", O_WRONLY | O_TRUNC));
+        TFD("open-excl", open("a", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        TFD("open64", open64("b", O_RDWR | O_CREAT, 0600));
+        TFD("openat", openat(dfd, "c", O_WRONLY | O_CREAT, 0600));
+        TFD("openat-bad", openat(-7, "c", O_WRONLY));
+        TFD("openat64", openat64(dfd, "c", O_WRONLY | O_APPEND));
+        TFD("creat", creat("d", 0644));
+        TFD("creat-bad", creat("missing/d", 0644));
+        TFD("creat64", creat64("d", 0644));
+        TFD("__open_2", __open_2("a", O_WRONLY));
+        TFD("__openat_2", __openat_2(dfd, "missing/a", O_RDONLY));
+        TF("fopen-w", fopen("e", "w"));
+        TF("fopen-r-miss", fopen("missing", "r"));
+        TF("fopen-a+", fopen("e", "a+"));
+        TF("fopen-bad", fopen("e", "q"));
+        TF("fopen64", fopen64("e", "r+"));
+        f = fopen("e", "r");
+        TF("freopen", freopen("a", "w", f));
+        T("rename", rename("e", "e2"));
+        T("rename-miss", rename("e", "e3"));
+        T("renameat", renameat(dfd, "e2", dfd, "e"));
+        T("renameat2-nr", renameat2(dfd, "e", dfd, "a", RENAME_NOREPLACE));
+        T("renameat2-x", renameat2(dfd, "e", dfd, "a", RENAME_EXCHANGE));
+        T("unlink", unlink("e"));
+        T("unlink-miss", unlink("e"));
+        T("mkdir", mkdir("D", 0755));
+        T("mkdir-exist", mkdir("D", 0755));
+        T("mkdirat", mkdirat(dfd, "D/E", 0755));
+        T("rmdir-notempty", rmdir("D"));
+        T("unlinkat-dir", unlinkat(dfd, "D/E", AT_REMOVEDIR));
+        T("unlinkat", unlinkat(dfd, "d", 0));
+        T("remove-dir", remove("D"));
+        T("remove", remove("b"));
+        T("remove-miss", remove("b"));
+        T("link", link("a", "l1"));
+        T("link-exist", link("a", "l1"));
+        T("linkat", linkat(dfd, "a", dfd, "l2", 0));
+        T("symlink", symlink("a", "s1"));
+        T("symlink-exist", symlink("a", "s1"));
+        T("symlinkat", symlinkat("a", dfd, "s2"));
+        T("mknod", mknod("p1", S_IFIFO | 0600, 0));
+        T("mknodat", mknodat(dfd, "p2", S_IFIFO | 0600, 0));
+        T("mkfifo", mkfifo("p3", 0600));
+        T("mkfifoat", mkfifoat(dfd, "p3", 0600));
+        T("truncate", truncate("a", 3));
+        T("truncate-miss", truncate("missing", 3));
+        T("truncate64", truncate64("a", 2));
+        T("chmod", chmod("a", 0600));
+        T("chmod-miss", chmod("missing", 0600));
+        T("lchmod", lchmod("s1", 0600));
+        T("fchmod", fchmod(dfd, 0755));
+        T("fchmod-bad", fchmod(-1, 0755));
+        T("fchmodat", fchmodat(dfd, "a", 0644, 0));
+        T("chown", chown("a", 0, 0));
+        T("lchown", lchown("s1", 0, 0));
+        T("fchown", fchown(dfd, 0, 0));
+        T("fchownat", fchownat(dfd, "a", 0, 0, AT_SYMLINK_NOFOLLOW));
+        T("fchownat-bad", fchownat(dfd, "missing", 0, 0, 0));
+        T("utime", utime("a", &ub));
+        T("utimes", utimes("a", tv));
+        T("lutimes", lutimes("s1", tv));
+        T("futimes", futimes(dfd, tv));
+        T("futimesat", futimesat(dfd, "a", tv));
+        T("utimensat", utimensat(dfd, "a", ts, 0));
+        T("utimensat-bad", utimensat(dfd, "missing", ts, 0));
+        T("futimens", futimens(dfd, ts));
+        T("setxattr", setxattr("a", "user.t", "v", 1, 0));
+        T("lsetxattr", lsetxattr("a", "user.t", "v", 1, 0));
+        T("fsetxattr", fsetxattr(dfd, "user.t", "v", 1, 0));
+        T("setxattr-miss", setxattr("missing", "user.t", "v", 1, 0));
+        T("removexattr", removexattr("a", "user.t"));
+        T("lremovexattr", lremovexattr("a", "user.t"));
+        T("fremovexattr", fremovexattr(dfd, "user.t"));
+        TFD("mkstemp", mkstemp(t1));
+        TFD("mkstemp-bad", mkstemp(bad));
+        TFD("mkstemp64", mkstemp64(t2));
+        TFD("mkstemps", mkstemps(t3, 2));
+        TFD("mkostemps", mkostemps(t4, 2, O_CLOEXEC));
+        TFD("mkostemp", mkostemp(t5, O_CLOEXEC));
+        TFD("mkostemp64", mkostemp64(t6, 0));
+        T("mkdtemp", mkdtemp(t7) ? 0 : -1);
+        T("mkdtemp-bad", mkdtemp(bad) ? 0 : -1);
+        T("execve-miss", execve("/nonexistent", argv, environ));
+        T("execv-miss", execv("/nonexistent", argv));
+        T("execvp-miss", execvp("nonexistent-cmd", argv));
+        T("execvpe-miss", execvpe("nonexistent-cmd", argv, environ));
+        T("execl-miss", execl("/nonexistent", "x", (char *)NULL));
+        T("execlp-miss", execlp("nonexistent-cmd", "x", (char *)NULL));
+        T("execle-miss", execle("/nonexistent", "x", (char *)NULL, environ));
+        T("fexecve-bad", fexecve(-1, argv, environ));
+        T("execveat-miss", execveat(dfd, "nonexistent", argv, environ, 0));
+        errno = SENT;
+        printf("%-14s %d %d\n", "posix_spawn", posix_spawn(&pid, "/nonexistent", NULL, NULL,
+                                                           argv, environ), errno);
+        errno = SENT;
+        if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ) == 0)
+                printf("%-14s %d %d\n", "posix_spawnp", child_status(pid), errno);
+        T("system", system("exit 3"));
+        printf("%-14s %d\n", "system-status", system("exit 3"));
+        printf("%-14s %d\n", "system-null", system(NULL));
+        errno = SENT;
+        f = popen("echo hi", "r");
+        printf("%-14s %d %d\n", "popen", f ? 0 : -1, errno);
+        if (f) {
+                char line[64];
+
+                while (fgets(line, sizeof(line), f))
+                        ;
+                printf("%-14s %d\n", "pclose", pclose(f));
+        }
+        close(dfd);
+}
+
+/* With 0-2 closed: a tracked write-open, then our own opens must get 0 and 1. */
+static int fds_mode(const char *out, const char *file)
+{
+        char line[512], link[64], target[256];
+        int null, o, fd;
+        struct dirent *de;
+        DIR *d;
+
+        close(0);
+        close(1);
+        close(2);
+        fd = open(file, O_WRONLY | O_APPEND);
+        if (fd < 0)
+                return 2;
+        close(fd);
+        null = open("/dev/null", O_RDONLY);
+        o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0)
+                return 3;
+        snprintf(line, sizeof(line), "first %d %d\n", null, o);
+        write(o, line, strlen(line));
+        d = opendir("/proc/self/fd");
+        while (d && (de = readdir(d))) {
+                ssize_t n;
+                int flags;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = atoi(de->d_name);
+                snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+                n = readlink(link, target, sizeof(target) - 1);
+                target[n < 0 ? 0 : n] = 0;
+                flags = fcntl(fd, F_GETFD);
+                snprintf(line, sizeof(line), "fd %d %s %d\n", fd, target,
+                         flags >= 0 && (flags & FD_CLOEXEC));
+                write(o, line, strlen(line));
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc >= 3 && strcmp(argv[1], "errno") == 0) {
+                if (chdir(argv[2]) < 0)
+                        return 1;
+                errno_mode();
+                return 0;
+        }
+        if (argc >= 4 && strcmp(argv[1], "fds") == 0)
+                return fds_mode(argv[2], argv[3]);
+        if (argc >= 3 && strcmp(argv[1], "children") == 0) {
+                /* every way of starting a child; each child reports its environment */
+                char cmd[4096], *const sargv[] = { "sh", "-c", cmd, NULL };
+                pid_t pid;
+                FILE *f;
+
+                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.system", argv[2]);
+                if (system(cmd) != 0)
+                        return 3;
+                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.popen", argv[2]);
+                f = popen(cmd, "r");
+                if (!f || pclose(f) != 0)
+                        return 4;
+                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.spawn", argv[2]);
+                if (posix_spawn(&pid, "/bin/sh", NULL, NULL, sargv, environ) != 0 ||
+                    child_status(pid) != 0)
+                        return 5;
+                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.execl", argv[2]);
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                return 6;
+        }
+        if (argc >= 3 && strcmp(argv[1], "write") == 0) {
+                /* write-open the same file twice, then the second file once */
+                for (int i = 2; i < argc; i++) {
+                        int fd = open(argv[i], O_WRONLY | O_APPEND);
+
+                        if (fd >= 0)
+                                close(fd);
+                }
+                return 0;
+        }
+        return 64;
+}

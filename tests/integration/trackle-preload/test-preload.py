@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+"""libtrackle.so against a fake trackled, in a private mount namespace.
+
+usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED
+Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
+and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+LIB, PROBE, FAKE = (os.path.abspath(a) for a in sys.argv[1:4])
+RUN = "/run/tracksuite"
+SOCK = RUN + "/trackle.sock"
+ACTIVE = RUN + "/trackle/active"
+DEADLINE = 20.0
+failures = []
+
+OP = {"WRITE": 1, "TRUNCATE": 2, "UNLINK": 3, "CREATED": 20, "MKDIR": 21, "UNLINKED": 23,
+      "RENAMED": 24}
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def enter_namespace():
+    if os.geteuid() != 0:
+        skip("needs root (mount namespace, markers owned by root)")
+    if os.environ.get("TP_IN_NS") != "1":
+        env = dict(os.environ, TP_IN_NS="1")
+        try:
+            r = subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                               capture_output=True)
+        except OSError:
+            skip("unshare not available")
+        if r.returncode != 0:
+            skip("unshare -m impossible here: " + r.stderr.decode(errors="replace").strip())
+        os.execvpe("unshare", ["unshare", "-m", "--propagation", "private", sys.executable]
+                   + sys.argv, env)
+    os.makedirs(RUN, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", RUN]).returncode:
+        skip("cannot mount a tmpfs on " + RUN)
+    os.makedirs(ACTIVE, mode=0o755)
+
+
+def wait_for(pred, what, timeout=DEADLINE):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.01)  # polling interval, not a wait for an event
+    return None
+
+
+class Server:
+    def __init__(self, mode="normal"):
+        self.dir = tempfile.mkdtemp(prefix="tp-srv-")
+        os.chmod(self.dir, 0o777)
+        self.log = os.path.join(self.dir, "log")
+        ready = os.path.join(self.dir, "ready")
+        open(self.log, "w").close()
+        os.chmod(self.log, 0o666)
+        self.p = subprocess.Popen([sys.executable, FAKE, SOCK, self.log, "--mode", mode,
+                                   "--ready", ready], stdin=subprocess.DEVNULL)
+        if not wait_for(lambda: os.path.exists(ready), "server"):
+            raise RuntimeError("fake trackled did not start")
+
+    def frames(self):
+        with open(self.log) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+        if os.path.exists(SOCK):
+            os.unlink(SOCK)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def starttime(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    return int(s[s.rindex(")") + 2:].split()[19])
+
+
+def marker(name, session, leader, uid=0, owner=0):
+    path = os.path.join(ACTIVE, name)
+    with open(path, "w") as f:
+        f.write("session=%d mode=ancestry leader=%d start=%d uid=%d\n"
+                % (session, leader, starttime(leader), uid))
+    os.chmod(path, 0o644)
+    os.chown(path, owner, owner)
+    return path
+
+
+def run(cmd, env=None, preload=True, session=None, user=None, timeout=60, cwd=None):
+    e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+    if env:
+        e.update(env)
+    if preload:
+        e["LD_PRELOAD"] = LIB if preload is True else preload
+    if session is not None:
+        e["TRACKLE_SESSION"] = str(session)
+    if user is not None:
+        cmd = ["setpriv", "--reuid", str(user), "--regid", str(user), "--clear-groups"] + cmd
+    return subprocess.run(cmd, env=e, capture_output=True, timeout=timeout, cwd=cwd)
+
+
+def scratch(mode=0o755):
+    d = tempfile.mkdtemp(prefix="tp-")
+    os.chmod(d, mode)
+    return d
+
+
+def events(frames, kind, op=None):
+    return [f for f in frames if f["type"] == kind and (op is None or f.get("op") == op)]
+
+
+# ---------------------------------------------------------------------------------------
+
+def test_surface():
+    out = subprocess.run(["readelf", "-d", LIB], capture_output=True, text=True).stdout
+    needed = [l.split("[")[1].rstrip("]") for l in out.splitlines() if "(NEEDED)" in l]
+    check(needed == ["libc.so.6"], "NEEDED is libc.so.6 only: %s" % needed)
+    check("BIND_NOW" in out or "NOW" in out, "bound now (-z now)")
+    check("libtrackle.so" in out and "SONAME" in out, "soname libtrackle.so")
+    syms = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True,
+                          text=True).stdout.split("\n")
+    names = sorted(l.split()[-1] for l in syms if l.strip())
+    wrappers = set("""open open64 openat openat64 creat creat64 __open_2 __open64_2 __openat_2
+        __openat64_2 fopen fopen64 freopen freopen64 rename renameat renameat2 unlink unlinkat
+        remove rmdir link linkat symlink symlinkat mkdir mkdirat mknod mknodat mkfifo mkfifoat
+        truncate truncate64 chmod fchmod fchmodat lchmod chown fchown lchown fchownat utime
+        utimes lutimes futimes futimesat utimensat futimens setxattr lsetxattr fsetxattr
+        removexattr lremovexattr fremovexattr mkstemp mkstemp64 mkostemp mkostemp64 mkstemps
+        mkostemps mkdtemp execve execv execvp execvpe execl execle execlp fexecve execveat
+        posix_spawn posix_spawnp system popen""".split())
+    check(set(names) == wrappers, "exports exactly the wrappers (extra %s, missing %s)"
+          % (sorted(set(names) - wrappers), sorted(wrappers - set(names))))
+    check(not any(n.startswith("la_") for n in names), "no la_* symbols")
+
+
+def test_errno(sid):
+    a, b = scratch(), scratch()
+    plain = run([PROBE, "errno", a], preload=False)
+    with Server() as srv:
+        tracked = run([PROBE, "errno", b], session=sid)
+        frames = srv.frames()
+    check(plain.returncode == 0 and tracked.returncode == 0, "errno probe ran")
+    pl, tl = plain.stdout.decode().splitlines(), tracked.stdout.decode().splitlines()
+    diff = [(x, y) for x, y in zip(pl, tl) if x != y]
+    check(pl == tl and len(pl) > 90, "return values and errno identical with the library "
+          "(%d lines, differences: %s)" % (len(pl), diff[:5]))
+    check(tracked.stderr == b"", "nothing on stderr: %r" % tracked.stderr[:200])
+    check(len(events(frames, "event")) > 20, "the probe was tracked (%d events)"
+          % len(events(frames, "event")))
+    ex = [f for f in events(frames, "event", 25)]
+    check(any(f["path"] == b + "/e" and f["path2"] == b + "/a" for f in ex),
+          "RENAME_EXCHANGE reported as EXCHANGED")
+    created = [f["path"] for f in events(frames, "event", OP["CREATED"])]
+    check(b + "/c" in created, "openat(dirfd, \"c\") resolved against the dirfd: %s"
+          % [c for c in created if c.endswith("/c")])
+    untracked = run([PROBE, "errno", scratch()])
+    check(untracked.stdout == plain.stdout and untracked.stderr == b"",
+          "identical outside a session too")
+    shutil.rmtree(a, ignore_errors=True)
+    shutil.rmtree(b, ignore_errors=True)
+
+
+def test_inert(sid):
+    d = scratch()
+    with Server() as srv:
+        r = run(["sh", "-c", "echo x > %s/f; echo y > %s/f; rm %s/f" % (d, d, d)])
+        check(r.returncode == 0 and r.stdout == b"" and r.stderr == b"", "runs without a hint")
+        r = run(["sh", "-c", "echo x > %s/g; rm %s/g" % (d, d)], session=999999)
+        r2 = run(["sh", "-c", "echo x > %s/h" % d], session="007")
+        check(srv.frames() == [], "no session, a hint without marker, a malformed hint: "
+              "the server sees nothing (%d frames)" % len(srv.frames()))
+        # A marker whose leader is not our ancestor: a forged hint.
+        other = subprocess.Popen(["cat"], stdin=subprocess.PIPE)
+        marker("p4242", 4242, other.pid)
+        run(["sh", "-c", "echo x > %s/i" % d], session=4242)
+        other.stdin.close()
+        other.wait()
+        check(srv.frames() == [], "a hint naming someone else's session records nothing")
+        # A marker that is ours but not owned by root.
+        marker("p4343", 4343, os.getpid(), owner=65534)
+        run(["sh", "-c", "echo x > %s/j" % d], session=4343)
+        check(srv.frames() == [], "a marker not owned by root is ignored")
+        os.unlink(os.path.join(ACTIVE, "p4242"))
+        os.unlink(os.path.join(ACTIVE, "p4343"))
+    # strace: outside a session the only extra file is /proc/self/sessionid, no connect.
+    if shutil.which("strace"):
+        def opened(preload):
+            r = run(["strace", "-f", "-qq", "-e", "trace=connect,openat,open", "sh", "-c",
+                     "echo x > %s/k" % d], preload=preload)
+            lines = r.stderr.decode().splitlines()
+            return [l for l in lines if ".so" not in l and "ld.so" not in l
+                    and "locale" not in l], lines
+        base, _ = opened(False)
+        withlib, raw = opened(True)
+        extra = [l for l in withlib if l.split(" ", 1)[-1] not in
+                 [b.split(" ", 1)[-1] for b in base]]
+        check(not any("connect(" in l for l in raw), "outside a session: no connect")
+        check(all("/proc/self/sessionid" in l for l in extra),
+              "outside a session: nothing opened but /proc/self/sessionid: %s" % extra)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_before(sid):
+    d = scratch(0o777)
+    for n in ("f1", "f2"):
+        with open(os.path.join(d, n), "w") as f:
+            f.write("old " + n + "\n")
+        os.chmod(os.path.join(d, n), 0o666)
+    with Server() as srv:
+        r = run([PROBE, "write", d + "/f1", d + "/f1", d + "/.//f2", d + "/missing"],
+                session=sid, user=65534)
+        check(r.returncode == 0, "probe as nobody ran: %r" % r.stderr)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    before = events(fr, "before")
+    paths = [f["path"] for f in before]
+    check(paths == [d + "/f1", d + "/f2"], "BEFORE once per file, existing files only, "
+          "cleaned path: %s" % paths)
+    check(all(f["fds"] == 1 and f["flags"] == 1 for f in before),
+          "non-root: the library passes its own fd")
+    check([f.get("content") for f in before] == ["old f1\n", "old f2\n"],
+          "the fd reads the content before the change")
+    peer = before[0]["peer"] if before else -1
+    hello = [f for f in events(fr, "hello") if f["peer"] == peer]
+    # setpriv (tracked) exec'd the probe with the same pid: one HELLO per program image
+    check(1 <= len(hello) <= 2 and all(h["fds"] == 1 and h["flags"] & 2 and h["hint"] == sid
+                                       for h in hello), "a HELLO per connection, with the root fd and the hint: %s" % hello)
+
+    # root: path only
+    with Server() as srv:
+        run([PROBE, "write", d + "/f1"], session=sid)
+        wait_for(lambda: events(srv.frames(), "before"), "before")
+        b = events(srv.frames(), "before")
+    check(len(b) == 1 and b[0]["fds"] == 0 and b[0]["flags"] == 0,
+          "root: BEFORE carries the path only")
+
+    # tar x into a directory: dirfd-relative names resolved against the right directory
+    src, dst = scratch(), scratch()
+    os.makedirs(src + "/x")
+    with open(src + "/x/y", "w") as f:
+        f.write("new\n")
+    subprocess.run(["tar", "-C", src, "-cf", src + "/t.tar", "x"], check=True)
+    os.makedirs(dst + "/x")
+    with open(dst + "/x/y", "w") as f:
+        f.write("old\n")
+    with Server() as srv:
+        r = run(["tar", "-C", dst, "-xf", src + "/t.tar"], session=sid, cwd="/")
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    check(r.returncode == 0, "tar x ran")
+    check(any(f["path"] == dst + "/x/y" for f in events(fr, "before")),
+          "tar x: BEFORE for %s/x/y: %s" % (dst, [f["path"] for f in events(fr, "before")]))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fds(sid):
+    d = scratch(0o777)
+    with open(d + "/f", "w") as f:
+        f.write("x\n")
+    with Server() as srv:
+        r = subprocess.run([PROBE, "fds", d + "/out", d + "/f"],
+                           env={"LD_PRELOAD": LIB, "TRACKLE_SESSION": str(sid)})
+        wait_for(lambda: events(srv.frames(), "before"), "before")
+        got_before = bool(events(srv.frames(), "before"))
+    out = open(d + "/out").read().splitlines() if os.path.exists(d + "/out") else []
+    check(r.returncode == 0 and got_before, "fds probe ran tracked")
+    check(out[:1] == ["first 0 1"], "with 0-2 closed the program still gets 0 and 1: %s"
+          % out[:1])
+    socks = [l.split() for l in out if l.startswith("fd ") and "socket:" in l]
+    check(len(socks) == 1 and int(socks[0][1]) >= 3 and socks[0][3] == "1",
+          "the library's socket is >= 3 and close-on-exec: %s" % socks)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fail_open(sid):
+    d = scratch()
+    with open(d + "/f", "w") as f:
+        f.write("x\n")
+    r = run(["sh", "-c", "echo y > %s/f; echo ok" % d], session=sid)
+    check(r.returncode == 0 and r.stdout == b"ok\n" and r.stderr == b"",
+          "no socket: the command works, silently")
+    with Server("silent") as srv:
+        t0 = time.monotonic()
+        r = run(["sh", "-c", "echo y > %s/f; echo z > %s/f; sh -c 'echo w > %s/f'; echo ok"
+                 % (d, d, d)], session=sid, timeout=30)
+        dt = time.monotonic() - t0
+    check(r.returncode == 0 and r.stdout == b"ok\n", "a trackled that never replies: "
+          "the command finishes (%.1f s)" % dt)
+    check(dt < 15, "bounded: within a generous deadline (%.1f s)" % dt)
+    with Server("nobody") as srv:
+        r = run(["sh", "-c", "echo y > %s/f; echo ok" % d], session=sid)
+        wait_for(lambda: srv.frames(), "nobody", timeout=3)
+        fr = srv.frames()
+    check(r.returncode == 0 and r.stdout == b"ok\n", "server not root: the command works")
+    check(all(f.get("bytes") == 0 for f in fr), "server not root: not one byte sent: %s" % fr)
+    # Server dies mid-session: the command must go on.
+    fifo = d + "/fifo"
+    os.mkfifo(fifo)
+    srv = Server()
+    p = subprocess.Popen(["sh", "-c", "echo a > %s/f; read x < %s; echo b > %s/f; "
+                          "echo c > %s/g; sh -c 'echo d > %s/f'; echo ok" % (d, fifo, d, d, d)],
+                         env={"PATH": "/usr/bin:/bin", "LD_PRELOAD": LIB,
+                              "TRACKLE_SESSION": str(sid)},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: events(srv.frames(), "before"), "before")
+    srv.stop()
+    with open(fifo, "w") as f:
+        f.write("go\n")
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 0 and out == b"ok\n" and err == b"",
+          "trackled dead mid-session: the command finishes normally")
+    shutil.rmtree(srv.dir, ignore_errors=True)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_propagation(sid):
+    d = scratch(0o777)
+    extra = "/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
+    userlist = LIB + (" " + extra if os.path.exists(extra) else "")
+    want = "%s|%d" % (LIB, sid)
+    with Server() as srv:
+        r = run(["env", "-i", "sh", "-c", "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                 "\"$TRACKLE_SESSION\" > %s/out.envi" % d], session=sid, preload=userlist)
+        check(r.returncode == 0, "env -i ran")
+        r = run(["sh", "-c", "sh -c 'printf \"%%s|%%s\" \"$LD_PRELOAD\" \"$TRACKLE_SESSION\" "
+                 "> %s/out.shc'" % d], session=sid, preload=userlist)
+        r = run([PROBE, "children", d], session=sid, preload=userlist)
+        check(r.returncode == 0 and r.stderr == b"", "system/popen/posix_spawn/execl ran: %d %r"
+              % (r.returncode, r.stderr))
+        # A forged hint in the environment is replaced by the marker's id.
+        r = run(["env", "TRACKLE_SESSION=31337", "sh", "-c", "printf '%%s|%%s' "
+                 "\"$LD_PRELOAD\" \"$TRACKLE_SESSION\" > %s/out.hint" % d], session=sid)
+        wait_for(lambda: len([f for f in events(srv.frames(), "event", OP["CREATED"])
+                              if "/out." in f["path"]]) >= 7, "created")
+        fr = srv.frames()
+    for kind in ("envi", "shc", "system", "popen", "spawn", "execl", "hint"):
+        p = "%s/out.%s" % (d, kind)
+        got = open(p).read() if os.path.exists(p) else None
+        check(got == want, "%s: child has exactly LD_PRELOAD=ours and the session id: %r"
+              % (kind, got))
+    created = {f["path"] for f in events(fr, "event", OP["CREATED"])}
+    for kind in ("envi", "shc", "system", "popen", "spawn", "execl"):
+        check("%s/out.%s" % (d, kind) in created, "%s: the child is tracked" % kind)
+    execs = events(fr, "exec")
+    check(any(f["file"] == "/bin/sh" and f["argv"][:2] == ["sh", "-c"] for f in execs),
+          "EXEC frames for system/popen")
+    check(all(f["uid"] == 0 and f["pid"] > 0 and f["cwd"].startswith("/") for f in execs),
+          "EXEC frames carry uid, pid, cwd")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_audit_mode():
+    """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
+    d = scratch()
+    with open(d + "/f", "w") as f:
+        f.write("x\n")
+    script = ("echo 0 > /proc/self/loginuid 2>/dev/null || exit 77; s=$(cat /proc/self/sessionid);"
+              "printf 'session=77 mode=audit leader=%%d start=0 uid=0\\n' $$ > %s/a$s; "
+              "chmod 644 %s/a$s; exec env LD_PRELOAD=%s env -i sh -c "
+              "'echo y > %s/f; printf %%s \"$TRACKLE_SESSION\" > %s/sess'" % (ACTIVE, ACTIVE, LIB, d, d))
+    with Server() as srv:
+        r = subprocess.run(["sh", "-c", script], capture_output=True)
+        if r.returncode == 77:
+            print("skip audit mode: cannot write /proc/self/loginuid")
+            return
+        wait_for(lambda: events(srv.frames(), "before"), "before")
+        fr = srv.frames()
+    check(r.returncode == 0, "audit-mode command ran")
+    check(any(f["path"] == d + "/f" for f in events(fr, "before")),
+          "audit mode: tracked with no hint at all (env -i)")
+    check(open(d + "/sess").read() == "77", "audit mode: TRACKLE_SESSION from the marker")
+    for n in os.listdir(ACTIVE):
+        if n.startswith("a"):
+            os.unlink(os.path.join(ACTIVE, n))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    enter_namespace()
+    for p in (LIB, PROBE, FAKE):
+        if not os.path.exists(p):
+            skip("missing " + p)
+    sid = 5150
+    test_surface()
+    marker("p%d" % sid, sid, os.getpid())
+    test_errno(sid)
+    test_inert(sid)
+    test_before(sid)
+    test_fds(sid)
+    test_fail_open(sid)
+    test_propagation(sid)
+    test_audit_mode()
+    if failures:
+        print("%d FAILED:\n  " % len(failures) + "\n  ".join(failures))
+        return 1
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
