@@ -195,7 +195,8 @@ int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, Trac
 static int open_in_root(int rootfd, const char *path, uint64_t flags)
 {
         struct open_how how = {
-                .flags = flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                /* openat2() refuses O_PATH combined with anything but these */
+                .flags = flags | O_NOFOLLOW | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;

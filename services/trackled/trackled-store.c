@@ -991,13 +991,21 @@ int trackled_store_session_fold(TrackledStore *s, int64_t session)
                 "after_mode, after_uid, after_gid FROM file_change WHERE session = ? ORDER BY id";
         static const char sql_set[] = "UPDATE file_change SET change = ?, change_from = ?, "
                                       "shown = 1 WHERE id = ?";
+        /* a rename's before is the state of its origin */
+        static const char sql_rename_before[] =
+                "UPDATE file_change SET (before_kind, before_sha256, before_size, before_mode, "
+                "before_uid, before_gid) = (SELECT o.before_kind, o.before_sha256, "
+                "o.before_size, o.before_mode, o.before_uid, o.before_gid FROM file_change o "
+                "WHERE o.session = file_change.session AND o.path = file_change.change_from) "
+                "WHERE session = ? AND change = 'renamed'";
+        _cleanup_reset_ sqlite3_stmt *rb = stmt(s, sql_rename_before);
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_rows);
         _cleanup_reset_ sqlite3_stmt *up = stmt(s, sql_set);
         TrackledFileRow *rows = NULL;
         size_t n = 0, cap = 0;
         int r = 0;
 
-        if (!st || !up)
+        if (!st || !up || !rb)
                 return -EIO;
         sqlite3_bind_int64(st, 1, session);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1038,6 +1046,8 @@ int trackled_store_session_fold(TrackledStore *s, int64_t session)
                 if (r < 0)
                         goto finish;
         }
+        sqlite3_bind_int64(rb, 1, session);
+        r = step_done(s, rb);
 finish:
         trackled_file_rows_free(rows, n);
         return r;
