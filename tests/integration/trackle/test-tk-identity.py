@@ -28,13 +28,16 @@ def main(t):
     mine = open("/proc/self/sessionid").read().strip()
     etc = f"/etc/tk-e2e-{t.admin[3:]}-ident"
 
+    count = [0]
+
     def held_session(extra=""):
+        count[0] += 1
         before = t.session_ids()
         for f in ("sid", "luid"):
             if os.path.exists(os.path.join(d, f)):
                 os.unlink(os.path.join(d, f))
         p = t.as_user(t.admin, t.shell_cmd(
-            "cat /proc/self/sessionid > sid; cat /proc/self/loginuid > luid; echo x > ident.conf; "
+            f"cat /proc/self/sessionid > sid; cat /proc/self/loginuid > luid; echo {count[0]} > ident.conf; "
             f"{extra} read x < go"), background=True, cwd=d)
         t.cleanups.append(lambda: p.poll() is None and os.killpg(p.pid, signal.SIGKILL))
         sid = max(tk.wait_until(lambda: t.session_ids() - before, "the session to open", 30))

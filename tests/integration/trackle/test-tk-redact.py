@@ -7,7 +7,6 @@ stored, and its marker is found in the database bytes: the grep is not vacuous.
 Both paths are covered: a non-root writer (the library passes an fd) and a root writer through
 sudo (trackled reads the file itself)."""
 
-import json
 import os
 
 import tk_harness as tk
@@ -27,16 +26,22 @@ def main(t):
     os.chown(d, *own)
     key = write(os.path.join(d, "server.key"), f"-----BEGIN KEY-----\n{OLD}\n", 0o600, own)
     newkey = os.path.join(d, "new.key")
-    plain = write(os.path.join(d, "plain.conf"), "plain\n", 0o644, own)
+    write(os.path.join(d, "plain.conf"), "plain\n", 0o644, own)
     sfx = t.admin[3:]
     os.makedirs("/etc/ssl/private", exist_ok=True)
     rootsec = f"/etc/ssl/private/tk-e2e-{sfx}.pem"
     write(rootsec, "old root secret\n", 0o600, (0, 0))
 
-    commands = (f"printf -- '-----BEGIN KEY-----\\n{NEW}\\n' > server.key; "
-                f"printf '{NEW}\\n' > new.key; "
-                f"echo {PLAIN} >> plain.conf; "
-                f"echo {ROOT} | sudo tee {q(rootsec)} >/dev/null")
+    # the secrets come from files the session only reads (a secret typed on the command line
+    # is in the command log, which is not what this test is about)
+    src = os.path.join(t.tmp, "src")
+    os.mkdir(src, 0o755)
+    write(os.path.join(src, "key"), f"-----BEGIN KEY-----\n{NEW}\n", 0o644)
+    write(os.path.join(src, "new"), f"{NEW}\n", 0o644)
+    write(os.path.join(src, "root"), f"{ROOT}\n", 0o644)
+    write(os.path.join(src, "plain"), f"{PLAIN}\n", 0o644)
+    commands = (f"cat {src}/key > server.key; cat {src}/new > new.key; "
+                f"cat {src}/plain >> plain.conf; sudo tee {q(rootsec)} < {src}/root >/dev/null")
     r = t.shell(commands, cwd=d)
     tk.check(r.rc == 0 and r.id, f"the session ran ({r.rc})")
     s = t.show(r.id)

@@ -220,12 +220,14 @@ def _outer(needs):
             "admin": host.user(f"tka{s}", True),
             "admin2": host.user(f"tkb{s}", True),
             "user": host.user(f"tku{s}", False),
-            "tmp": host.directory(tempfile.mkdtemp(prefix="tk-e2e-") + "/t"),
+            "tmp": tempfile.mkdtemp(prefix="tk-e2e-") + "/t",
             # vim's backupskip covers /tmp/*: the scratch directory is elsewhere
             "scratch": host.directory(f"/srv/tk-e2e-{s}", owner=f"tka{s}"),
         }
         host.undo.append(("tmp", lambda: shutil.rmtree(os.path.dirname(state["tmp"]),
                                                         ignore_errors=True)))
+        os.mkdir(state["tmp"], 0o755)
+        os.chmod(state["tmp"], 0o755)
         os.chmod(os.path.dirname(state["tmp"]), 0o755)
         env = dict(os.environ, TK_E2E_STATE=json.dumps(state), PYTHONDONTWRITEBYTECODE="1")
         cmd = ["unshare", "-m", "-p", "-f", "--mount-proc", "--propagation", "private",
@@ -286,6 +288,7 @@ class Trackled:
         self.log_path = os.path.join(dir, "trackled.log")
         self.proc = None
         self.sock = None
+        os.makedirs(dir, exist_ok=True)
         self.set_config(config)
 
     def set_config(self, config):
