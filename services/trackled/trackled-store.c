@@ -1191,8 +1191,11 @@ static json_object *files_json(TrackledStore *s, int64_t session)
 
 static json_object *commands_json(TrackledStore *s, int64_t session)
 {
+        /* Typed lines arrive at the session's end with their second only: within one second a
+         * typed line comes before the programs it ran. */
         static const char sql[] = "SELECT time, pid, cwd, uid, euid, line, argv, exit, source "
-                                  "FROM command WHERE session = ? ORDER BY time, id";
+                                  "FROM command WHERE session = ? "
+                                  "ORDER BY time, source = 'exec', id";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
         json_object *a = json_object_new_array();
 
