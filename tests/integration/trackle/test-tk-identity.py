@@ -39,7 +39,7 @@ def main(t):
         p = t.as_user(t.admin, t.shell_cmd(
             f"cat /proc/self/sessionid > sid; cat /proc/self/loginuid > luid; echo {count[0]} > ident.conf; "
             f"{extra} read x < go"), background=True, cwd=d)
-        t.cleanups.append(lambda: p.poll() is None and os.killpg(p.pid, signal.SIGKILL))
+        t.cleanups.append(lambda: p.poll() is None and tk.kill_tree(p))
         sid = max(tk.wait_until(lambda: t.session_ids() - before, "the session to open", 30))
         tk.wait_until(lambda: os.path.exists(os.path.join(d, "luid")), "the shell to start", 20)
         return p, sid, open(os.path.join(d, "sid")).read().strip()
@@ -47,7 +47,7 @@ def main(t):
     def end(p):
         with open(fifo, "w") as w:
             w.write("go\n")
-        out, err = p.communicate(timeout=60)
+        out, err = tk.finish(p, 60, 'the session')
         t.expect(p.returncode == 0, "the session ended", (out, err))
 
     # audit, as the non-root admin through the helper

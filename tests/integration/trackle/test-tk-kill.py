@@ -65,11 +65,11 @@ def main(t):
         # change the file behind trackled's back: the end-of-session pass takes the final state
         with open(fifo, "w") as w:
             w.write("go\n")
-        out, err = proc.communicate(timeout=60)
+        out, err = tk.finish(proc, 60, 'the session')
         t.expect(proc.returncode == 0, "the session ended with exit 0", (out, err))
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, 9)
+            tk.kill_tree(proc)
             proc.wait()
     s = t.show(sid)
     tk.expect_content(t, s, f1, "modified", "the whole original content\n", "half",

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import tk_harness as tk
-from tk_harness import expect_content, q, write
+from tk_harness import expect_content, write
 
 
 def main(t):
@@ -105,6 +105,25 @@ def main(t):
                  "the session is the admin's", {k: s.get(k) for k in ("user", "uid")})
         t.expect(isinstance(s.get("environment"), dict) and "PATH" in s["environment"],
                  "the session has its environment at start", s.get("environment"))
+
+    # the typed line and its exit status, and the session's exit status
+    line = "sudo true; sudo false"
+    r = t.shell(line)
+    t.expect(r.rc == 1 and r.id, "a session whose command fails exits 1", r)
+    if r.id:
+        s = t.show(r.id)
+        typed = [c for c in s.get("commands", []) if c.get("source") == "shell"]
+        t.expect(any(c.get("line") == line and c.get("exit") == 1 for c in typed),
+                 "the typed line is recorded with exit 1", typed)
+        t.expect(s.get("exit") == 1 and s.get("state") == "ended",
+                 "the session's exit is 1, state ended", {k: s.get(k) for k in ("exit", "state")})
+        for key in ("started", "ended"):
+            v = s.get(key) or ""
+            t.expect(len(v) == 20 and v.endswith("Z") and v[10] == "T",
+                     f"{key} is UTC ISO 8601 with Z ({v})")
+        falses = [c for c in t.commands_with_argv0(s, "false")]
+        t.expect(falses and all(c.get("uid") == 0 for c in falses),
+                 "sudo false: the root child's exec is recorded with uid 0", s.get("commands"))
 
 
 tk.run(main, needs=("sudo", "sudoedit", "sed", "su", "env"))

@@ -43,14 +43,14 @@ def main(t):
         before = t.session_ids()
         p = t.as_user(t.admin, t.shell_cmd(f"echo {marker} > {marker}; read x < go", ticket=n),
                       background=True, cwd=d)
-        t.cleanups.append(lambda: p.poll() is None and os.killpg(p.pid, signal.SIGKILL))
+        t.cleanups.append(lambda: p.poll() is None and tk.kill_tree(p))
         sid = max(tk.wait_until(lambda: t.session_ids() - before, "the first session to open", 30))
         return p, sid
 
     def release(p):
         with open(fifo, "w") as w:
             w.write("go\n")
-        out, err = p.communicate(timeout=60)
+        out, err = tk.finish(p, 60, 'the session')
         return p.returncode, out, err
 
     p, sid = first_session("first")

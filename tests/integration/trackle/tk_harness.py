@@ -127,7 +127,7 @@ def _need_root_and_tools(tools):
         skip("missing tools: " + " ".join(missing))
     with open("/proc/filesystems") as f:
         if "overlay" not in f.read():
-            r = subprocess.run(["modprobe", "overlay"], capture_output=True)
+            subprocess.run(["modprobe", "overlay"], capture_output=True)
             with open("/proc/filesystems") as f2:
                 if "overlay" not in f2.read():
                     skip("overlayfs is not available")
@@ -261,6 +261,50 @@ def _overlay(tmp, target, name):
     _mount("-t", "overlay", "overlay", "-o",
            f"lowerdir={target},upperdir={upper},workdir={work}", target)
     return upper
+
+
+def descendants(pid):
+    """PIDs of every process below PID (su starts the command in a new session, so a process
+    group kill does not reach it)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def kill_tree(proc):
+    """SIGKILL a process this test started and everything below it, by PID."""
+    for p in [proc.pid] + descendants(proc.pid):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def finish(proc, timeout, what):
+    """communicate() with a deadline; on timeout kill the tree and raise."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", "(output pipes still held open)"
+        raise Failure(f"{what} did not finish within {timeout}s\nstdout: {out}\nstderr: {err}")
 
 
 class Result:
@@ -495,8 +539,11 @@ class Env:
         try:
             out, err = p.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            out, err = p.communicate()
+            kill_tree(p)
+            try:
+                out, err = p.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                out, err = "", "(output pipes still held open)"
             raise Failure(f"as {name}: `{script}` did not finish within {timeout}s\n"
                           f"stdout: {out}\nstderr: {err}")
         return Result(p, out, err, time.monotonic() - t0)
@@ -520,12 +567,7 @@ class Env:
                                  env=self.env("root", extra_env), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  start_new_session=True)
-            try:
-                out, err = p.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                out, err = p.communicate()
-                raise Failure(f"root session `{commands}` did not finish in {timeout}s: {err}")
+            out, err = finish(p, timeout, f"root session `{commands}`")
             r = Result(p, out, err, time.monotonic() - t0)
         else:
             r = self.as_user(user or self.admin, cmd, timeout=timeout, extra_env=extra_env,
@@ -580,6 +622,22 @@ class Env:
             if f.get("path") == path:
                 return f
         return None
+
+    def stored(self, sid, path):
+        """The row trackled stored for PATH in session SID so far (before the session ends,
+        `session show` lists no files: they are classified at the end), as a dict, or None."""
+        try:
+            con = sqlite3.connect(f"file:{self.trackled.db}?mode=ro", uri=True, timeout=10)
+            con.row_factory = sqlite3.Row
+            try:
+                row = con.execute("SELECT * FROM file_change WHERE session = ? AND path = ?",
+                                  (sid, path)).fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            print(f"query: {e}", flush=True)
+            return None
+        return dict(row) if row else None
 
     def paths(self, sess):
         return sorted(f.get("path") for f in sess.get("files", []))
