@@ -274,6 +274,12 @@ def main(t):
         else:
             r = t.as_user(who, cmd, cwd="/")
             print(f"forger as {who}: {r.stdout.strip()} {r.stderr.strip()}")
+    log = t.trackled.logtext()
+    for who in (t.user, t.admin2, "root"):
+        uid = t.uid(who)
+        t.expect(f"uid {uid}): not in an open" in log,
+                 f"rule 4: trackled saw and dropped the forged connection of {who} (uid {uid})",
+                 "\n".join(l for l in log.splitlines() if "Dropped" in l)[-2000:])
     # end the admin's session and look
     with open(fifo, "w") as w:
         w.write("go\n")

@@ -230,6 +230,10 @@ def _outer(needs):
         os.chmod(state["tmp"], 0o755)
         os.chmod(os.path.dirname(state["tmp"]), 0o755)
         env = dict(os.environ, TK_E2E_STATE=json.dumps(state), PYTHONDONTWRITEBYTECODE="1")
+        # meson points LD_LIBRARY_PATH at the build tree's libtrackle.so: the library must be
+        # found only where ld.so trusts it (the overlay), never from the build tree
+        for var in ("LD_LIBRARY_PATH", "LD_PRELOAD", "TRACKLE_SESSION"):
+            env.pop(var, None)
         cmd = ["unshare", "-m", "-p", "-f", "--mount-proc", "--propagation", "private",
                "--kill-child", PY, os.path.abspath(sys.argv[0])] + sys.argv[1:]
         child = subprocess.Popen(cmd, env=env)
