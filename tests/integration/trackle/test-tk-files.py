@@ -45,8 +45,12 @@ def main(t):
         sess = t.show(r.id)
         got = sorted(p for p in t.paths(sess) if p.startswith(d + "/") or p == d)
         want = sorted(os.path.join(d, p) for p in expected_paths)
-        t.expect(got == want, f"{name}: exactly the net changes are listed: {want}",
-                 f"got {got}\nfiles: {json.dumps(sess.get('files'), indent=1)[:4000]}")
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        t.expect(got == want, f"{name}: exactly the net changes are listed "
+                 f"({len(want)}: {', '.join(os.path.basename(w) for w in want)[:200]})",
+                 f"missing: {missing}\nextra: {extra}\n"
+                 f"files: {json.dumps(sess.get('files'), indent=1)[:3000]}")
         return sess, d
 
     # > and >>
@@ -203,6 +207,16 @@ def main(t):
         f = t.file(s, f"{d}/olddir")
         t.expect(f and f.get("change") == "deleted" and f.get("type") == "directory",
                  "rmdir: a deleted directory", f)
+
+    # many short processes right before the session ends: each one's asynchronous events
+    # (CREATED, RMDIR) must be in before trackled classifies the session (no race with
+    # session.end)
+    names = [f"n{i:02d}" for i in range(30)]
+    s, d = case("creations-before-end", {},
+                "for i in $(seq -w 0 29); do touch n$i; mkdir t$i; rmdir t$i; done", names)
+    if s:
+        bad = [n for n in names if (t.file(s, f"{d}/{n}") or {}).get("change") != "created"]
+        t.expect(not bad, "30 touch processes: 30 created files", f"not created: {bad}")
 
     # a new file
     s, d = case("create", {}, "printf 'new\\n' > new.conf", ["new.conf"])
