@@ -26,6 +26,8 @@
 
 #define TP_SEEN_SIZE 4096u  /* power of two */
 #define TP_WAIT_MS 1000
+#define TP_RETRY_MIN_MS 1000   /* after a failure, try trackled again no sooner than this */
+#define TP_RETRY_MAX_MS 60000  /* ... doubling up to this */
 #define TP_WALK_MAX 4096
 
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
@@ -37,6 +39,7 @@ static struct {
         uint64_t id;    /* trackle session id, from the root-owned marker */
         bool secure;
         int conn;       /* CONN_* */
+        int64_t retry_at, retry_ms; /* CONN_FAILED: when to try again, and the next backoff */
         int fd;
         ino_t fd_ino;
         uint32_t missed;
@@ -284,6 +287,7 @@ static void state_for(pid_t pid)
         S.pid = pid;
         S.session = SESSION_UNKNOWN;
         S.conn = CONN_NONE;
+        S.retry_at = S.retry_ms = 0;
         S.fd = -1;
         S.info_done = false;
         memset(S.seen, 0, sizeof(S.seen));
@@ -323,12 +327,19 @@ static bool wait_fd(int fd, short events, int64_t deadline)
         }
 }
 
+/* Fail open: nothing more goes to trackled from this process for a while (doubling, up to a
+ * minute), so a long-lived shell comes back when trackled does, and a dead or stuck trackled
+ * costs at most one bounded wait per back-off. */
 static void give_up(void)
 {
         if (S.fd >= 0)
                 close(S.fd);
         S.fd = -1;
         S.conn = CONN_FAILED;
+        S.retry_ms = S.retry_ms ? S.retry_ms * 2 : TP_RETRY_MIN_MS;
+        if (S.retry_ms > TP_RETRY_MAX_MS)
+                S.retry_ms = TP_RETRY_MAX_MS;
+        S.retry_at = now_ms() + S.retry_ms;
 }
 
 /* One whole frame, with an optional fd; false (and given up) on any failure or timeout. */
@@ -425,24 +436,30 @@ static bool connect_locked(void)
 
         if (S.conn == CONN_OK)
                 return true;
-        if (S.conn == CONN_FAILED)
+        if (S.conn == CONN_FAILED && now_ms() < S.retry_at)
                 return false;
         S.conn = CONN_FAILED;
         memcpy(sa.sun_path, TRACKLE_SOCKET, sizeof(TRACKLE_SOCKET));
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
                 S.fd = move_high(socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-                if (S.fd < 0)
+                if (S.fd < 0) {
+                        give_up();
                         return false;
+                }
                 if (connect(S.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
                         break;
                 n = errno;
                 close(S.fd);
                 S.fd = -1;
-                if (n != EPROTOTYPE)
+                if (n != EPROTOTYPE) {
+                        give_up();
                         return false;
+                }
         }
-        if (S.fd < 0)
+        if (S.fd < 0) {
+                give_up();
                 return false;
+        }
         /* Never send anything, least of all a file descriptor, to a server that is not root. */
         if (getsockopt(S.fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0 ||
             fstat(S.fd, &st) < 0) {
@@ -470,6 +487,11 @@ static bool connect_locked(void)
                 return false;
         }
         close(root);
+        /* trackled checks our session while we wait, so whatever we send next counts even if
+         * this process is gone before trackled reads it. */
+        if (!recv_ack())
+                return false;
+        S.retry_ms = 0;
         if (S.missed > 0) {
                 n = trackle_wire_missed(buf, sizeof(buf), S.missed);
                 if (n > 0 && send_frame(buf, (size_t)n, -1))

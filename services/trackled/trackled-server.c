@@ -72,6 +72,8 @@ struct Conn {
         int rootfd;
         char **touched;
         size_t n_touched, cap_touched;
+        bool *freed; /* set by conn_free() while conn_drain() runs */
+        bool drained;
         Conn *prev, *next;
 };
 
@@ -256,6 +258,50 @@ static void log_store_failure(int r, const char *what)
                                   "Failed to store %s: %s", what, strerror(-r));
 }
 
+static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata);
+
+/* Process what a library connection has already sent (frames, or its end) before a session is
+ * closed: the events of processes that ran last must not be lost to the event loop's order. */
+static void conn_drain(Conn *c)
+{
+        bool freed = false;
+
+        c->freed = &freed;
+        for (unsigned i = 0; i < 4096; i++) {
+                char b;
+                ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN && !c->out)
+                        break;
+                (void)on_conn(c->src, c->fd, EPOLLIN, c);
+                if (freed)
+                        return;
+                if (n < 0 && errno != EAGAIN)
+                        break;
+        }
+        c->freed = NULL;
+}
+
+static void session_drain(TrackledServer *s, int64_t id)
+{
+        for (;;) {
+                Conn *c = s->conns;
+
+                /* Restart from the head after each drain: a drain may free connections. */
+                while (c && !(c->kind == CONN_LIBRARY && c->session == id && !c->drained))
+                        c = c->next;
+                if (!c)
+                        break;
+                c->drained = true;
+                conn_drain(c);
+        }
+        for (Conn *c = s->conns; c; c = c->next)
+                if (c->session == id)
+                        c->drained = false;
+}
+
 /* Take the after state of every path the session touched, classify, close it in the
  * database, release its locks, remove its marker. */
 static int session_end(TrackledServer *s, Session *x, const int *exit_status, const char *state,
@@ -267,6 +313,7 @@ static int session_end(TrackledServer *s, Session *x, const int *exit_status, co
         bool abandoned = streq(state, "abandoned");
         int r;
 
+        session_drain(s, x->id);
         r = trackled_store_file_paths(s->store, x->id, &paths, &n);
         if (r < 0)
                 goto fail;
@@ -402,6 +449,8 @@ static void conn_free(Conn *c)
                                           "the session leader disconnected without session.end");
                 }
         }
+        if (c->freed)
+                *c->freed = true;
         sd_event_source_disable_unref(c->src);
         safe_close(c->fd);
         safe_close(c->rootfd);
@@ -601,7 +650,10 @@ static int handle_hello(Conn *c)
                 if (c->rootfd < 0)
                         return negative_errno();
         }
-        return 0;
+        /* The library waits for this before anything else: while it waits, its pid is alive
+         * and was just checked, so what it sends next belongs to the session even if the
+         * process is gone by the time the frames are read. */
+        return send_ack(c, 0);
 }
 
 static void note_unknown(TrackledServer *s, int64_t session, const char *what, const char *path,

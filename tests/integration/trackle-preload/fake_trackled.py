@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A fake trackled for libtrackle.so tests: listens on the control socket, decodes the binary
-frames of lib/trackle-wire.h, appends one JSON line per frame to a log, ACKs every BEFORE.
+frames of lib/trackle-wire.h, appends one JSON line per frame to a log, ACKs every HELLO and BEFORE.
 
 usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody] [--ready FILE]
   silent: accept and never read or reply (a hung trackled)
@@ -93,7 +93,7 @@ def serve(conn, logpath):
                         rec["content_error"] = e.errno
                 os.close(fd)
             log(logpath, rec)
-            if t == BEFORE:
+            if t in (HELLO, BEFORE):
                 conn.sendall(struct.pack("=IHHi", 4, ACK, 0, 0))
     except OSError:
         pass

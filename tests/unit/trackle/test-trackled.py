@@ -149,6 +149,9 @@ def run(path, tmp):
     lib.connect(path)
     lib.sendmsg([frame(HELLO, struct.pack("=IIQI", 1, 2, sid, os.getpid()))],
                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [os.open("/", os.O_PATH)]))])
+    n, t, _ = struct.unpack("=IHH", recv_exact(lib, 8))
+    status = struct.unpack("=i", recv_exact(lib, n))[0]
+    check(t == 0x81 and status == 0, "HELLO answered with ACK 0 (got type %#x status %d)" % (t, status))
     lib.sendall(frame(BEFORE, struct.pack("=II", 1, 0) + wstr(conf)))
     n, t, _ = struct.unpack("=IHH", recv_exact(lib, 8))
     status = struct.unpack("=i", recv_exact(lib, n))[0]
