@@ -25,7 +25,8 @@
 #include "trackle-preload.h"
 
 #define TP_SEEN_SIZE 4096u  /* power of two */
-#define TP_WAIT_MS 1000
+#define TP_WAIT_MS 1000       /* for the reply to a BEFORE: trackled reads the file first */
+#define TP_HELLO_WAIT_MS 500  /* for the reply to HELLO: a check of /proc, nothing more */
 #define TP_RETRY_MIN_MS 1000   /* after a failure, try trackled again no sooner than this */
 #define TP_RETRY_MAX_MS 60000  /* ... doubling up to this */
 #define TP_WALK_MAX 4096
@@ -271,6 +272,8 @@ static void session_check(void)
         }
 }
 
+static int64_t now_ms(void);
+
 /* Called with the lock held: a new process (first call, or after fork) starts afresh. */
 static void state_for(pid_t pid)
 {
@@ -286,8 +289,12 @@ static void state_for(pid_t pid)
         }
         S.pid = pid;
         S.session = SESSION_UNKNOWN;
-        S.conn = CONN_NONE;
-        S.retry_at = S.retry_ms = 0;
+        /* A child forked while its parent is backing off from a dead or stuck trackled backs
+         * off too, instead of each paying the wait again. */
+        if (!(S.conn == CONN_FAILED && now_ms() < S.retry_at)) {
+                S.conn = CONN_NONE;
+                S.retry_at = S.retry_ms = 0;
+        }
         S.fd = -1;
         S.info_done = false;
         memset(S.seen, 0, sizeof(S.seen));
@@ -381,9 +388,9 @@ static bool send_frame(const void *buf, size_t len, int pass_fd)
         return true;
 }
 
-static bool recv_ack(void)
+static bool recv_ack(int64_t wait_ms)
 {
-        int64_t deadline = now_ms() + TP_WAIT_MS;
+        int64_t deadline = now_ms() + wait_ms;
         uint8_t buf[TRACKLE_WIRE_HEADER_SIZE + 4];
         TrackleHeader h;
         size_t off = 0;
@@ -423,6 +430,25 @@ static int move_high(int fd)
         return nfd;
 }
 
+/* trackled holds an OFD write lock on TRACKLE_RUN_LOCK while it runs, and the kernel drops it
+ * when trackled dies: asking costs an open and an fcntl, and spares every process of a session
+ * a wait for an answer that cannot come when the socket is there but trackled is not. */
+static bool trackled_running(void)
+{
+        struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+        struct stat st;
+        bool held;
+        int fd;
+
+        fd = raw_open(AT_FDCWD, TRACKLE_RUN_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        held = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+               syscall(SYS_fcntl, fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+        close(fd);
+        return held;
+}
+
 static bool connect_locked(void)
 {
         static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
@@ -439,6 +465,10 @@ static bool connect_locked(void)
         if (S.conn == CONN_FAILED && now_ms() < S.retry_at)
                 return false;
         S.conn = CONN_FAILED;
+        if (!trackled_running()) {
+                give_up();
+                return false;
+        }
         memcpy(sa.sun_path, TRACKLE_SOCKET, sizeof(TRACKLE_SOCKET));
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
                 S.fd = move_high(socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -489,7 +519,7 @@ static bool connect_locked(void)
         close(root);
         /* trackled checks our session while we wait, so whatever we send next counts even if
          * this process is gone before trackled reads it. */
-        if (!recv_ack())
+        if (!recv_ack(TP_HELLO_WAIT_MS))
                 return false;
         S.retry_ms = 0;
         if (S.missed > 0) {
@@ -552,7 +582,7 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
         n = trackle_wire_before(S.frame, sizeof(S.frame), op, flags, abs);
         if (n < 0 || !connect_locked()) {
                 S.missed++;
-        } else if (!send_frame(S.frame, (size_t)n, fd) || !recv_ack()) {
+        } else if (!send_frame(S.frame, (size_t)n, fd) || !recv_ack(TP_WAIT_MS)) {
                 S.missed++;
         }
         if (fd >= 0)

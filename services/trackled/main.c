@@ -214,6 +214,10 @@ static int run(int argc, char **argv)
                 goto finish;
         }
         r = trackled_server_recover(server);
+        if (r == -EADDRINUSE) {
+                log_error("Another trackled is running (%s is locked).", TRACKLE_RUN_LOCK);
+                goto finish;
+        }
         if (r < 0) {
                 log_error_errno(r, "Failed to recover sessions left open: %m");
                 goto finish;

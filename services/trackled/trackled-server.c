@@ -89,6 +89,7 @@ struct TrackledServer {
         size_t n_conns;
         Session *sessions;
         int own_root; /* O_PATH "/" of trackled */
+        int run_lock; /* TRACKLE_RUN_LOCK, write-locked while we run */
         char host[256];
         RateLimit reject_rl;
 };
@@ -445,8 +446,14 @@ static void conn_free(Conn *c)
                 Session *x = session_find(s, c->session);
                 if (x && x->leader_conn == c) {
                         x->leader_conn = NULL;
-                        (void)session_end(s, x, NULL, "ended",
-                                          "the session leader disconnected without session.end");
+                        /* A leader that is still there may only have lost this connection
+                         * (a resume that timed out on its side, say): it comes back with
+                         * session.resume. One that is gone ends the session now; on_timer()
+                         * would too, a little later. */
+                        if (!trackled_proc_alive(x->leader, x->leader_start))
+                                (void)session_end(s, x, NULL, "ended",
+                                                  "the session leader disconnected without "
+                                                  "session.end");
                 }
         }
         if (c->freed)
@@ -1506,6 +1513,27 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* An OFD write lock on TRACKLE_RUN_LOCK for as long as we run: libtrackle.so asks the kernel
+ * whether it is held before it connects, so that with trackled dead (the lock goes with the
+ * process) no process of a session waits for an answer that cannot come. It also keeps a
+ * second trackled from serving the same sessions. */
+static int take_run_lock(TrackledServer *s)
+{
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        int fd;
+
+        fd = open(TRACKLE_RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+                int r = errno == EAGAIN || errno == EACCES ? -EADDRINUSE : negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        s->run_lock = fd;
+        return 0;
+}
+
 int trackled_server_recover(TrackledServer *s)
 {
         _cleanup_free_ int64_t *ids = NULL;
@@ -1517,6 +1545,13 @@ int trackled_server_recover(TrackledServer *s)
         if (r < 0)
                 log_warning_errno(r, "Failed to create %s, sessions cannot be opened yet: %m",
                                   TRACKLE_RUN_DIR);
+        else {
+                r = take_run_lock(s);
+                if (r == -EADDRINUSE)
+                        return r;
+                if (r < 0)
+                        log_warning_errno(r, "Failed to lock %s, ignoring: %m", TRACKLE_RUN_LOCK);
+        }
         /* Markers of an earlier run are stale: those of sessions kept open are written again. */
         DIR *d = opendir(TRACKLE_ACTIVE_DIR);
         if (d) {
@@ -1592,6 +1627,7 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
         s->config = config;
         s->store = store;
         s->reject_rl = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
+        s->run_lock = -EBADF;
         s->own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->own_root < 0) {
                 r = negative_errno();
@@ -1639,6 +1675,7 @@ TrackledServer *trackled_server_free(TrackledServer *s)
                 sd_event_source_disable_unref(s->listen_src[i]);
         sd_event_source_disable_unref(s->timer);
         safe_close(s->own_root);
+        safe_close(s->run_lock);
         sd_event_unref(s->event);
         free(s);
         return NULL;

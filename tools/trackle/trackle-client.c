@@ -28,6 +28,21 @@ int trackle_client_new_fd(int fd, TrackleClient **ret)
         return 0;
 }
 
+static int set_timeout(int fd, unsigned seconds)
+{
+        struct timeval tv = {.tv_sec = seconds};
+
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int trackle_client_set_timeout(TrackleClient *c, unsigned seconds)
+{
+        return set_timeout(c->fd, seconds);
+}
+
 int trackle_client_connect(const char *path, TrackleClient **ret)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -42,6 +57,10 @@ int trackle_client_connect(const char *path, TrackleClient **ret)
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return negative_errno();
+        r = set_timeout(fd, TRACKLE_CLIENT_TIMEOUT_SEC);
+        if (r < 0)
+                return r;
+        /* SO_SNDTIMEO bounds the connect too, when the backlog is full and nobody accepts. */
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
                 return negative_errno();
         /* The environment goes to this socket: only trackled (root) or ourselves may own it. */
@@ -74,7 +93,7 @@ static int send_all(int fd, const uint8_t *p, size_t n)
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return negative_errno();
+                        return errno == EAGAIN ? -ETIMEDOUT : negative_errno();
                 }
                 p += k;
                 n -= (size_t)k;
@@ -119,7 +138,7 @@ int trackle_client_send(int fd, const char *json, size_t len, int pass_fd)
                 k = sendmsg(fd, &mh, MSG_NOSIGNAL);
         while (k < 0 && errno == EINTR);
         if (k < 0)
-                return negative_errno();
+                return errno == EAGAIN ? -ETIMEDOUT : negative_errno();
         sent = (size_t)k;
         if (sent < sizeof(header)) {
                 r = send_all(fd, header + sent, sizeof(header) - sent);
@@ -140,7 +159,7 @@ static int recv_all(int fd, void *buf, size_t n)
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return negative_errno();
+                        return errno == EAGAIN ? -ETIMEDOUT : negative_errno();
                 }
                 if (k == 0)
                         return -ECONNRESET;

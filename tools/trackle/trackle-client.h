@@ -11,9 +11,17 @@ typedef struct TrackleClient {
         int error_errno;
 } TrackleClient;
 
+/* How long a request may wait for trackled: a socket that nobody serves (trackled stopped or
+ * stuck) must not hang the tool. session.end, which reads every changed file, waits longer. */
+#define TRACKLE_CLIENT_TIMEOUT_SEC 15
+#define TRACKLE_CLIENT_END_TIMEOUT_SEC 600
+
 /* Connect to the Unix stream socket at path (TRACKLE_SOCKET in the tool). The server must run
- * as root or as our own effective uid. */
+ * as root or as our own effective uid. Sends and replies time out (-ETIMEDOUT) after
+ * TRACKLE_CLIENT_TIMEOUT_SEC. */
 int trackle_client_connect(const char *path, TrackleClient **ret);
+/* Change the time limit of the following requests. */
+int trackle_client_set_timeout(TrackleClient *c, unsigned seconds);
 /* Wrap an already connected socket (tests: one end of a socketpair). Takes the fd. */
 int trackle_client_new_fd(int fd, TrackleClient **ret);
 TrackleClient *trackle_client_free(TrackleClient *c);

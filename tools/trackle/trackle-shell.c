@@ -664,6 +664,7 @@ int trackle_shell_main(const TrackleArgs *args)
                 return exit;
         json_object_object_add(req, "id", json_object_new_int64(id));
         json_object_object_add(req, "exit", json_object_new_int(exit));
+        (void)trackle_client_set_timeout(c, TRACKLE_CLIENT_END_TIMEOUT_SEC);
         r = trackle_client_call(c, req, -1, &reply);
         json_object_put(req);
         if (r < 0) {

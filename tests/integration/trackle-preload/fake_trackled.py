@@ -2,11 +2,14 @@
 """A fake trackled for libtrackle.so tests: listens on the control socket, decodes the binary
 frames of lib/trackle-wire.h, appends one JSON line per frame to a log, ACKs every HELLO and BEFORE.
 
-usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody] [--ready FILE]
+usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody|nolock] [--ready FILE]
   silent: accept and never read or reply (a hung trackled)
   nobody: listen() as uid 65534, so the library must refuse to talk to it
+  nolock: serve, but without the run lock trackled holds (as if trackled were dead and the
+          socket kept by someone else): the library must not even connect
 """
 import json
+import fcntl
 import os
 import socket
 import struct
@@ -14,6 +17,7 @@ import sys
 import threading
 
 HELLO, BEFORE, EVENT, EXEC, MISSED, ACK = 1, 2, 3, 4, 5, 0x81
+RUN_LOCK = "/run/tracksuite/trackle/trackled.lock"  # TRACKLE_RUN_LOCK
 
 lock = threading.Lock()
 
@@ -111,6 +115,12 @@ def main():
         os.unlink(sock)
     s.bind(sock)
     os.chmod(sock, 0o666)
+    # Like trackled: a write lock on the run lock while we serve (taken as root, kept after
+    # a change of uid); the library connects only when it is held.
+    os.makedirs(os.path.dirname(RUN_LOCK), exist_ok=True)
+    lock = os.open(RUN_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    if mode != "nolock":
+        fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     if mode == "nobody":
         os.setgroups([])
         os.setresgid(65534, 65534, 65534)

@@ -313,6 +313,12 @@ def test_fail_open(sid):
     check(r.returncode == 0 and r.stdout == b"ok\n", "a trackled that never replies: "
           "the command finishes (%.1f s)" % dt)
     check(dt < 15, "bounded: within a generous deadline (%.1f s)" % dt)
+    with Server("nolock") as srv:
+        r = run(["sh", "-c", "echo y > %s/f; sh -c 'echo w > %s/f'; echo ok" % (d, d)],
+                session=sid)
+        fr = srv.frames()
+    check(r.returncode == 0 and r.stdout == b"ok\n", "run lock free: the command works")
+    check(fr == [], "run lock free (trackled dead): no connection at all: %s" % fr)
     with Server("nobody") as srv:
         r = run(["sh", "-c", "echo y > %s/f; echo ok" % d], session=sid)
         wait_for(lambda: srv.frames(), "nobody", timeout=3)
