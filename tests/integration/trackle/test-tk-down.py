@@ -7,7 +7,7 @@ One session, driven step by step through a fifo:
     files, runs sed -i, `sudo true`, `sudo sed -i` on /etc, `sudo su - -c true`,
     `sudo su OTHER -c true`: all of it within 20 s;
  3. the socket is back but nobody serves it (connections queue, no ACK ever comes): the same
-    block, within 20 s again (the library's 1 s timeout, once per process);
+    block, within 20 s again (trackled's run lock is free: the library does not even wait);
  4. trackled is started again on the socket: the session changes f3 and ends.
 The session then shows what is missing (`missing` non-empty), and what happened while trackled
 was up (f0, f3). Outside a session: with trackled down, `trackle shell -c true` returns
