@@ -49,7 +49,8 @@ static struct {
         uint64_t seen[TP_SEEN_SIZE];
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
-} S = { .fd = -1 };
+} S; /* zero: in .bss, so loading the library into every exec maps no 100 KiB of data;
+       * S.pid == 0 means "no process yet" and fd is not valid then */
 
 static int lock_owner; /* pid holding the lock, 0 when free */
 
@@ -279,6 +280,8 @@ static void state_for(pid_t pid)
 {
         if (S.pid == pid)
                 return;
+        if (S.pid == 0)
+                S.fd = -1;
         if (S.fd >= 0) {
                 struct stat st;
 

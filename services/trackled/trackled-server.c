@@ -85,6 +85,7 @@ struct TrackledServer {
         int listen_fds[TRACKLED_FDS_MAX];
         size_t n_listen;
         sd_event_source *timer;
+        sd_event_source *flush; /* post source: commits the batch of asynchronous frames */
         Conn *conns;
         size_t n_conns;
         Session *sessions;
@@ -259,6 +260,30 @@ static void log_store_failure(int r, const char *what)
                                   "Failed to store %s: %s", what, strerror(-r));
 }
 
+/* Asynchronous frames (events, execs) share one transaction per turn of the event loop: a
+ * tar that creates 5,000 files must not cost 5,000 commits. The batch is committed after the
+ * turn (post source), and before anything that answers a client (BEFORE, console ops), so
+ * that nothing is acknowledged before it is committed. */
+static void batch_start(TrackledServer *s)
+{
+        if (trackled_store_batch_begin(s->store) > 0)
+                (void)sd_event_source_set_enabled(s->flush, SD_EVENT_ONESHOT);
+}
+
+static void batch_flush(TrackledServer *s)
+{
+        int r = trackled_store_batch_commit(s->store);
+
+        if (r < 0)
+                log_store_failure(r, "a batch of file events and commands");
+}
+
+static int on_flush(sd_event_source *src, void *userdata)
+{
+        batch_flush(userdata);
+        return 0;
+}
+
 static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 
 /* Process what a library connection has already sent (frames, or its end) before a session is
@@ -315,6 +340,7 @@ static int session_end(TrackledServer *s, Session *x, const int *exit_status, co
         int r;
 
         session_drain(s, x->id);
+        batch_flush(s); /* what the drain stored, and so that the end is one real commit */
         r = trackled_store_file_paths(s->store, x->id, &paths, &n);
         if (r < 0)
                 goto fail;
@@ -684,6 +710,7 @@ static int handle_before(Conn *c)
 
         if (trackle_wire_parse_before(c->payload, c->h.length, &b) < 0)
                 return -EBADMSG;
+        batch_flush(s);
         if (b.flags & TRACKLE_BEFORE_FD) {
                 fd = take_fd(c);
                 if (fd < 0)
@@ -771,6 +798,7 @@ static int handle_event(Conn *c)
 
         if (trackle_wire_parse_event(c->payload, c->h.length, &e) < 0)
                 return -EBADMSG;
+        batch_start(s);
         path = wire_string(&e.path);
         path2 = wire_string(&e.path2);
         if (!path || !path2)
@@ -837,6 +865,7 @@ static int handle_exec(Conn *c)
 
         if (trackle_wire_parse_exec(c->payload, c->h.length, &e) < 0)
                 return -EBADMSG;
+        batch_start(s);
         cwd = wire_string(&e.cwd);
         if (!cwd)
                 return -ENOMEM;
@@ -863,6 +892,7 @@ static int handle_missed(Conn *c)
         uint32_t n;
         char msg[128];
 
+        batch_start(s);
         if (trackle_wire_parse_missed(c->payload, c->h.length, &n) < 0)
                 return -EBADMSG;
         snprintf(msg, sizeof(msg), "%" PRIu32 " event(s) of process %d could not be delivered", n,
@@ -1220,6 +1250,8 @@ static int handle_console(Conn *c)
         char user[64];
         gid_t gid;
         int r;
+
+        batch_flush(s);
 
         c->kind = CONN_CONSOLE;
         if (!c->admin) {
@@ -1647,6 +1679,10 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
         if (r < 0)
                 goto fail;
         (void)sd_event_source_set_enabled(s->timer, SD_EVENT_ON);
+        r = sd_event_add_post(event, &s->flush, on_flush, s);
+        if (r < 0)
+                goto fail;
+        (void)sd_event_source_set_enabled(s->flush, SD_EVENT_OFF);
         *ret = s;
         return 0;
 fail:
@@ -1658,6 +1694,7 @@ TrackledServer *trackled_server_free(TrackledServer *s)
 {
         if (!s)
                 return NULL;
+        batch_flush(s);
         /* Sessions stay open across a stop of trackled: their leaders re-attach with
          * session.resume, so closing the connections here must not end them. */
         for (Session *x = s->sessions; x; x = x->next)
@@ -1674,6 +1711,8 @@ TrackledServer *trackled_server_free(TrackledServer *s)
         for (size_t i = 0; i < s->n_listen; i++)
                 sd_event_source_disable_unref(s->listen_src[i]);
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->flush);
+        batch_flush(s);
         safe_close(s->own_root);
         safe_close(s->run_lock);
         sd_event_unref(s->event);

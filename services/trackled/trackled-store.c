@@ -184,6 +184,7 @@ const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations)
 
 struct TrackledStore {
         sqlite3 *db;
+        bool batch; /* a batch transaction is open: begin/commit are savepoints inside it */
         int64_t now; /* 0: real time */
         struct {
                 const char *sql; /* identity of a static string */
@@ -328,24 +329,68 @@ TrackledStore *trackled_store_free(TrackledStore *s)
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT frame";
+static const char sql_release[] = "RELEASE frame";
+static const char sql_rollback_to[] = "ROLLBACK TO frame";
+
+static int exec_cached(TrackledStore *s, const char *sql)
+{
+        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
+        return st ? step_done(s, st) : -EIO;
+}
 
 int trackled_store_begin(TrackledStore *s)
 {
-        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_begin);
-        return st ? step_done(s, st) : -EIO;
+        return exec_cached(s, s->batch ? sql_savepoint : sql_begin);
 }
 
 int trackled_store_commit(TrackledStore *s)
 {
-        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_commit);
-        return st ? step_done(s, st) : -EIO;
+        return exec_cached(s, s->batch ? sql_release : sql_commit);
 }
 
 void trackled_store_rollback(TrackledStore *s)
 {
-        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql_rollback);
-        if (st && sqlite3_get_autocommit(s->db) == 0)
-                (void)sqlite3_step(st);
+        if (sqlite3_get_autocommit(s->db) != 0)
+                return;
+        if (s->batch) {
+                /* Undo this frame only; what the batch holds from earlier frames stays. */
+                if (exec_cached(s, sql_rollback_to) >= 0 && exec_cached(s, sql_release) >= 0)
+                        return;
+                s->batch = false;
+        }
+        (void)exec_cached(s, sql_rollback);
+}
+
+int trackled_store_batch_begin(TrackledStore *s)
+{
+        int r;
+
+        if (s->batch)
+                return 0;
+        r = exec_cached(s, sql_begin);
+        if (r < 0)
+                return r;
+        s->batch = true;
+        return 1;
+}
+
+bool trackled_store_batch_open(TrackledStore *s)
+{
+        return s->batch;
+}
+
+int trackled_store_batch_commit(TrackledStore *s)
+{
+        int r;
+
+        if (!s->batch)
+                return 0;
+        s->batch = false;
+        r = exec_cached(s, sql_commit);
+        if (r < 0 && sqlite3_get_autocommit(s->db) == 0)
+                (void)exec_cached(s, sql_rollback);
+        return r;
 }
 
 /* ---- tickets */

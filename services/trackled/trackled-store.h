@@ -46,9 +46,17 @@ int trackled_store_open(const char *path, TrackledStore **ret);
 TrackledStore *trackled_store_free(TrackledStore *s);
 void trackled_store_set_now(TrackledStore *s, int64_t now); /* tests: fixed clock; 0: real */
 
+/* A transaction; inside an open batch a savepoint, so that one frame's failure undoes only
+ * that frame. */
 int trackled_store_begin(TrackledStore *s);
 int trackled_store_commit(TrackledStore *s);
 void trackled_store_rollback(TrackledStore *s);
+/* A batch: one transaction around many asynchronous frames (events, execs), committed once
+ * per turn of the event loop instead of once per frame. batch_begin returns 1 if it opened
+ * one, 0 if one was open already. */
+int trackled_store_batch_begin(TrackledStore *s);
+bool trackled_store_batch_open(TrackledStore *s);
+int trackled_store_batch_commit(TrackledStore *s);
 
 /* Tickets */
 int trackled_store_ticket_new(TrackledStore *s, const char *author, const char *summary,
