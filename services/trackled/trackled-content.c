@@ -205,6 +205,21 @@ static int open_in_root(int rootfd, const char *path, uint64_t flags)
         return fd < 0 ? negative_errno() : (int)fd;
 }
 
+int trackled_open_regular(int rootfd, const char *path)
+{
+        struct stat st;
+        int fd;
+
+        fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                safe_close(fd);
+                return -EBADFD;
+        }
+        return fd;
+}
+
 int trackled_snapshot_path(int rootfd, const char *path, const TrackledConfig *c,
                            TrackledSnapshot *ret)
 {

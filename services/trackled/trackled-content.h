@@ -51,5 +51,8 @@ void trackled_sha256_hex(const uint8_t *p, size_t n, char ret[65]);
 int trackled_snapshot_path(int rootfd, const char *path, const TrackledConfig *c,
                            TrackledSnapshot *ret);
 
+/* An O_RDONLY fd of the regular file at path, resolved like trackled_snapshot_path(); -EBADFD
+ * for anything but a regular file. */
+int trackled_open_regular(int rootfd, const char *path);
 /* The same for an fd a client opened and passed (BEFORE with TRACKLE_BEFORE_FD). */
 int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, TrackledSnapshot *ret);

@@ -86,6 +86,7 @@ struct TrackledServer {
         size_t n_listen;
         sd_event_source *timer;
         sd_event_source *flush; /* post source: commits the batch of asynchronous frames */
+        uint64_t last_frame_usec; /* CLOCK_MONOTONIC of the last frame read */
         Conn *conns;
         size_t n_conns;
         Session *sessions;
@@ -699,6 +700,12 @@ static void note_unknown(TrackledServer *s, int64_t session, const char *what, c
         (void)trackled_store_note(s->store, session, msg);
 }
 
+static bool before_keeps_inode(uint32_t op)
+{
+        return op == TRACKLE_OP_UNLINK || op == TRACKLE_OP_RENAME_SRC ||
+               op == TRACKLE_OP_RENAME_DST || op == TRACKLE_OP_LINK_DST;
+}
+
 static int handle_before(Conn *c)
 {
         TrackledServer *s = c->server;
@@ -706,6 +713,7 @@ static int handle_before(Conn *c)
         _cleanup_close_ int fd = -EBADF;
         TrackledSnapshot snap = {};
         TrackleBefore b;
+        bool early = false;
         int r;
 
         if (trackle_wire_parse_before(c->payload, c->h.length, &b) < 0)
@@ -725,12 +733,26 @@ static int handle_before(Conn *c)
         r = trackled_store_file_has_before(s->store, c->session, path);
         if (r > 0)
                 return send_ack(c, 0);
+        /* unlink, rename and link leave the old inode's content alone: once we hold it open,
+         * that content is safe, and the admin's program may go on at once while we read and
+         * store it. An in-place write or truncation must wait until it is stored. */
+        if (before_keeps_inode(b.op)) {
+                if (fd < 0)
+                        fd = trackled_open_regular(c->rootfd, path);
+                if (fd >= 0) {
+                        r = send_ack(c, 0);
+                        if (r < 0)
+                                return r;
+                        (void)conn_flush(c);
+                        early = true;
+                }
+        }
         if (fd >= 0)
                 r = trackled_snapshot_fd(fd, path, s->config, &snap);
         else
                 r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
         if (r < 0)
-                return send_ack(c, r);
+                return early ? 0 : send_ack(c, r);
         r = trackled_store_begin(s->store);
         if (r >= 0) {
                 if (snap.kind == TRACKLED_KIND_UNKNOWN)
@@ -747,7 +769,7 @@ static int handle_before(Conn *c)
         trackled_snapshot_done(&snap);
         if (r < 0)
                 log_store_failure(r, "a before state");
-        return send_ack(c, r < 0 ? r : 0);
+        return early ? 0 : send_ack(c, r < 0 ? r : 0);
 }
 
 /* A path first seen through an event: what was it before the session? */
@@ -1462,6 +1484,7 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
                 }
                 if (r == 0)
                         continue;
+                c->server->last_frame_usec = now_usec();
                 r = conn_dispatch(c);
                 if (r == -ECONNRESET)
                         return 0; /* already freed */
@@ -1539,6 +1562,12 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 if (!x->leader_conn && !trackled_proc_alive(x->leader, x->leader_start))
                         (void)session_end(s, x, NULL, "abandoned",
                                           "the session leader exited without session.end");
+        }
+        /* Quiet for a second: a good moment to copy the WAL back into the database. */
+        if (now_usec() - s->last_frame_usec > 1000000ULL) {
+                int r = trackled_store_checkpoint(s->store);
+                if (r < 0)
+                        log_debug_errno(r, "WAL checkpoint failed, ignoring: %m");
         }
         (void)sd_event_source_set_time(src, usec + CHECK_INTERVAL_USEC);
         (void)sd_event_source_set_enabled(src, SD_EVENT_ON);

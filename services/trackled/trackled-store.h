@@ -57,6 +57,8 @@ void trackled_store_rollback(TrackledStore *s);
 int trackled_store_batch_begin(TrackledStore *s);
 bool trackled_store_batch_open(TrackledStore *s);
 int trackled_store_batch_commit(TrackledStore *s);
+/* Copy the WAL back into the database (passive: never waits); for idle moments. */
+int trackled_store_checkpoint(TrackledStore *s);
 
 /* Tickets */
 int trackled_store_ticket_new(TrackledStore *s, const char *author, const char *summary,

@@ -157,8 +157,13 @@ int main(void)
                                 "'mail_queue', 'confirm_token', 'web_session', 'ticket_subscriber')"),
                       9);
 
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        (void)system(cmd);
+        /* The database and its WAL files, then the directory. */
+        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+                char name[300];
+                snprintf(name, sizeof(name), "%s%s", db, suffixes[i]);
+                (void)unlink(name);
+        }
+        (void)rmdir(dir);
         return test_result();
 }
