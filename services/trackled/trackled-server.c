@@ -217,6 +217,17 @@ static void marker_remove(const Session *x)
                 log_warning_errno(errno, "Failed to remove marker '%s', ignoring: %m", path);
 }
 
+/* The spool directory is ours, its files are the admin's: remove it only when trackle has
+ * emptied it (rmdir fails otherwise, and what is left stays). */
+static void spool_remove(const Session *x)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/%" PRId64, TRACKLE_SPOOL_DIR, x->id);
+        if (rmdir(path) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                log_debug_errno(errno, "Failed to remove '%s', ignoring: %m", path);
+}
+
 static int spool_create(const Session *x, char *ret, size_t size)
 {
         char name[32];
@@ -387,6 +398,7 @@ static int session_end(TrackledServer *s, Session *x, const int *exit_status, co
         log_session(LOG_INFO, abandoned ? TRACKLED_MID_SESSION_ABANDONED : TRACKLED_MID_SESSION_ENDED,
                     x, row.ticket, abandoned ? "was abandoned" : "ended");
         marker_remove(x);
+        spool_remove(x);
         trackled_strv_free(paths, n);
         session_unlink(s, x);
         (void)notify_status("%zu open session(s)", trackled_server_n_open(s));

@@ -644,6 +644,16 @@ int trackle_shell_main(const TrackleArgs *args)
         }
 
         commands = collect_commands(args, bash, spool, cwd, started, exit);
+        if (spool)
+                /* Read: the spool holds nothing else of ours; trackled removes the empty
+                 * directory at session end. */
+                for (const char *const *f = (const char *const[]){"bashrc", "history", "status",
+                                                                  NULL};
+                     *f; f++) {
+                        _cleanup_free_ char *p = NULL;
+                        if (asprintf(&p, "%s/%s", spool, *f) >= 0)
+                                (void)unlink(p);
+                }
         if (commands) {
                 req = trackle_request_new("session.commands");
                 if (req) {
