@@ -88,6 +88,14 @@ int main(int argc, char **argv)
 
         if (sane_std_fds() < 0)
                 return EXIT_HELPER;
+        if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+                printf("Usage: trackle-loginuid PROGRAM [ARG]...\n\n"
+                       "Give the caller a fresh audit session id (its loginuid is written back\n"
+                       "to /proc/self/loginuid), drop every privilege, then run PROGRAM (an\n"
+                       "absolute path). Used by trackle(1) for tracked shells; see\n"
+                       "trackle-loginuid(8).\n");
+                return 0;
+        }
         if (argc < 2 || !argv[1] || argv[1][0] != '/')
                 return fail("usage: trackle-loginuid PROGRAM [ARG]... (PROGRAM an absolute path)", 0);
 
