@@ -902,17 +902,11 @@ static void bind_side(sqlite3_stmt *st, int i, const TrackledSnapshot *snap)
         }
 }
 
-int trackled_store_file_before(TrackledStore *s, int64_t session, const char *path,
-                               const TrackledSnapshot *snap)
+/* Store one side (before or after) of a path: the blob, then the row, with sql binding
+ * ?1 session, ?2 path, ?3 time, ?4.. the side, ?10 redacted, ?11 binary, ?12 over cap. */
+static int file_side(TrackledStore *s, const char *sql, int64_t session, const char *path,
+                     const TrackledSnapshot *snap)
 {
-        static const char sql[] =
-                "INSERT INTO file_change (session, path, first, before_kind, before_sha256, "
-                "before_size, before_mode, before_uid, before_gid, redacted, binary, over_cap) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
-                "ON CONFLICT (session, path) DO UPDATE SET before_kind = ?4, before_sha256 = ?5, "
-                "before_size = ?6, before_mode = ?7, before_uid = ?8, before_gid = ?9, "
-                "redacted = redacted OR ?10, binary = binary OR ?11, over_cap = over_cap OR ?12 "
-                "WHERE before_kind IS NULL";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
         int r;
 
@@ -931,6 +925,21 @@ int trackled_store_file_before(TrackledStore *s, int64_t session, const char *pa
         return step_done(s, st);
 }
 
+int trackled_store_file_before(TrackledStore *s, int64_t session, const char *path,
+                               const TrackledSnapshot *snap)
+{
+        static const char sql[] =
+                "INSERT INTO file_change (session, path, first, before_kind, before_sha256, "
+                "before_size, before_mode, before_uid, before_gid, redacted, binary, over_cap) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                "ON CONFLICT (session, path) DO UPDATE SET before_kind = ?4, before_sha256 = ?5, "
+                "before_size = ?6, before_mode = ?7, before_uid = ?8, before_gid = ?9, "
+                "redacted = redacted OR ?10, binary = binary OR ?11, over_cap = over_cap OR ?12 "
+                "WHERE before_kind IS NULL";
+
+        return file_side(s, sql, session, path, snap);
+}
+
 int trackled_store_file_after(TrackledStore *s, int64_t session, const char *path,
                               const TrackledSnapshot *snap)
 {
@@ -942,22 +951,8 @@ int trackled_store_file_after(TrackledStore *s, int64_t session, const char *pat
                 "ON CONFLICT (session, path) DO UPDATE SET after_kind = ?4, after_sha256 = ?5, "
                 "after_size = ?6, after_mode = ?7, after_uid = ?8, after_gid = ?9, "
                 "redacted = redacted OR ?10, binary = binary OR ?11, over_cap = over_cap OR ?12";
-        _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
-        int r;
 
-        if (!st)
-                return -EIO;
-        r = blob_put(s, snap);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, session);
-        bind_text(st, 2, path);
-        sqlite3_bind_int64(st, 3, now(s));
-        bind_side(st, 4, snap);
-        sqlite3_bind_int(st, 10, snap->redacted);
-        sqlite3_bind_int(st, 11, snap->binary);
-        sqlite3_bind_int(st, 12, snap->over_cap);
-        return step_done(s, st);
+        return file_side(s, sql, session, path, snap);
 }
 
 int trackled_store_file_renamed_from(TrackledStore *s, int64_t session, const char *path,
