@@ -37,9 +37,10 @@ int trackled_diff(const char *path, const uint8_t *a, size_t a_len, const uint8_
                 rel++;
         /* Text by our own binary check already: never let git decide "Binary files differ". */
         opts.flags |= GIT_DIFF_FORCE_TEXT;
-        /* A missing side is an empty file, so that both headers name the path (a/ and b/). */
-        if (git_patch_from_buffers(&patch, a ? (const void *)a : "", a ? a_len : 0, rel,
-                                   b ? (const void *)b : "", b ? b_len : 0, rel, &opts) < 0)
+        /* A missing side (created, deleted) is /dev/null in its header, as diff -N and git
+         * write it. */
+        if (git_patch_from_buffers(&patch, a, a ? a_len : 0, a ? rel : NULL, b, b ? b_len : 0,
+                                   b ? rel : NULL, &opts) < 0)
                 return -EIO;
         if (!patch) {
                 out = strdup("");

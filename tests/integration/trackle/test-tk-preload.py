@@ -40,6 +40,8 @@ def main(t):
     # The environ file itself was created by the session and is listed as such.
     e = t.file(s, env_out)
     t.expect(e is not None and e.get("change") == "created", "env.txt is listed as created", e)
+    t.expect(e is not None and (e.get("diff") or "").startswith("--- /dev/null\n+++ b" + env_out),
+             "a created file's diff starts from /dev/null", e)
 
 
 tk.run(main, needs=("bash",))
