@@ -87,6 +87,12 @@ struct TrackledServer {
         sd_event_source *timer;
         sd_event_source *flush; /* post source: commits the batch of asynchronous frames */
         uint64_t last_frame_usec; /* CLOCK_MONOTONIC of the last frame read */
+        /* Before states already answered (the old inode is held open) but not yet read and
+         * stored: worked off when trackled is otherwise idle, and before anything else that
+         * could look at those paths. */
+        struct Pending *pending, **pending_tail;
+        size_t n_pending;
+        sd_event_source *pending_src;
         Conn *conns;
         size_t n_conns;
         Session *sessions;
@@ -297,6 +303,7 @@ static int on_flush(sd_event_source *src, void *userdata)
 }
 
 static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata);
+static void pending_flush(TrackledServer *s);
 
 /* Process what a library connection has already sent (frames, or its end) before a session is
  * closed: the events of processes that ran last must not be lost to the event loop's order. */
@@ -352,6 +359,7 @@ static int session_end(TrackledServer *s, Session *x, const int *exit_status, co
         int r;
 
         session_drain(s, x->id);
+        pending_flush(s);
         batch_flush(s); /* what the drain stored, and so that the end is one real commit */
         r = trackled_store_file_paths(s->store, x->id, &paths, &n);
         if (r < 0)
@@ -479,6 +487,7 @@ static void conn_free(Conn *c)
         if (!c)
                 return;
         s = c->server;
+        pending_flush(s); /* before states first, then this connection's after states */
         if (c->kind == CONN_LIBRARY)
                 library_after_states(s, c);
         if (c->kind == CONN_CONSOLE && c->session > 0) {
@@ -718,19 +727,113 @@ static bool before_keeps_inode(uint32_t op)
                op == TRACKLE_OP_RENAME_DST || op == TRACKLE_OP_LINK_DST;
 }
 
+#define PENDING_MAX 64
+
+typedef struct Pending {
+        int64_t session;
+        pid_t pid;
+        uint32_t op;
+        int fd;
+        char *path;
+        struct Pending *next;
+} Pending;
+
+static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
+                         const char *path, int fd, int rootfd, int *ret_status);
+
+/* Read and store every answered-but-pending before state, in the order they came. */
+static void pending_flush(TrackledServer *s)
+{
+        while (s->pending) {
+                Pending *p = s->pending;
+
+                s->pending = p->next;
+                if (!s->pending)
+                        s->pending_tail = &s->pending;
+                s->n_pending--;
+                before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
+                safe_close(p->fd);
+                free(p->path);
+                free(p);
+        }
+}
+
+static int on_pending(sd_event_source *src, void *userdata)
+{
+        pending_flush(userdata);
+        return 0;
+}
+
+static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
+                       const char *path, int fd)
+{
+        Pending *p;
+
+        if (s->n_pending >= PENDING_MAX)
+                pending_flush(s);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->path = strdup(path);
+        if (!p->path) {
+                free(p);
+                return -ENOMEM;
+        }
+        p->session = session;
+        p->pid = pid;
+        p->op = op;
+        p->fd = fd;
+        *s->pending_tail = p;
+        s->pending_tail = &p->next;
+        s->n_pending++;
+        (void)sd_event_source_set_enabled(s->pending_src, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* Read the state of path (from fd if >= 0, else through rootfd) and store it as the before
+ * state of the session (the first one wins). *ret_status: what to answer. */
+static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
+                         const char *path, int fd, int rootfd, int *ret_status)
+{
+        TrackledSnapshot snap = {};
+        int r;
+
+        if (fd >= 0)
+                r = trackled_snapshot_fd(fd, path, s->config, &snap);
+        else
+                r = trackled_snapshot_path(rootfd, path, s->config, &snap);
+        if (r >= 0) {
+                r = trackled_store_begin(s->store);
+                if (r >= 0) {
+                        if (snap.kind == TRACKLED_KIND_UNKNOWN)
+                                note_unknown(s, session, "before", path, snap.error);
+                        r = trackled_store_file_event(s->store, session, pid,
+                                                      trackle_op_to_string(op), path, NULL);
+                        if (r >= 0)
+                                r = trackled_store_file_before(s->store, session, path, &snap);
+                        if (r >= 0)
+                                r = trackled_store_commit(s->store);
+                        if (r < 0)
+                                trackled_store_rollback(s->store);
+                }
+                trackled_snapshot_done(&snap);
+                if (r < 0)
+                        log_store_failure(r, "a before state");
+        }
+        if (ret_status)
+                *ret_status = r < 0 ? r : 0;
+}
+
 static int handle_before(Conn *c)
 {
         TrackledServer *s = c->server;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
-        TrackledSnapshot snap = {};
         TrackleBefore b;
-        bool early = false;
-        int r;
+        int r, status;
 
         if (trackle_wire_parse_before(c->payload, c->h.length, &b) < 0)
                 return -EBADMSG;
-        batch_flush(s);
         if (b.flags & TRACKLE_BEFORE_FD) {
                 fd = take_fd(c);
                 if (fd < 0)
@@ -742,46 +845,31 @@ static int handle_before(Conn *c)
         r = touched_add(c, path);
         if (r < 0)
                 return r;
-        r = trackled_store_file_has_before(s->store, c->session, path);
-        if (r > 0)
-                return send_ack(c, 0);
         /* unlink, rename and link leave the old inode's content alone: once we hold it open,
-         * that content is safe, and the admin's program may go on at once while we read and
-         * store it. An in-place write or truncation must wait until it is stored. */
+         * that content is safe, and the admin's program may go on at once; it is read and
+         * stored when trackled is idle, or before any other frame (that could look at the
+         * same path) is handled. An in-place write or truncation waits until it is stored. */
         if (before_keeps_inode(b.op)) {
+                /* Already known (true is always right, pending or not): nothing to read. */
+                if (trackled_store_file_has_before(s->store, c->session, path) > 0)
+                        return send_ack(c, 0);
                 if (fd < 0)
                         fd = trackled_open_regular(c->rootfd, path);
                 if (fd >= 0) {
-                        r = send_ack(c, 0);
-                        if (r < 0)
-                                return r;
-                        (void)conn_flush(c);
-                        early = true;
+                        r = pending_add(s, c->session, c->cred.pid, b.op, path, fd);
+                        if (r >= 0) {
+                                TAKE_FD(fd);
+                                return send_ack(c, 0);
+                        }
                 }
         }
-        if (fd >= 0)
-                r = trackled_snapshot_fd(fd, path, s->config, &snap);
-        else
-                r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
-        if (r < 0)
-                return early ? 0 : send_ack(c, r);
-        r = trackled_store_begin(s->store);
-        if (r >= 0) {
-                if (snap.kind == TRACKLED_KIND_UNKNOWN)
-                        note_unknown(s, c->session, "before", path, snap.error);
-                r = trackled_store_file_event(s->store, c->session, c->cred.pid,
-                                              trackle_op_to_string(b.op), path, NULL);
-                if (r >= 0)
-                        r = trackled_store_file_before(s->store, c->session, path, &snap);
-                if (r >= 0)
-                        r = trackled_store_commit(s->store);
-                if (r < 0)
-                        trackled_store_rollback(s->store);
-        }
-        trackled_snapshot_done(&snap);
-        if (r < 0)
-                log_store_failure(r, "a before state");
-        return early ? 0 : send_ack(c, r < 0 ? r : 0);
+        pending_flush(s);
+        batch_flush(s);
+        r = trackled_store_file_has_before(s->store, c->session, path);
+        if (r > 0)
+                return send_ack(c, 0);
+        before_store(s, c->session, c->cred.pid, b.op, path, fd, c->rootfd, &status);
+        return send_ack(c, status);
 }
 
 /* A path first seen through an event: what was it before the session? */
@@ -1285,6 +1373,7 @@ static int handle_console(Conn *c)
         gid_t gid;
         int r;
 
+        pending_flush(s);
         batch_flush(s);
 
         c->kind = CONN_CONSOLE;
@@ -1354,6 +1443,11 @@ static int handle_console(Conn *c)
 static int conn_dispatch(Conn *c)
 {
         int r;
+
+        /* Whatever this frame is, answered before states come first (a BEFORE decides
+         * itself: another early one may queue behind them). */
+        if (c->h.type != TRACKLE_FRAME_BEFORE)
+                pending_flush(c->server);
 
         switch (c->kind) {
         case CONN_NEW:
@@ -1701,6 +1795,7 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
         s->store = store;
         s->reject_rl = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
         s->run_lock = -EBADF;
+        s->pending_tail = &s->pending;
         s->own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->own_root < 0) {
                 r = negative_errno();
@@ -1724,6 +1819,12 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
         if (r < 0)
                 goto fail;
         (void)sd_event_source_set_enabled(s->flush, SD_EVENT_OFF);
+        r = sd_event_add_defer(event, &s->pending_src, on_pending, s);
+        if (r < 0)
+                goto fail;
+        /* Idle priority: frames that are waiting are handled first. */
+        (void)sd_event_source_set_priority(s->pending_src, SD_EVENT_PRIORITY_IDLE);
+        (void)sd_event_source_set_enabled(s->pending_src, SD_EVENT_OFF);
         *ret = s;
         return 0;
 fail:
@@ -1735,6 +1836,7 @@ TrackledServer *trackled_server_free(TrackledServer *s)
 {
         if (!s)
                 return NULL;
+        pending_flush(s);
         batch_flush(s);
         /* Sessions stay open across a stop of trackled: their leaders re-attach with
          * session.resume, so closing the connections here must not end them. */
@@ -1753,6 +1855,7 @@ TrackledServer *trackled_server_free(TrackledServer *s)
                 sd_event_source_disable_unref(s->listen_src[i]);
         sd_event_source_disable_unref(s->timer);
         sd_event_source_disable_unref(s->flush);
+        sd_event_source_disable_unref(s->pending_src);
         batch_flush(s);
         safe_close(s->own_root);
         safe_close(s->run_lock);
