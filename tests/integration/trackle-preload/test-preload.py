@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """libtrackle.so against a fake trackled, in a private mount namespace.
 
-usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED
-Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
+usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED [GROUP]
+GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit (each a
+rule of the library, and a meson test of its own); without it all run. Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
 and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
 """
 import json
@@ -14,6 +15,7 @@ import tempfile
 import time
 
 LIB, PROBE, FAKE = (os.path.abspath(a) for a in sys.argv[1:4])
+GROUP = sys.argv[4] if len(sys.argv) > 4 else None
 RUN = "/run/tracksuite"
 SOCK = RUN + "/trackle.sock"
 ACTIVE = RUN + "/trackle/active"
@@ -413,15 +415,19 @@ def main():
         if not os.path.exists(p):
             skip("missing " + p)
     sid = 5150
-    test_surface()
+    groups = {"surface": test_surface, "errno": test_errno, "inert": test_inert,
+              "before": test_before, "fds": test_fds, "fail-open": test_fail_open,
+              "propagation": test_propagation, "audit": test_audit_mode}
+    if GROUP is not None and GROUP not in groups:
+        print("unknown group %r" % GROUP)
+        return 2
     marker("p%d" % sid, sid, os.getpid())
-    test_errno(sid)
-    test_inert(sid)
-    test_before(sid)
-    test_fds(sid)
-    test_fail_open(sid)
-    test_propagation(sid)
-    test_audit_mode()
+    for name, fn in groups.items():
+        if GROUP is None or GROUP == name:
+            if name in ("surface", "audit"):
+                fn()
+            else:
+                fn(sid)
     if failures:
         print("%d FAILED:\n  " % len(failures) + "\n  ".join(failures))
         return 1
