@@ -330,6 +330,12 @@ bool trackle_op_is_before(uint32_t op)
         return op >= TRACKLE_OP_WRITE && op <= TRACKLE_OP_LINK_DST;
 }
 
+bool trackle_op_keeps_inode(uint32_t op)
+{
+        return op == TRACKLE_OP_UNLINK || op == TRACKLE_OP_RENAME_SRC ||
+               op == TRACKLE_OP_RENAME_DST || op == TRACKLE_OP_LINK_DST;
+}
+
 bool trackle_op_is_event(uint32_t op)
 {
         return op >= TRACKLE_OP_CREATED && op <= TRACKLE_OP_TRUNCATED;
@@ -343,8 +349,11 @@ int trackle_wire_parse_before(const uint8_t *p, size_t n, TrackleBefore *ret)
         b.op = get_u32(&r);
         b.flags = get_u32(&r);
         b.path = get_str(&r, TRACKLE_WIRE_PATH_MAX);
-        if (done(&r) < 0 || !trackle_op_is_before(b.op) || (b.flags & ~TRACKLE_BEFORE_FD) ||
-            !str_absolute(&b.path))
+        if (done(&r) < 0 || !trackle_op_is_before(b.op) ||
+            (b.flags & ~(TRACKLE_BEFORE_FD | TRACKLE_BEFORE_ASYNC)) || !str_absolute(&b.path))
+                return -EBADMSG;
+        if ((b.flags & TRACKLE_BEFORE_ASYNC) &&
+            (!(b.flags & TRACKLE_BEFORE_FD) || !trackle_op_keeps_inode(b.op)))
                 return -EBADMSG;
         *ret = b;
         return 0;

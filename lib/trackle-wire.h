@@ -41,6 +41,10 @@ typedef enum TrackleFrameType {
 
 /* BEFORE flags */
 #define TRACKLE_BEFORE_FD 0x1u /* an O_RDONLY fd of the file (opened by the caller) comes along */
+/* No reply wanted: the file is about to be unlinked, renamed or linked over (ops UNLINK,
+ * RENAME_SRC, RENAME_DST, LINK_DST), which leaves the content of the inode the passed fd holds
+ * alone; trackled reads it later. Only with FD. */
+#define TRACKLE_BEFORE_ASYNC 0x2u
 
 /* EXEC flags */
 #define TRACKLE_EXEC_TRUNCATED 0x1u /* argv was longer than fits; the rest is cut */
@@ -153,4 +157,6 @@ size_t trackle_wire_max_payload(uint16_t type);
 
 const char *trackle_op_to_string(uint32_t op);
 bool trackle_op_is_before(uint32_t op);
+/* A BEFORE op whose call leaves the old inode's content alone (unlink, rename, link over). */
+bool trackle_op_keeps_inode(uint32_t op);
 bool trackle_op_is_event(uint32_t op);

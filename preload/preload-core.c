@@ -569,23 +569,40 @@ static bool seen_before(const char *abs)
 
 static void send_before(uint32_t op, int dirfd, const char *name, const char *abs)
 {
+        bool async = false;
         uint32_t flags = 0;
         int fd = -1, n;
 
         if (seen_before(abs))
                 return;
-        /* Never read a file with privileges on the caller's behalf: root and set-uid callers
-         * send the path and trackled reads it after checking the session. */
-        if (!S.secure && geteuid() != 0) {
+        /* Never read a file with privileges on the caller's behalf: set-uid callers send the
+         * path and trackled reads it after checking the session. So do root callers about to
+         * write in place (trackled reads it while we wait). Anyone else opens the file and
+         * passes it; for an unlink, rename or link over it, the open old inode is all trackled
+         * needs, so the frame goes without waiting for an answer. */
+        if (!S.secure && (geteuid() != 0 || trackle_op_keeps_inode(op))) {
                 fd = raw_open(dirfd, name,
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                if (fd >= 0)
+                if (fd >= 0) {
+                        struct stat st;
+
                         flags |= TRACKLE_BEFORE_FD;
+                        if (trackle_op_keeps_inode(op) && fstat(fd, &st) == 0 &&
+                            S_ISREG(st.st_mode)) {
+                                flags |= TRACKLE_BEFORE_ASYNC;
+                                async = true;
+                        } else if (geteuid() == 0) {
+                                /* root: not a regular file after all; trackled reads it */
+                                close(fd);
+                                fd = -1;
+                                flags = 0;
+                        }
+                }
         }
         n = trackle_wire_before(S.frame, sizeof(S.frame), op, flags, abs);
         if (n < 0 || !connect_locked()) {
                 S.missed++;
-        } else if (!send_frame(S.frame, (size_t)n, fd) || !recv_ack(TP_WAIT_MS)) {
+        } else if (!send_frame(S.frame, (size_t)n, fd) || (!async && !recv_ack(TP_WAIT_MS))) {
                 S.missed++;
         }
         if (fd >= 0)

@@ -721,12 +721,6 @@ static void note_unknown(TrackledServer *s, int64_t session, const char *what, c
         (void)trackled_store_note(s->store, session, msg);
 }
 
-static bool before_keeps_inode(uint32_t op)
-{
-        return op == TRACKLE_OP_UNLINK || op == TRACKLE_OP_RENAME_SRC ||
-               op == TRACKLE_OP_RENAME_DST || op == TRACKLE_OP_LINK_DST;
-}
-
 #define PENDING_MAX 64
 
 typedef struct Pending {
@@ -845,11 +839,25 @@ static int handle_before(Conn *c)
         r = touched_add(c, path);
         if (r < 0)
                 return r;
+        /* The client holds no answer for this one (TRACKLE_BEFORE_ASYNC): the fd it passed
+         * keeps the old inode, whose content the coming unlink/rename/link leaves alone. */
+        if (b.flags & TRACKLE_BEFORE_ASYNC) {
+                struct stat st;
+
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                        return 0; /* nothing to keep; after states will tell */
+                if (trackled_store_file_has_before(s->store, c->session, path) > 0)
+                        return 0;
+                r = pending_add(s, c->session, c->cred.pid, b.op, path, fd);
+                if (r >= 0)
+                        TAKE_FD(fd);
+                return 0;
+        }
         /* unlink, rename and link leave the old inode's content alone: once we hold it open,
          * that content is safe, and the admin's program may go on at once; it is read and
          * stored when trackled is idle, or before any other frame (that could look at the
          * same path) is handled. An in-place write or truncation waits until it is stored. */
-        if (before_keeps_inode(b.op)) {
+        if (trackle_op_keeps_inode(b.op)) {
                 /* Already known (true is always right, pending or not): nothing to read. */
                 if (trackled_store_file_has_before(s->store, c->session, path) > 0)
                         return send_ack(c, 0);

@@ -97,7 +97,9 @@ def serve(conn, logpath):
                         rec["content_error"] = e.errno
                 os.close(fd)
             log(logpath, rec)
-            if t in (HELLO, BEFORE):
+            # An asynchronous BEFORE (flag 2: an unlink/rename/link with the old inode's
+            # fd) wants no answer.
+            if t == HELLO or (t == BEFORE and not rec.get("flags", 0) & 2):
                 conn.sendall(struct.pack("=IHHi", 4, ACK, 0, 0))
     except OSError:
         pass

@@ -262,6 +262,18 @@ def test_before(sid):
     check(len(b) == 1 and b[0]["fds"] == 0 and b[0]["flags"] == 0,
           "root: BEFORE carries the path only")
 
+    # root, rename over an existing file: the old inode's fd goes along, no answer awaited
+    with open(d + "/new", "w") as f:
+        f.write("replacement\n")
+    with Server() as srv:
+        r = run(["mv", d + "/new", d + "/f2"], session=sid)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        b = [f for f in events(srv.frames(), "before") if f["path"] == d + "/f2"]
+    check(r.returncode == 0 and open(d + "/f2").read() == "replacement\n", "mv over ran")
+    check(len(b) == 1 and b[0]["fds"] == 1 and b[0]["flags"] == 3 and
+          b[0].get("content") == "old f2\n",
+          "root, rename over: the old file's fd with FD|ASYNC, its old content: %s" % b)
+
     # tar x into a directory: dirfd-relative names resolved against the right directory
     src, dst = scratch(), scratch()
     os.makedirs(src + "/x")

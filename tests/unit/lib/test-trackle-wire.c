@@ -68,6 +68,19 @@ static void test_before(void)
         len = trackle_wire_before(buf, sizeof(buf), TRACKLE_OP_CREATED, 0, "/x");
         p = payload(len, &h);
         ASSERT_EQ_INT(trackle_wire_parse_before(p, h.length, &b), -EBADMSG);
+        /* ASYNC: only with an fd, only for ops that leave the old inode alone */
+        len = trackle_wire_before(buf, sizeof(buf), TRACKLE_OP_RENAME_DST,
+                                  TRACKLE_BEFORE_FD | TRACKLE_BEFORE_ASYNC, "/x");
+        p = payload(len, &h);
+        ASSERT_EQ_INT(trackle_wire_parse_before(p, h.length, &b), 0);
+        len = trackle_wire_before(buf, sizeof(buf), TRACKLE_OP_RENAME_DST, TRACKLE_BEFORE_ASYNC,
+                                  "/x");
+        p = payload(len, &h);
+        ASSERT_EQ_INT(trackle_wire_parse_before(p, h.length, &b), -EBADMSG);
+        len = trackle_wire_before(buf, sizeof(buf), TRACKLE_OP_TRUNCATE,
+                                  TRACKLE_BEFORE_FD | TRACKLE_BEFORE_ASYNC, "/x");
+        p = payload(len, &h);
+        ASSERT_EQ_INT(trackle_wire_parse_before(p, h.length, &b), -EBADMSG);
         len = trackle_wire_before(buf, sizeof(buf), TRACKLE_OP_WRITE, 0, "/ab");
         p = payload(len, &h);
         buf[TRACKLE_WIRE_HEADER_SIZE + 8 + 2 + 1] = 0;
