@@ -455,26 +455,47 @@ int trackle_wire_parse_ack(const uint8_t *p, size_t n, int32_t *ret)
 const char *trackle_op_to_string(uint32_t op)
 {
         switch (op) {
-        case TRACKLE_OP_WRITE: return "write";
-        case TRACKLE_OP_TRUNCATE: return "truncate";
-        case TRACKLE_OP_UNLINK: return "unlink";
-        case TRACKLE_OP_RENAME_SRC: return "rename-from";
-        case TRACKLE_OP_RENAME_DST: return "rename-over";
-        case TRACKLE_OP_LINK_DST: return "link-over";
-        case TRACKLE_OP_CREATED: return "created";
-        case TRACKLE_OP_MKDIR: return "mkdir";
-        case TRACKLE_OP_RMDIR: return "rmdir";
-        case TRACKLE_OP_UNLINKED: return "unlinked";
-        case TRACKLE_OP_RENAMED: return "renamed";
-        case TRACKLE_OP_EXCHANGED: return "exchanged";
-        case TRACKLE_OP_SYMLINK: return "symlink";
-        case TRACKLE_OP_LINK: return "link";
-        case TRACKLE_OP_MKNOD: return "mknod";
-        case TRACKLE_OP_CHMOD: return "chmod";
-        case TRACKLE_OP_CHOWN: return "chown";
-        case TRACKLE_OP_XATTR: return "xattr";
-        case TRACKLE_OP_UTIME: return "utime";
-        case TRACKLE_OP_TRUNCATED: return "truncated";
-        default: return NULL;
+        case TRACKLE_OP_WRITE:
+                return "write";
+        case TRACKLE_OP_TRUNCATE:
+                return "truncate";
+        case TRACKLE_OP_UNLINK:
+                return "unlink";
+        case TRACKLE_OP_RENAME_SRC:
+                return "rename-from";
+        case TRACKLE_OP_RENAME_DST:
+                return "rename-over";
+        case TRACKLE_OP_LINK_DST:
+                return "link-over";
+        case TRACKLE_OP_CREATED:
+                return "created";
+        case TRACKLE_OP_MKDIR:
+                return "mkdir";
+        case TRACKLE_OP_RMDIR:
+                return "rmdir";
+        case TRACKLE_OP_UNLINKED:
+                return "unlinked";
+        case TRACKLE_OP_RENAMED:
+                return "renamed";
+        case TRACKLE_OP_EXCHANGED:
+                return "exchanged";
+        case TRACKLE_OP_SYMLINK:
+                return "symlink";
+        case TRACKLE_OP_LINK:
+                return "link";
+        case TRACKLE_OP_MKNOD:
+                return "mknod";
+        case TRACKLE_OP_CHMOD:
+                return "chmod";
+        case TRACKLE_OP_CHOWN:
+                return "chown";
+        case TRACKLE_OP_XATTR:
+                return "xattr";
+        case TRACKLE_OP_UTIME:
+                return "utime";
+        case TRACKLE_OP_TRUNCATED:
+                return "truncated";
+        default:
+                return NULL;
         }
 }

@@ -15,12 +15,12 @@
 
 #define TRACKLE_WIRE_VERSION 1
 #define TRACKLE_WIRE_HEADER_SIZE 8u
-#define TRACKLE_WIRE_PATH_MAX 4096u          /* bytes of one path, without NUL */
-#define TRACKLE_WIRE_LIB_FRAME_MAX 65536u    /* payload of any binary frame */
-#define TRACKLE_WIRE_EXEC_ARGV_MAX 32768u    /* bytes of argv kept in one EXEC frame */
+#define TRACKLE_WIRE_PATH_MAX 4096u       /* bytes of one path, without NUL */
+#define TRACKLE_WIRE_LIB_FRAME_MAX 65536u /* payload of any binary frame */
+#define TRACKLE_WIRE_EXEC_ARGV_MAX 32768u /* bytes of argv kept in one EXEC frame */
 #define TRACKLE_WIRE_EXEC_ARGC_MAX 1024u
-#define TRACKLE_WIRE_JSON_REQUEST_MAX (4u * 1024 * 1024)    /* client -> trackled */
-#define TRACKLE_WIRE_JSON_REPLY_MAX (512u * 1024 * 1024)    /* trackled -> client */
+#define TRACKLE_WIRE_JSON_REQUEST_MAX (4u * 1024 * 1024) /* client -> trackled */
+#define TRACKLE_WIRE_JSON_REPLY_MAX (512u * 1024 * 1024) /* trackled -> client */
 
 typedef enum TrackleFrameType {
         /* libtrackle.so -> trackled */
@@ -36,8 +36,8 @@ typedef enum TrackleFrameType {
 } TrackleFrameType;
 
 /* HELLO flags */
-#define TRACKLE_HELLO_SECURE 0x1u  /* AT_SECURE: a set-uid/set-gid program */
-#define TRACKLE_HELLO_ROOTFD 0x2u  /* an O_PATH fd of the process's "/" comes with the frame */
+#define TRACKLE_HELLO_SECURE 0x1u /* AT_SECURE: a set-uid/set-gid program */
+#define TRACKLE_HELLO_ROOTFD 0x2u /* an O_PATH fd of the process's "/" comes with the frame */
 
 /* BEFORE flags */
 #define TRACKLE_BEFORE_FD 0x1u /* an O_RDONLY fd of the file (opened by the caller) comes along */
@@ -59,9 +59,10 @@ typedef enum TrackleOp {
         TRACKLE_OP_RENAME_DST = 5, /* BEFORE: the file is about to be replaced by a rename */
         TRACKLE_OP_LINK_DST = 6,   /* BEFORE: about to be replaced (symlink/link over, rare) */
 
-        TRACKLE_OP_CREATED = 20,   /* EVENT: path did not exist and now does (open O_CREAT, mkstemp) */
-        TRACKLE_OP_MKDIR = 21,     /* EVENT: path2 empty */
-        TRACKLE_OP_RMDIR = 22,     /* EVENT: carries the directory's stat before */
+        TRACKLE_OP_CREATED =
+                20,            /* EVENT: path did not exist and now does (open O_CREAT, mkstemp) */
+        TRACKLE_OP_MKDIR = 21, /* EVENT: path2 empty */
+        TRACKLE_OP_RMDIR = 22, /* EVENT: carries the directory's stat before */
         TRACKLE_OP_UNLINKED = 23,  /* EVENT: after a successful unlink */
         TRACKLE_OP_RENAMED = 24,   /* EVENT: path -> path2 succeeded */
         TRACKLE_OP_EXCHANGED = 25, /* EVENT: renameat2(RENAME_EXCHANGE) path <-> path2 */
@@ -103,7 +104,7 @@ typedef struct TrackleBefore {
 
 typedef struct TrackleEvent {
         uint32_t op;
-        TrackleStat before; /* for RMDIR, CHMOD, CHOWN, XATTR, UTIME: what it was before */
+        TrackleStat before;  /* for RMDIR, CHMOD, CHOWN, XATTR, UTIME: what it was before */
         TrackleString path;  /* absolute */
         TrackleString path2; /* RENAMED/EXCHANGED target, SYMLINK target, LINK source; or empty */
 } TrackleEvent;

@@ -24,22 +24,22 @@
 #include "config.h"
 #include "trackle-preload.h"
 
-#define TP_SEEN_SIZE 4096u  /* power of two */
+#define TP_SEEN_SIZE 4096u    /* power of two */
 #define TP_WAIT_MS 1000       /* for the reply to a BEFORE: trackled reads the file first */
 #define TP_HELLO_WAIT_MS 500  /* for the reply to HELLO: a check of /proc, nothing more */
-#define TP_RETRY_MIN_MS 1000   /* after a failure, try trackled again no sooner than this */
-#define TP_RETRY_MAX_MS 60000  /* ... doubling up to this */
+#define TP_RETRY_MIN_MS 1000  /* after a failure, try trackled again no sooner than this */
+#define TP_RETRY_MAX_MS 60000 /* ... doubling up to this */
 #define TP_WALK_MAX 4096
 
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
 enum { CONN_NONE, CONN_OK, CONN_FAILED };
 
 static struct {
-        pid_t pid;      /* the process this state belongs to (fork resets it) */
-        int session;    /* SESSION_* */
-        uint64_t id;    /* trackle session id, from the root-owned marker */
+        pid_t pid;   /* the process this state belongs to (fork resets it) */
+        int session; /* SESSION_* */
+        uint64_t id; /* trackle session id, from the root-owned marker */
         bool secure;
-        int conn;       /* CONN_* */
+        int conn;                   /* CONN_* */
         int64_t retry_at, retry_ms; /* CONN_FAILED: when to try again, and the next backoff */
         int fd;
         ino_t fd_ino;
@@ -50,7 +50,7 @@ static struct {
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
 } S; /* zero: in .bss, so loading the library into every exec maps no 100 KiB of data;
-       * S.pid == 0 means "no process yet" and fd is not valid then */
+      * S.pid == 0 means "no process yet" and fd is not valid then */
 
 static int lock_owner; /* pid holding the lock, 0 when free */
 
@@ -63,9 +63,8 @@ static bool lock_try(pid_t pid)
                 return true;
         /* Taken by our parent at fork time (another thread held it): in this process nobody
          * will ever release it, so take it over. */
-        if (expected != pid &&
-            __atomic_compare_exchange_n(&lock_owner, &expected, pid, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
+        if (expected != pid && __atomic_compare_exchange_n(&lock_owner, &expected, pid, false,
+                                                           __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
                 return true;
         return false;
 }
@@ -135,7 +134,7 @@ static bool marker_field(const char *text, const char *key, uint64_t *ret)
 {
         size_t klen = strlen(key);
 
-        for (const char *p = text; *p; ) {
+        for (const char *p = text; *p;) {
                 const char *end = p;
 
                 while (*end && *end != ' ' && *end != '\n')
@@ -323,7 +322,7 @@ static int64_t now_ms(void)
 static bool wait_fd(int fd, short events, int64_t deadline)
 {
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = events };
+                struct pollfd p = {.fd = fd, .events = events};
                 int64_t left = deadline - now_ms();
                 int r;
 
@@ -363,8 +362,8 @@ static bool send_frame(const void *buf, size_t len, int pass_fd)
                         struct cmsghdr h;
                         char b[CMSG_SPACE(sizeof(int))];
                 } c;
-                struct iovec iov = { .iov_base = (char *)buf + off, .iov_len = len - off };
-                struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+                struct iovec iov = {.iov_base = (char *)buf + off, .iov_len = len - off};
+                struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
                 ssize_t n;
 
                 if (off == 0 && pass_fd >= 0) {
@@ -438,7 +437,7 @@ static int move_high(int fd)
  * a wait for an answer that cannot come when the socket is there but trackled is not. */
 static bool trackled_running(void)
 {
-        struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+        struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
         struct stat st;
         bool held;
         int fd;
@@ -454,11 +453,11 @@ static bool trackled_running(void)
 
 static bool connect_locked(void)
 {
-        static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        static const int types[] = {SOCK_STREAM, SOCK_SEQPACKET};
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         struct ucred cred;
         socklen_t cl = sizeof(cred);
-        TrackleHello hello = { .version = TRACKLE_WIRE_VERSION, .flags = TRACKLE_HELLO_ROOTFD };
+        TrackleHello hello = {.version = TRACKLE_WIRE_VERSION, .flags = TRACKLE_HELLO_ROOTFD};
         uint8_t buf[64]; /* S.frame already holds the frame the caller wants to send */
         struct stat st;
         int root, n;
@@ -630,7 +629,7 @@ static void clean_path(char *p)
 
 static bool skipped(const char *p)
 {
-        static const char *const prefixes[] = { "/proc", "/sys", "/dev", "/run/tracksuite" };
+        static const char *const prefixes[] = {"/proc", "/sys", "/dev", "/run/tracksuite"};
 
         for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
                 size_t n = strlen(prefixes[i]);
@@ -698,8 +697,11 @@ static bool enter(void)
 
 static TrackleStat wire_stat(const struct stat *st)
 {
-        return (TrackleStat){ .valid = 1, .mode = st->st_mode, .uid = st->st_uid,
-                              .gid = st->st_gid, .size = (uint64_t)st->st_size };
+        return (TrackleStat){.valid = 1,
+                             .mode = st->st_mode,
+                             .uid = st->st_uid,
+                             .gid = st->st_gid,
+                             .size = (uint64_t)st->st_size};
 }
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
@@ -747,8 +749,8 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                         close(fd);
                 }
         } else if (S_ISREG(p->st.st_mode)) {
-                send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd,
-                            path, p->abs);
+                send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd, path,
+                            p->abs);
         }
 out:
         lock_release();
@@ -768,7 +770,7 @@ void tp_pre_fd(TpPre *p, int fd)
 
 void tp_post(const TpPre *p, uint32_t op, const char *path2)
 {
-        TrackleStat before = { 0 };
+        TrackleStat before = {0};
 
         if (!p->active || !enter())
                 return;
@@ -796,8 +798,8 @@ void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
         if (!getcwd(S.cwd, sizeof(S.cwd)))
                 S.cwd[0] = 0;
         send_async(trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(),
-                                     (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd,
-                                     file, argv));
+                                     (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd, file,
+                                     argv));
         lock_release();
 }
 

@@ -32,7 +32,7 @@ static bool list_has(const char *list, const char *s, size_t n)
 {
         if (!list)
                 return false;
-        for (const char *p = list; *p; ) {
+        for (const char *p = list; *p;) {
                 size_t m;
 
                 while (is_sep(*p))
@@ -61,15 +61,14 @@ static bool is_ours(const char *s, size_t n, const char *ours)
 static bool add_extras(char *out, size_t size, size_t *len, const char *value, const char *own,
                        const char *ours)
 {
-        for (const char *p = value; *p; ) {
+        for (const char *p = value; *p;) {
                 size_t n;
 
                 while (is_sep(*p))
                         p++;
                 for (n = 0; p[n] && !is_sep(p[n]); n++)
                         ;
-                if (n > 0 && !is_ours(p, n, ours) && !list_has(own, p, n) &&
-                    !list_has(out, p, n)) {
+                if (n > 0 && !is_ours(p, n, ours) && !list_has(own, p, n) && !list_has(out, p, n)) {
                         if (*len + 1 + n >= size)
                                 return false;
                         out[(*len)++] = ' ';
@@ -82,8 +81,8 @@ static bool add_extras(char *out, size_t size, size_t *len, const char *value, c
         return true;
 }
 
-char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec,
-                    size_t cap, bool may_map)
+char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec, size_t cap,
+                    bool may_map)
 {
         static const char ldp[] = "LD_PRELOAD=", sess[] = "TRACKLE_SESSION=";
         const char *own = getenv("LD_PRELOAD");
@@ -101,8 +100,8 @@ char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], cha
                 b->vec = b->small;
         } else if (may_map) {
                 b->map_len = (count + 3) * sizeof(char *);
-                b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
                 if (b->map == MAP_FAILED) {
                         b->map = NULL;
                         return NULL;

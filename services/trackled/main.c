@@ -52,8 +52,7 @@ static int parse_argv(int argc, char **argv)
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
                 {"db", required_argument, NULL, 'd'},
                 {"listen", required_argument, NULL, ARG_LISTEN},
-                {}
-        };
+                {}};
         int c;
 
         while ((c = getopt_long(argc, argv, "hc:d:", options, NULL)) >= 0)

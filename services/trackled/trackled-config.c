@@ -13,8 +13,13 @@
 #include "utf8.h"
 
 static const char *const redact_defaults[] = {
-        "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-",
-        "/etc/ssh/ssh_host_*_key", "*.key", "/etc/ssl/private/*",
+        "/etc/shadow",
+        "/etc/shadow-",
+        "/etc/gshadow",
+        "/etc/gshadow-",
+        "/etc/ssh/ssh_host_*_key",
+        "*.key",
+        "/etc/ssl/private/*",
 };
 
 static void redact_clear(TrackledConfig *c)
@@ -189,10 +194,10 @@ void trackled_config_done(TrackledConfig *c)
  * strings start NULL, then move what was set over the defaults. */
 static void config_merge(TrackledConfig *c, TrackledConfig *n)
 {
-        char **dst[] = {&c->site_name, &c->base_url, &c->staff_address, &c->admin_group,
-                        &c->mail_relay, &c->mail_from};
-        char **src[] = {&n->site_name, &n->base_url, &n->staff_address, &n->admin_group,
-                        &n->mail_relay, &n->mail_from};
+        char **dst[] = {&c->site_name,   &c->base_url,   &c->staff_address,
+                        &c->admin_group, &c->mail_relay, &c->mail_from};
+        char **src[] = {&n->site_name,   &n->base_url,   &n->staff_address,
+                        &n->admin_group, &n->mail_relay, &n->mail_from};
 
         for (size_t i = 0; i < ELEMENTSOF(dst); i++)
                 if (*src[i]) {

@@ -26,7 +26,7 @@ typedef struct TrackledSnapshot {
         uint32_t uid, gid;
         uint64_t size;
         bool have_hash;
-        char sha256[65]; /* lowercase hex */
+        char sha256[65];  /* lowercase hex */
         uint8_t *content; /* NULL unless kept: under the cap and not redacted */
         size_t content_len;
         bool redacted, over_cap, binary;

@@ -20,8 +20,8 @@ static int git_once(void)
         return 0;
 }
 
-int trackled_diff(const char *path, const uint8_t *a, size_t a_len, const uint8_t *b,
-                  size_t b_len, char **ret)
+int trackled_diff(const char *path, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                  char **ret)
 {
         git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
         git_patch *patch = NULL;

@@ -148,7 +148,8 @@ static int check_environment(json_object *env)
 
         if (!json_object_is_type(env, json_type_object))
                 return -EINVAL;
-        json_object_object_foreach(env, k, v) {
+        json_object_object_foreach(env, k, v)
+        {
                 if (++n > TRACKLED_ENV_MAX || isempty(k) || strlen(k) > 256 || strchr(k, '='))
                         return -EINVAL;
                 if (!good_string(v, TRACKLED_STRING_MAX))
@@ -248,7 +249,8 @@ int trackled_request_parse(const char *text, size_t len, TrackledRequest *ret,
         json_tokener_free(tok);
         if (!json_object_is_type(q.root, json_type_object))
                 FAIL("request is not a JSON object");
-        if (get_string(q.root, "op", true, 64, &op, ret_error, "field 'op' (string) is required") < 0)
+        if (get_string(q.root, "op", true, 64, &op, ret_error, "field 'op' (string) is required") <
+            0)
                 goto einval;
         if (parse_op(op, &q.op) < 0)
                 FAIL("unknown op");
@@ -256,7 +258,8 @@ int trackled_request_parse(const char *text, size_t len, TrackledRequest *ret,
         switch (q.op) {
         case TRACKLED_OP_TICKET_NEW:
                 if (get_string(q.root, "summary", true, 4 * TRACKLED_SUMMARY_CHARS, &q.summary,
-                               ret_error, "field 'summary' (1..200 characters, one line) is required") < 0)
+                               ret_error,
+                               "field 'summary' (1..200 characters, one line) is required") < 0)
                         goto einval;
                 if (!utf8_is_printable_n(q.summary, strlen(q.summary)) ||
                     utf8_count(q.summary) < 1 || utf8_count(q.summary) > TRACKLED_SUMMARY_CHARS)
@@ -279,7 +282,8 @@ int trackled_request_parse(const char *text, size_t len, TrackledRequest *ret,
         case TRACKLED_OP_SESSION_OPEN:
                 if (get_id(q.root, "ticket", false, &q.ticket) < 0)
                         FAIL("field 'ticket' must be a ticket id or null");
-                if (get_bool(q.root, "steal", &q.steal) < 0 || get_bool(q.root, "keyed", &q.keyed) < 0)
+                if (get_bool(q.root, "steal", &q.steal) < 0 ||
+                    get_bool(q.root, "keyed", &q.keyed) < 0)
                         FAIL("fields 'steal' and 'keyed' must be booleans");
                 if (get_string(q.root, "tty", false, 4096, &q.tty, ret_error,
                                "field 'tty' must be a string") < 0 ||

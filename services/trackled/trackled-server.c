@@ -85,7 +85,7 @@ struct TrackledServer {
         int listen_fds[TRACKLED_FDS_MAX];
         size_t n_listen;
         sd_event_source *timer;
-        sd_event_source *flush; /* post source: commits the batch of asynchronous frames */
+        sd_event_source *flush;   /* post source: commits the batch of asynchronous frames */
         uint64_t last_frame_usec; /* CLOCK_MONOTONIC of the last frame read */
         /* Before states already answered (the old inode is held open) but not yet read and
          * stored: worked off when trackled is otherwise idle, and before anything else that
@@ -191,11 +191,10 @@ static int marker_write(const Session *x)
                 return negative_errno();
         marker_name(x, name, sizeof(name));
         snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-        n = (size_t)snprintf(line, sizeof(line),
-                             "session=%" PRId64 " mode=%s leader=%d start=%" PRIu64 " uid=%" PRIu32
-                             "\n",
-                             x->id, x->audit ? "audit" : "ancestry", (int)x->leader,
-                             x->leader_start, x->uid);
+        n = (size_t)snprintf(
+                line, sizeof(line),
+                "session=%" PRId64 " mode=%s leader=%d start=%" PRIu64 " uid=%" PRIu32 "\n", x->id,
+                x->audit ? "audit" : "ancestry", (int)x->leader, x->leader_start, x->uid);
         (void)unlinkat(dfd, tmp, 0);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
@@ -274,8 +273,8 @@ static void log_store_failure(int r, const char *what)
         LogField f[] = {{"TRACKLE_WHAT", what}};
 
         (void)log_fields_internal(LOG_ERR, r, __FILE__, __LINE__, __func__,
-                                  TRACKLED_MID_STORE_FAILED, f, 1,
-                                  "Failed to store %s: %s", what, strerror(-r));
+                                  TRACKLED_MID_STORE_FAILED, f, 1, "Failed to store %s: %s", what,
+                                  strerror(-r));
 }
 
 /* Asynchronous frames (events, execs) share one transaction per turn of the event loop: a
@@ -403,8 +402,9 @@ static int session_end(TrackledServer *s, Session *x, const int *exit_status, co
         if (r < 0)
                 goto rollback;
         (void)trackled_store_session_get(s->store, x->id, &row);
-        log_session(LOG_INFO, abandoned ? TRACKLED_MID_SESSION_ABANDONED : TRACKLED_MID_SESSION_ENDED,
-                    x, row.ticket, abandoned ? "was abandoned" : "ended");
+        log_session(LOG_INFO,
+                    abandoned ? TRACKLED_MID_SESSION_ABANDONED : TRACKLED_MID_SESSION_ENDED, x,
+                    row.ticket, abandoned ? "was abandoned" : "ended");
         marker_remove(x);
         spool_remove(x);
         trackled_strv_free(paths, n);
@@ -533,8 +533,8 @@ static void conn_reject(Conn *c, const char *why)
                 snprintf(pid, sizeof(pid), "%d", (int)c->cred.pid);
                 snprintf(uid, sizeof(uid), "%u", (unsigned)c->cred.uid);
                 log_fields(LOG_NOTICE, TRACKLED_MID_CLIENT_REJECTED, f, ELEMENTSOF(f),
-                           "Dropped a client connection (pid %d, uid %u): %s.%s",
-                           (int)c->cred.pid, (unsigned)c->cred.uid, why,
+                           "Dropped a client connection (pid %d, uid %u): %s.%s", (int)c->cred.pid,
+                           (unsigned)c->cred.uid, why,
                            suppressed ? " (some similar messages were suppressed)" : "");
         }
         conn_free(c);
@@ -758,8 +758,8 @@ static int on_pending(sd_event_source *src, void *userdata)
         return 0;
 }
 
-static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
-                       const char *path, int fd)
+static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t op, const char *path,
+                       int fd)
 {
         Pending *p;
 
@@ -1174,7 +1174,8 @@ static int op_session_open(Conn *c, const TrackledRequest *q, const char *user, 
                         return reply_error(c, errno, "cannot duplicate a descriptor: %m");
         }
         if (q->environment) {
-                env = strdup(json_object_to_json_string_ext(q->environment, JSON_C_TO_STRING_PLAIN));
+                env = strdup(
+                        json_object_to_json_string_ext(q->environment, JSON_C_TO_STRING_PLAIN));
                 if (!env)
                         return -ENOMEM;
         }
@@ -1247,9 +1248,16 @@ static int op_session_open(Conn *c, const TrackledRequest *q, const char *user, 
         if (!x)
                 return -ENOMEM;
         *x = (Session){
-                .id = id, .uid = c->cred.uid, .gid = gid, .audit = audit, .audit_id = sid,
-                .leader = c->cred.pid, .leader_start = start, .rootfd = TAKE_FD(rootfd),
-                .leader_conn = c, .next = s->sessions,
+                .id = id,
+                .uid = c->cred.uid,
+                .gid = gid,
+                .audit = audit,
+                .audit_id = sid,
+                .leader = c->cred.pid,
+                .leader_start = start,
+                .rootfd = TAKE_FD(rootfd),
+                .leader_conn = c,
+                .next = s->sessions,
         };
         snprintf(x->user, sizeof(x->user), "%s", user);
         s->sessions = x;
@@ -1257,8 +1265,10 @@ static int op_session_open(Conn *c, const TrackledRequest *q, const char *user, 
 
         if (q->ticket > 0 && holder > 0 && session_still_open(s, holder)) {
                 char tid[32], hid[32], sidb[32];
-                LogField f[] = {{"TRACKLE_TICKET", tid}, {"TRACKLE_SESSION", sidb},
-                                {"TRACKLE_USER", user}, {"TRACKLE_STOLEN_FROM", hid}};
+                LogField f[] = {{"TRACKLE_TICKET", tid},
+                                {"TRACKLE_SESSION", sidb},
+                                {"TRACKLE_USER", user},
+                                {"TRACKLE_STOLEN_FROM", hid}};
                 snprintf(tid, sizeof(tid), "%" PRId64, q->ticket);
                 snprintf(hid, sizeof(hid), "%" PRId64, holder);
                 snprintf(sidb, sizeof(sidb), "%" PRId64, id);
@@ -1298,11 +1308,13 @@ static int op_session_resume(Conn *c, const TrackledRequest *q)
                 return reply_error(c, ENOENT, "session %" PRId64 " is not open", q->id);
         if (x->leader != c->cred.pid || trackled_proc_stat(c->cred.pid, NULL, &start) < 0 ||
             start != x->leader_start)
-                return reply_error(c, EPERM, "only the leader of session %" PRId64
-                                             " may resume it", q->id);
+                return reply_error(c, EPERM, "only the leader of session %" PRId64 " may resume it",
+                                   q->id);
         if (x->leader_conn && x->leader_conn != c)
-                return reply_error(c, EBUSY, "session %" PRId64 " is attached to another "
-                                             "connection", q->id);
+                return reply_error(c, EBUSY,
+                                   "session %" PRId64 " is attached to another "
+                                   "connection",
+                                   q->id);
         if (c->n_fds > 0) {
                 struct stat st;
                 int fd = take_fd(c);
@@ -1331,8 +1343,10 @@ static int op_session_commands(Conn *c, const TrackledRequest *q)
         int r;
 
         if (!x)
-                return reply_error(c, EPERM, "only the connection that opened session %" PRId64
-                                             " may send its commands", q->id);
+                return reply_error(c, EPERM,
+                                   "only the connection that opened session %" PRId64
+                                   " may send its commands",
+                                   q->id);
         r = trackled_store_begin(s->store);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 TrackledCommand cmd;
@@ -1359,15 +1373,17 @@ static int op_session_end(Conn *c, const TrackledRequest *q)
         int r;
 
         if (!x)
-                return reply_error(c, EPERM, "only the connection that opened session %" PRId64
-                                             " may end it", q->id);
+                return reply_error(c, EPERM,
+                                   "only the connection that opened session %" PRId64 " may end it",
+                                   q->id);
         r = session_end(s, x, q->has_exit ? &q->exit : NULL, "ended", NULL);
         if (r < 0)
                 return reply_error(c, r, "cannot end session %" PRId64 ": %s", q->id, strerror(-r));
         c->session = 0;
         r = trackled_store_session_json(s->store, q->id, &o);
         if (r < 0)
-                return reply_error(c, r, "cannot read session %" PRId64 ": %s", q->id, strerror(-r));
+                return reply_error(c, r, "cannot read session %" PRId64 ": %s", q->id,
+                                   strerror(-r));
         return reply_ok(c, "session", o);
 }
 
@@ -1755,9 +1771,14 @@ int trackled_server_recover(TrackledServer *s)
                 if (!x)
                         return -ENOMEM;
                 *x = (Session){
-                        .id = row.id, .uid = row.uid, .audit = streq(row.identity, "audit"),
-                        .audit_id = (uint32_t)row.audit_id, .leader = row.leader_pid,
-                        .leader_start = row.leader_start, .rootfd = -EBADF, .next = s->sessions,
+                        .id = row.id,
+                        .uid = row.uid,
+                        .audit = streq(row.identity, "audit"),
+                        .audit_id = (uint32_t)row.audit_id,
+                        .leader = row.leader_pid,
+                        .leader_start = row.leader_start,
+                        .rootfd = -EBADF,
+                        .next = s->sessions,
                 };
                 snprintf(x->user, sizeof(x->user), "%s", row.user);
                 (void)user_of(row.uid, path, sizeof(path), &gid);
@@ -1774,13 +1795,15 @@ int trackled_server_recover(TrackledServer *s)
                         (void)trackled_store_note(s->store, x->id, note);
                         if (marker_write(x) < 0)
                                 log_warning("Failed to write the marker of session %" PRId64
-                                            ", ignoring.", x->id);
+                                            ", ignoring.",
+                                            x->id);
                         log_session(LOG_INFO, TRACKLED_MID_SESSION_OPENED, x, row.ticket,
                                     "is still open after a restart of trackled");
                 } else {
                         snprintf(note, sizeof(note),
                                  "trackled found the session open at start-up (%s) with its "
-                                 "leader gone: abandoned", when);
+                                 "leader gone: abandoned",
+                                 when);
                         (void)session_end(s, x, NULL, "abandoned", note);
                 }
         }

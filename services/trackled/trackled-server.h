@@ -10,7 +10,7 @@
 
 #define TRACKLED_FDS_MAX 8
 #define TRACKLED_CONNECTIONS_MAX 4096
-#define TRACKLED_FRAME_FDS_MAX 4 /* descriptors accepted with one frame */
+#define TRACKLED_FRAME_FDS_MAX 4   /* descriptors accepted with one frame */
 #define TRACKLED_TOUCHED_MAX 65536 /* paths remembered per library connection */
 
 typedef struct TrackledServer TrackledServer;

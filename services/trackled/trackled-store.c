@@ -154,7 +154,7 @@ const char *const trackled_store_migrations[] = {
         "  completed INTEGER,"
         "  description TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
         "CREATE TABLE enum_value ("
-        "  type TEXT NOT NULL,"  /* type, severity, priority, component */
+        "  type TEXT NOT NULL," /* type, severity, priority, component */
         "  name TEXT NOT NULL,"
         "  position INTEGER NOT NULL DEFAULT 0,"
         "  PRIMARY KEY (type, name)) WITHOUT ROWID;"
@@ -184,7 +184,7 @@ const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations)
 
 struct TrackledStore {
         sqlite3 *db;
-        bool batch; /* a batch transaction is open: begin/commit are savepoints inside it */
+        bool batch;  /* a batch transaction is open: begin/commit are savepoints inside it */
         int64_t now; /* 0: real time */
         struct {
                 const char *sql; /* identity of a static string */
@@ -482,9 +482,8 @@ fail:
         return r;
 }
 
-static const char sql_lock_get[] =
-        "SELECT l.session, l.uid, l.since, s.user FROM ticket_lock l "
-        "LEFT JOIN session s ON s.id = l.session WHERE l.ticket = ?";
+static const char sql_lock_get[] = "SELECT l.session, l.uid, l.since, s.user FROM ticket_lock l "
+                                   "LEFT JOIN session s ON s.id = l.session WHERE l.ticket = ?";
 
 static json_object *lock_json(TrackledStore *s, int64_t ticket)
 {
@@ -514,8 +513,8 @@ static const char sql_ticket_all[] =
 static json_object *ticket_row_json(TrackledStore *s, sqlite3_stmt *st)
 {
         static const char *const text_fields[] = {
-                "summary", "description", "type",  "severity", "priority", "component",
-                "milestone", "keywords", "owner", "reporter", "status",   "resolution",
+                "summary",   "description", "type",  "severity", "priority", "component",
+                "milestone", "keywords",    "owner", "reporter", "status",   "resolution",
         };
         json_object *o = json_object_new_object();
         int64_t id = sqlite3_column_int64(st, 0);
@@ -572,7 +571,8 @@ int trackled_store_ticket_json(TrackledStore *s, int64_t id, bool details, json_
                 a = json_object_new_array();
                 sqlite3_bind_int64(ss, 1, id);
                 while (sqlite3_step(ss) == SQLITE_ROW)
-                        json_object_array_add(a, json_object_new_int64(sqlite3_column_int64(ss, 0)));
+                        json_object_array_add(a,
+                                              json_object_new_int64(sqlite3_column_int64(ss, 0)));
                 json_object_object_add(o, "sessions", a);
         }
         *ret = o;
@@ -626,8 +626,9 @@ int trackled_store_lock_get(TrackledStore *s, int64_t ticket, int64_t *ret_sessi
 
 int trackled_store_lock_set(TrackledStore *s, int64_t ticket, int64_t session, uint32_t uid)
 {
-        static const char sql[] = "INSERT OR REPLACE INTO ticket_lock (ticket, session, uid, since) "
-                                  "VALUES (?, ?, ?, ?)";
+        static const char sql[] =
+                "INSERT OR REPLACE INTO ticket_lock (ticket, session, uid, since) "
+                "VALUES (?, ?, ?, ?)";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
 
         if (!st)
@@ -760,8 +761,8 @@ int trackled_store_session_open_ids(TrackledStore *s, int64_t **ret, size_t *ret
         return 0;
 }
 
-int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state,
-                                     bool ended, const int *exit_status)
+int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state, bool ended,
+                                     const int *exit_status)
 {
         static const char sql[] = "UPDATE session SET state = ?, ended = CASE WHEN ? THEN ? "
                                   "ELSE ended END, exit = ? WHERE id = ?";
@@ -1234,8 +1235,8 @@ static json_object *files_json(TrackledStore *s, int64_t session)
                         json_object_object_add(o, "from", json_text_or_null(st, 2));
                 json_object_object_add(
                         o, "type",
-                        json_object_new_string(type_name(
-                                streq_ptr(ak, "absent") || !ak ? col_text(st, 4) : ak)));
+                        json_object_new_string(
+                                type_name(streq_ptr(ak, "absent") || !ak ? col_text(st, 4) : ak)));
                 json_object_object_add(o, "shown",
                                        json_object_new_boolean(sqlite3_column_int(st, 3)));
                 json_object_object_add(o, "redacted",
@@ -1335,8 +1336,7 @@ int trackled_store_session_json(TrackledStore *s, int64_t id, json_object **ret)
         o = session_head_json(st);
         env = col_text(st, 11) ? json_tokener_parse(col_text(st, 11)) : NULL;
         json_object_object_add(o, "environment", env ? env : json_object_new_object());
-        json_object_object_add(o, "annotation",
-                               json_object_new_string(strempty(col_text(st, 12))));
+        json_object_object_add(o, "annotation", json_object_new_string(strempty(col_text(st, 12))));
         json_object_object_add(o, "missing", notes_json(s, id));
         json_object_object_add(o, "commands", commands_json(s, id));
         json_object_object_add(o, "files", files_json(s, id));

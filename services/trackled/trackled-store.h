@@ -82,8 +82,8 @@ int trackled_store_session_new(TrackledStore *s, const TrackledSessionNew *n, in
 int trackled_store_session_get(TrackledStore *s, int64_t id, TrackledSessionRow *ret);
 /* Ids of sessions in state "open", ascending. */
 int trackled_store_session_open_ids(TrackledStore *s, int64_t **ret, size_t *ret_n);
-int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state,
-                                     bool ended, const int *exit_status);
+int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state, bool ended,
+                                     const int *exit_status);
 int trackled_store_audit_id_used(TrackledStore *s, int64_t audit_id);
 int trackled_store_note(TrackledStore *s, int64_t session, const char *text);
 int trackled_store_session_json(TrackledStore *s, int64_t id, json_object **ret);

@@ -49,10 +49,9 @@ static const char help_overview[] =
         "  -h --help                   show this help (after a command: its help)\n"
         "     --version                show the version\n";
 
-static const char help_ticket[] =
-        "Usage: trackle ticket new --summary TEXT [--description TEXT]\n"
-        "       trackle ticket list [--json]\n"
-        "       trackle ticket show N [--json]\n";
+static const char help_ticket[] = "Usage: trackle ticket new --summary TEXT [--description TEXT]\n"
+                                  "       trackle ticket list [--json]\n"
+                                  "       trackle ticket show N [--json]\n";
 
 static const char help_ticket_new[] =
         "Usage: trackle ticket new --summary TEXT [--description TEXT]\n\n"
@@ -79,7 +78,8 @@ static const char help_shell[] =
         "in the same tracked environment. At the end the changed files are listed on\n"
         "stderr and the last line on stdout is \"trackle-session: ID\".\n\n"
         "  -c --command=COMMAND        run COMMAND with bash -c instead of a shell\n"
-        "     --preload=PATH           use this interposition library (default: " TRACKLE_PRELOAD_NAME ")\n"
+        "     --preload=PATH           use this interposition library "
+        "(default: " TRACKLE_PRELOAD_NAME ")\n"
         "     --steal                  take the ticket's lock from another session\n"
         "  -h --help                   show this help\n";
 
@@ -269,8 +269,9 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
                         else if (streq(optarg, "never"))
                                 a->color = TRACKLE_COLOR_NEVER;
                         else
-                                return usage_error(v, "Invalid --color '%s': expected auto, always or never.",
-                                                   optarg);
+                                return usage_error(
+                                        v, "Invalid --color '%s': expected auto, always or never.",
+                                        optarg);
                         break;
                 case ARG_SHOW:
                         ok = v == TRACKLE_VERB_SESSION_FILES;
@@ -316,9 +317,10 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
         case TRACKLE_VERB_SESSION_DIFF:
         case TRACKLE_VERB_SESSION_FILES:
                 if (n_pos < 1)
-                        return usage_error(v, "%s", v == TRACKLE_VERB_TICKET_SHOW ?
-                                                            "Which ticket? A number is required." :
-                                                            "Which session? An ID is required.");
+                        return usage_error(v, "%s",
+                                           v == TRACKLE_VERB_TICKET_SHOW
+                                                   ? "Which ticket? A number is required."
+                                                   : "Which session? An ID is required.");
                 if (trackle_parse_id(pos[0], &a->id) < 0)
                         return usage_error(v, "Invalid number '%s'.", pos[0]);
                 if (v == TRACKLE_VERB_SESSION_DIFF && n_pos == 2)
@@ -327,7 +329,9 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
                         return usage_error(v, "Unexpected argument '%s'.", pos[1]);
                 if (v == TRACKLE_VERB_SESSION_FILES) {
                         if (!!files_show == !!files_hide)
-                                return usage_error(v, "%s", "Exactly one of --show PATH and --hide PATH is required.");
+                                return usage_error(
+                                        v, "%s",
+                                        "Exactly one of --show PATH and --hide PATH is required.");
                         a->path = files_show ?: files_hide;
                         a->shown = !!files_show;
                 }

@@ -25,26 +25,26 @@ typedef enum TrackleColor {
 
 typedef enum TrackleAction {
         TRACKLE_ACTION_RUN,
-        TRACKLE_ACTION_HELP,    /* help for args.verb (NONE: the overview); or for a group */
+        TRACKLE_ACTION_HELP, /* help for args.verb (NONE: the overview); or for a group */
         TRACKLE_ACTION_VERSION,
 } TrackleAction;
 
 typedef struct TrackleArgs {
         TrackleAction action;
         TrackleVerb verb;
-        const char *group;      /* "ticket", "session" or NULL: --help of a group */
+        const char *group; /* "ticket", "session" or NULL: --help of a group */
         bool json;
-        const char *summary;    /* ticket new */
+        const char *summary; /* ticket new */
         const char *description;
-        uint64_t id;            /* ticket show N, session show|diff|files ID */
-        bool has_ticket;        /* shell TICKET, session list --ticket N */
+        uint64_t id;     /* ticket show N, session show|diff|files ID */
+        bool has_ticket; /* shell TICKET, session list --ticket N */
         uint64_t ticket;
-        const char *command;    /* shell -c */
-        const char *preload;    /* shell --preload */
+        const char *command; /* shell -c */
+        const char *preload; /* shell --preload */
         bool steal, keyed;
-        int keyed_fd;           /* shell --keyed=FD: tell the waiting parent we started */
-        const char *path;       /* session diff [PATH], session files --show|--hide PATH */
-        bool shown;             /* session files: --show (true) or --hide */
+        int keyed_fd;     /* shell --keyed=FD: tell the waiting parent we started */
+        const char *path; /* session diff [PATH], session files --show|--hide PATH */
+        bool shown;       /* session files: --show (true) or --hide */
         TrackleColor color;
 } TrackleArgs;
 

@@ -256,7 +256,8 @@ int trackle_client_call(TrackleClient *c, json_object *request, int pass_fd, jso
         r = trackle_client_parse_reply(text, len, &reply);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_is_type(ok, json_type_boolean)) {
+        if (!json_object_object_get_ex(reply, "ok", &ok) ||
+            !json_object_is_type(ok, json_type_boolean)) {
                 json_object_put(reply);
                 return -EBADMSG;
         }

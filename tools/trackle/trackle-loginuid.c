@@ -97,7 +97,8 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (argc < 2 || !argv[1] || argv[1][0] != '/')
-                return fail("usage: trackle-loginuid PROGRAM [ARG]... (PROGRAM an absolute path)", 0);
+                return fail("usage: trackle-loginuid PROGRAM [ARG]... (PROGRAM an absolute path)",
+                            0);
 
         r = rekey(ruid);
         /* Drop privileges whatever happened: the supplementary groups are the caller's

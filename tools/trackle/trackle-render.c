@@ -18,7 +18,8 @@ const char *trackle_json_str(json_object *o, const char *key)
 {
         json_object *v;
 
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_string))
                 return NULL;
         return json_object_get_string(v);
 }
@@ -37,7 +38,8 @@ json_object *trackle_json_array(json_object *o, const char *key)
 {
         json_object *v;
 
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_array))
                 return NULL;
         return v;
 }
@@ -46,7 +48,8 @@ static bool get_bool(json_object *o, const char *key, bool def)
 {
         json_object *v;
 
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_boolean))
                 return def;
         return json_object_get_boolean(v);
 }
@@ -83,14 +86,16 @@ static void put_field(FILE *f, json_object *o, const char *key)
                 fprintf(f, "%g", json_object_get_double(v));
                 break;
         default:
-                trackle_put_safe(f, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), false);
+                trackle_put_safe(f, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                                 false);
         }
 }
 
 int trackle_render_json(FILE *f, json_object *o)
 {
-        const char *s = json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                                  JSON_C_TO_STRING_SPACED |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
 
         if (!s)
                 return -ENOMEM;
@@ -336,8 +341,10 @@ int trackle_render_session(FILE *f, json_object *session)
                         argv = trackle_json_array(c, "argv");
                         for (size_t j = 0; argv && j < json_object_array_length(argv); j++) {
                                 fputc(' ', f);
-                                trackle_put_safe(f, json_object_get_string(json_object_array_get_idx(argv, j)),
-                                                 false);
+                                trackle_put_safe(
+                                        f,
+                                        json_object_get_string(json_object_array_get_idx(argv, j)),
+                                        false);
                         }
                 }
                 fputc('\n', f);
@@ -441,10 +448,10 @@ int trackle_render_session_diff(FILE *f, json_object *session, const char *path,
                         trackle_render_diff(f, diff, color);
                         continue;
                 }
-                why = get_bool(file, "redacted", false) ? "redacted" :
-                      get_bool(file, "binary", false)   ? "binary" :
-                      streq_ptr(trackle_json_str(file, "change"), "metadata") ? "metadata only" :
-                                                                               "no text diff";
+                why = get_bool(file, "redacted", false)                         ? "redacted"
+                      : get_bool(file, "binary", false)                         ? "binary"
+                      : streq_ptr(trackle_json_str(file, "change"), "metadata") ? "metadata only"
+                                                                                : "no text diff";
                 if (color)
                         fputs(ANSI_BOLD, f);
                 fputs("# ", f);

@@ -339,8 +339,9 @@ static int run_and_wait(char **argv, const char *preload, uint64_t id, TrackleCl
                 }
                 if (k == 0 && gone) {
                         if (try_resume(id, client) >= 0) {
-                                fprintf(stderr, "trackle: trackled is back, session %" PRIu64
-                                                " resumed.\n", id);
+                                fprintf(stderr,
+                                        "trackle: trackled is back, session %" PRIu64 " resumed.\n",
+                                        id);
                                 gone = false;
                         }
                         continue;
@@ -350,8 +351,10 @@ static int run_and_wait(char **argv, const char *preload, uint64_t id, TrackleCl
                          * protocol error); either way this connection is done. */
                         *client = trackle_client_free(*client);
                         gone = true;
-                        fprintf(stderr, "trackle: lost the connection to trackled; the shell "
-                                        "goes on, trying to resume session %" PRIu64 ".\n", id);
+                        fprintf(stderr,
+                                "trackle: lost the connection to trackled; the shell "
+                                "goes on, trying to resume session %" PRIu64 ".\n",
+                                id);
                 }
                 if (pfd[0].revents & POLLIN) {
                         if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -490,8 +493,10 @@ static json_object *collect_commands(const TrackleArgs *args, bool bash, const c
                 return NULL;
         if (trackle_read_file(hist_path, SPOOL_FILE_MAX, &ht, &hl) < 0 ||
             trackle_history_parse(ht, hl, &h, &n_h) < 0) {
-                fprintf(stderr, "trackle: cannot read the shell history '%s', no typed lines "
-                                "saved.\n", hist_path);
+                fprintf(stderr,
+                        "trackle: cannot read the shell history '%s', no typed lines "
+                        "saved.\n",
+                        hist_path);
                 return json_object_new_array();
         }
         if (trackle_read_file(status_path, SPOOL_FILE_MAX, &st, &sl) < 0 ||
@@ -529,8 +534,10 @@ int trackle_shell_main(const TrackleArgs *args)
                 if (getuid() == 0 && geteuid() == 0) {
                         r = rekey_loginuid();
                         if (r < 0)
-                                fprintf(stderr, "trackle: cannot write /proc/self/loginuid (%s), "
-                                                "going on in ancestry mode.\n", strerror(-r));
+                                fprintf(stderr,
+                                        "trackle: cannot write /proc/self/loginuid (%s), "
+                                        "going on in ancestry mode.\n",
+                                        strerror(-r));
                         else
                                 keyed = true;
                 } else {
@@ -538,9 +545,10 @@ int trackle_shell_main(const TrackleArgs *args)
                         if (r > 0)
                                 return exit;
                         if (r < 0)
-                                fprintf(stderr, "trackle: cannot run %s (%s), going on in "
-                                                "ancestry mode.\n", TRACKLE_LOGINUID_HELPER,
-                                        strerror(-r));
+                                fprintf(stderr,
+                                        "trackle: cannot run %s (%s), going on in "
+                                        "ancestry mode.\n",
+                                        TRACKLE_LOGINUID_HELPER, strerror(-r));
                 }
         }
 
@@ -575,7 +583,8 @@ int trackle_shell_main(const TrackleArgs *args)
         if (!req)
                 return 1;
         json_object_object_add(req, "ticket",
-                               args->has_ticket ? json_object_new_int64((int64_t)args->ticket) : NULL);
+                               args->has_ticket ? json_object_new_int64((int64_t)args->ticket)
+                                                : NULL);
         json_object_object_add(req, "steal", json_object_new_boolean(args->steal));
         json_object_object_add(req, "keyed", json_object_new_boolean(keyed));
         json_object_object_add(req, "tty", tty ? json_object_new_string(tty) : NULL);
@@ -599,11 +608,15 @@ int trackle_shell_main(const TrackleArgs *args)
                 spool = strdup(trackle_json_str(session, "spool"));
         identity = trackle_json_str(session, "identity");
         if (interactive && args->has_ticket)
-                fprintf(stderr, "trackle: session %" PRId64 " for ticket #%" PRIu64 " (%s identity); "
-                                "leave the shell to save it.\n", id, args->ticket, identity ?: "unknown");
+                fprintf(stderr,
+                        "trackle: session %" PRId64 " for ticket #%" PRIu64 " (%s identity); "
+                        "leave the shell to save it.\n",
+                        id, args->ticket, identity ?: "unknown");
         else if (interactive)
-                fprintf(stderr, "trackle: session %" PRId64 " (%s identity); leave the shell to "
-                                "save it.\n", id, identity ?: "unknown");
+                fprintf(stderr,
+                        "trackle: session %" PRId64 " (%s identity); leave the shell to "
+                        "save it.\n",
+                        id, identity ?: "unknown");
         json_object_put(reply);
         reply = NULL;
 
@@ -625,8 +638,10 @@ int trackle_shell_main(const TrackleArgs *args)
                 argv[4] = NULL;
         } else {
                 if (bash)
-                        fprintf(stderr, "trackle: cannot prepare the spool '%s', typed lines are "
-                                        "not saved.\n", strempty(spool));
+                        fprintf(stderr,
+                                "trackle: cannot prepare the spool '%s', typed lines are "
+                                "not saved.\n",
+                                strempty(spool));
                 bash = false;
                 argv[0] = (char *)shell;
                 argv[1] = (char *)"-i";
@@ -637,8 +652,10 @@ int trackle_shell_main(const TrackleArgs *args)
         exit = run_and_wait(argv, preload, (uint64_t)id, &c);
 
         if (!c && try_resume((uint64_t)id, &c) < 0) {
-                fprintf(stderr, "trackle: trackled is gone; it ends session %" PRId64 " itself "
-                                "(typed lines and exit status are lost).\n", id);
+                fprintf(stderr,
+                        "trackle: trackled is gone; it ends session %" PRId64 " itself "
+                        "(typed lines and exit status are lost).\n",
+                        id);
                 printf("trackle-session: %" PRId64 "\n", id);
                 return exit;
         }
@@ -647,8 +664,8 @@ int trackle_shell_main(const TrackleArgs *args)
         if (spool)
                 /* Read: the spool holds nothing else of ours; trackled removes the empty
                  * directory at session end. */
-                for (const char *const *f = (const char *const[]){"bashrc", "history", "status",
-                                                                  NULL};
+                for (const char *const *f =
+                             (const char *const[]){"bashrc", "history", "status", NULL};
                      *f; f++) {
                         _cleanup_free_ char *p = NULL;
                         if (asprintf(&p, "%s/%s", spool, *f) >= 0)

@@ -17,8 +17,8 @@ typedef struct TrackleHistoryEntry {
  * \n. The first prompt writes the baseline "<histnum> - <cwd>" (histnum 0 when empty). */
 typedef struct TrackleStatusLine {
         uint64_t histnum;
-        int exit;      /* -1 for the baseline line */
-        char *cwd;     /* the working directory at that prompt (after the command) */
+        int exit;  /* -1 for the baseline line */
+        char *cwd; /* the working directory at that prompt (after the command) */
 } TrackleStatusLine;
 
 void trackle_history_free(TrackleHistoryEntry *h, size_t n);

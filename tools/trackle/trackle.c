@@ -100,7 +100,8 @@ static int run(const TrackleArgs *a)
                 r = call(trackle_request_new("ticket.list"), "tickets", &reply, &v);
                 if (r < 0)
                         return 1;
-                r = a->json ? trackle_render_json(stdout, v) : trackle_render_ticket_list(stdout, v);
+                r = a->json ? trackle_render_json(stdout, v)
+                            : trackle_render_ticket_list(stdout, v);
                 break;
         case TRACKLE_VERB_TICKET_SHOW:
                 r = call(request_with_id("ticket.show", a->id), "ticket", &reply, &v);
@@ -111,11 +112,13 @@ static int run(const TrackleArgs *a)
         case TRACKLE_VERB_SESSION_LIST:
                 req = trackle_request_new("session.list");
                 if (req && a->has_ticket)
-                        json_object_object_add(req, "ticket", json_object_new_int64((int64_t)a->ticket));
+                        json_object_object_add(req, "ticket",
+                                               json_object_new_int64((int64_t)a->ticket));
                 r = call(req, "sessions", &reply, &v);
                 if (r < 0)
                         return 1;
-                r = a->json ? trackle_render_json(stdout, v) : trackle_render_session_list(stdout, v);
+                r = a->json ? trackle_render_json(stdout, v)
+                            : trackle_render_session_list(stdout, v);
                 break;
         case TRACKLE_VERB_SESSION_SHOW:
                 r = call(request_with_id("session.show", a->id), "session", &reply, &v);
