@@ -47,6 +47,7 @@ static struct {
         bool info_done;
         char preload[TP_PATH_SIZE];
         uint64_t seen[TP_SEEN_SIZE];
+        size_t n_seen; /* entries in seen[] */
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
 } S; /* zero: in .bss, so loading the library into every exec maps no 100 KiB of data;
@@ -299,7 +300,12 @@ static void state_for(pid_t pid)
         }
         S.fd = -1;
         S.info_done = false;
-        memset(S.seen, 0, sizeof(S.seen));
+        /* Only a table that was used needs clearing: writing 32 KiB would cost every forked
+         * child (bash runs each command in one) eight page faults for nothing. */
+        if (S.n_seen > 0) {
+                memset(S.seen, 0, sizeof(S.seen));
+                S.n_seen = 0;
+        }
 }
 
 static bool in_session_locked(void)
@@ -560,6 +566,7 @@ static bool seen_before(const char *abs)
                         return true;
                 if (S.seen[i] == 0) {
                         S.seen[i] = h;
+                        S.n_seen++;
                         return false;
                 }
         }
