@@ -1639,6 +1639,33 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+static size_t conns_of_uid(TrackledServer *s, uid_t uid)
+{
+        size_t n = 0;
+
+        for (Conn *c = s->conns; c; c = c->next)
+                if (c->cred.uid == uid)
+                        n++;
+        return n;
+}
+
+/* Log (rate-limited) a connection refused before it was set up. */
+static void conn_reject_new(TrackledServer *s, const Conn *c, const char *why)
+{
+        unsigned long long suppressed = 0;
+        char pid[32], uid[32];
+        LogField f[] = {{"TRACKLE_PID", pid}, {"TRACKLE_UID", uid}, {"TRACKLE_REJECT", why}};
+
+        if (!ratelimit_below(&s->reject_rl, now_usec(), &suppressed))
+                return;
+        snprintf(pid, sizeof(pid), "%d", (int)c->cred.pid);
+        snprintf(uid, sizeof(uid), "%u", (unsigned)c->cred.uid);
+        log_fields(LOG_NOTICE, TRACKLED_MID_CLIENT_REJECTED, f, ELEMENTSOF(f),
+                   "Refused a client connection (pid %d, uid %u): %s.%s", (int)c->cred.pid,
+                   (unsigned)c->cred.uid, why,
+                   suppressed ? " (some similar messages were suppressed)" : "");
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
         TrackledServer *s = userdata;
@@ -1665,6 +1692,15 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         c->fd = cfd;
         c->rootfd = -EBADF;
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 || c->cred.pid <= 0) {
+                safe_close(cfd);
+                free(c);
+                return 0;
+        }
+        /* The socket is open to everyone (every process of a session connects): one user
+         * other than root must not be able to take every connection slot and so keep the
+         * sessions of others from being recorded. */
+        if (c->cred.uid != 0 && conns_of_uid(s, c->cred.uid) >= TRACKLED_CONNECTIONS_PER_UID) {
+                conn_reject_new(s, c, "too many connections of this user");
                 safe_close(cfd);
                 free(c);
                 return 0;

@@ -10,6 +10,8 @@
 
 #define TRACKLED_FDS_MAX 8
 #define TRACKLED_CONNECTIONS_MAX 4096
+/* per user other than root: a session's processes of one admin stay far below it */
+#define TRACKLED_CONNECTIONS_PER_UID 512
 #define TRACKLED_FRAME_FDS_MAX 4   /* descriptors accepted with one frame */
 #define TRACKLED_TOUCHED_MAX 65536 /* paths remembered per library connection */
 

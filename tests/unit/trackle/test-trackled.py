@@ -179,6 +179,51 @@ def run(path, tmp):
     check(closed, "garbage connection closed")
     bad.close()
 
+    # one user other than root cannot take every connection slot
+    os.chmod(tmp, 0o755)  # the socket's directory (mkdtemp makes it 0700)
+    rd, wr = os.pipe()
+    hold_rd, hold_wr = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(rd)
+        os.close(hold_wr)
+        refused = -1
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            held = []
+            for _ in range(530):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(path)
+                held.append(c)
+            # trackled accepts in order: the connections past the limit are closed at once
+            refused = 0
+            for c in held[512:]:
+                c.settimeout(5)
+                try:
+                    if c.recv(1) != b"":
+                        break
+                except ConnectionResetError:
+                    pass
+                except socket.timeout:
+                    break  # kept open: no limit
+                refused += 1
+        except Exception as e:
+            os.write(wr, repr(e).encode()[:200])
+        os.write(wr, b"%d" % refused)
+        os.read(hold_rd, 1)  # hold the connections until the parent has looked
+        os._exit(0)
+    os.close(wr)
+    os.close(hold_rd)
+    got = os.read(rd, 256)
+    check(got == b"18", "a non-root user gets 512 connections, the rest are refused (%r)" % got)
+    r = call(path, {"op": "ticket.list"})
+    check(r["ok"], "root still gets in while that user holds 512: %s" % r)
+    os.close(hold_wr)
+    os.waitpid(child, 0)
+    os.close(rd)
+
     r = call(path, {"op": "session.commands", "id": sid,
                     "commands": [{"time": "2026-12-04T22:54:32Z", "cwd": work,
                                   "line": "vi app.conf", "exit": 0}]}, sock=leader)
