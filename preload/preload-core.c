@@ -738,8 +738,12 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
         if (!tp_abspath(dirfd, path, p->abs, sizeof(p->abs)))
                 goto out;
         p->active = true;
+        /* O_CREAT|O_EXCL succeeds only for a path that did not exist (a symlink included):
+         * the open itself tells, one fstatat less per file that tar or dpkg creates. */
+        if ((flags & O_CREAT) && (flags & O_EXCL))
+                goto out;
         p->exists = fstatat(dirfd, path, &p->st, AT_SYMLINK_NOFOLLOW) == 0;
-        if (!p->exists || !write || ((flags & O_CREAT) && (flags & O_EXCL)))
+        if (!p->exists || !write)
                 goto out;
         if (S_ISLNK(p->st.st_mode) && !(flags & O_NOFOLLOW)) {
                 /* Writing through a symlink changes its target: record the target. */

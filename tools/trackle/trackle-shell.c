@@ -526,8 +526,10 @@ int trackle_shell_main(const TrackleArgs *args)
                 struct stat st;
 
                 /* Tell the non-root parent that the helper ran us. */
-                if (fstat(args->keyed_fd, &st) == 0 && S_ISFIFO(st.st_mode))
-                        (void)write(args->keyed_fd, "k", 1);
+                if (fstat(args->keyed_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+                    write(args->keyed_fd, "k", 1) != 1)
+                        fprintf(stderr, "trackle: cannot tell the parent that the helper ran: "
+                                        "%m\n");
                 safe_close(args->keyed_fd);
         }
         if (!keyed) {
