@@ -87,6 +87,7 @@ struct TrackledServer {
         sd_event_source *timer;
         sd_event_source *flush;   /* post source: commits the batch of asynchronous frames */
         uint64_t last_frame_usec; /* CLOCK_MONOTONIC of the last frame read */
+        uint64_t last_expire_usec; /* CLOCK_MONOTONIC of the last Retention= pass, 0: none */
         /* Before states already answered (the old inode is held open) but not yet read and
          * stored: worked off when trackled is otherwise idle, and before anything else that
          * could look at those paths. */
@@ -1729,6 +1730,20 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                         (void)session_end(s, x, NULL, "abandoned",
                                           "the session leader exited without session.end");
         }
+        /* Retention=: ended sessions older than that go, once an hour (and at the first tick). */
+        if (s->config->retention_sec > 0 &&
+            (s->last_expire_usec == 0 || now_usec() - s->last_expire_usec > 3600ULL * 1000000ULL)) {
+                int64_t n = 0;
+                int r = trackled_store_expire(s->store,
+                                              (int64_t)time(NULL) - (int64_t)s->config->retention_sec,
+                                              &n);
+
+                s->last_expire_usec = now_usec();
+                if (r < 0)
+                        log_store_failure(r, "the expiry of old sessions");
+                else if (n > 0)
+                        log_info("Deleted %" PRId64 " session(s) older than Retention=.", n);
+        }
         /* Quiet for a second: a good moment to copy the WAL back into the database. */
         if (now_usec() - s->last_frame_usec > 1000000ULL) {
                 int r = trackled_store_checkpoint(s->store);
@@ -1820,7 +1835,8 @@ int trackled_server_recover(TrackledServer *s)
                 (void)user_of(row.uid, path, sizeof(path), &gid);
                 x->gid = gid;
                 s->sessions = x;
-                if (trackled_proc_alive(row.leader_pid, row.leader_start)) {
+                /* A pid and start time of an earlier boot may well belong to someone else now. */
+                if (row.this_boot && trackled_proc_alive(row.leader_pid, row.leader_start)) {
                         snprintf(path, sizeof(path), "/proc/%d/root", (int)row.leader_pid);
                         x->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
                         if (x->rootfd < 0)
@@ -1837,8 +1853,10 @@ int trackled_server_recover(TrackledServer *s)
                                     "is still open after a restart of trackled");
                 } else {
                         snprintf(note, sizeof(note),
-                                 "trackled found the session open at start-up (%s) with its "
-                                 "leader gone: abandoned",
+                                 row.this_boot ? "trackled found the session open at start-up "
+                                                 "(%s) with its leader gone: abandoned"
+                                               : "trackled found the session open at start-up "
+                                                 "(%s) after a reboot: abandoned",
                                  when);
                         (void)session_end(s, x, NULL, "abandoned", note);
                 }

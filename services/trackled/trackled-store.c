@@ -1,10 +1,12 @@
 /* trackled-store.c - trackle.db (schema version 1) and the JSON views of its rows. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
@@ -177,6 +179,13 @@ const char *const trackled_store_migrations[] = {
         "  account INTEGER NOT NULL REFERENCES account(id),"
         "  created INTEGER NOT NULL,"
         "  expires INTEGER NOT NULL) WITHOUT ROWID;",
+        /* 1 -> 2: audit session ids start again at every boot: a session's id is unique per
+         * boot (/proc/sys/kernel/random/boot_id), and so is its leader's pid + start time. */
+        "ALTER TABLE session ADD COLUMN boot_id TEXT;"
+        "DROP INDEX session_audit;"
+        "CREATE UNIQUE INDEX session_audit ON session(boot_id, audit_id) "
+        "WHERE audit_id IS NOT NULL;"
+        "CREATE INDEX session_ended ON session(ended) WHERE state != 'open';",
 };
 const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations);
 
@@ -186,6 +195,7 @@ struct TrackledStore {
         sqlite3 *db;
         bool batch;  /* a batch transaction is open: begin/commit are savepoints inside it */
         int64_t now; /* 0: real time */
+        char boot_id[40]; /* this boot's id, "" if unknown */
         struct {
                 const char *sql; /* identity of a static string */
                 sqlite3_stmt *st;
@@ -298,6 +308,31 @@ static json_object *json_time_or_null(sqlite3_stmt *st, int i)
         return json_time(sqlite3_column_int64(st, i));
 }
 
+static void read_boot_id(char *buf, size_t size)
+{
+        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        buf[0] = 0;
+        if (fd < 0)
+                return;
+        n = read(fd, buf, size - 1);
+        if (n <= 0) {
+                buf[0] = 0;
+                return;
+        }
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        /* 36 characters of hex digits and dashes, nothing else */
+        if (strlen(buf) != 36 || strspn(buf, "0123456789abcdef-") != 36)
+                buf[0] = 0;
+}
+
+const char *trackled_store_boot_id(TrackledStore *s)
+{
+        return s->boot_id;
+}
+
 int trackled_store_open(const char *path, TrackledStore **ret)
 {
         TrackledStore *s;
@@ -311,6 +346,7 @@ int trackled_store_open(const char *path, TrackledStore **ret)
                 free(s);
                 return r;
         }
+        read_boot_id(s->boot_id, sizeof(s->boot_id));
         /* A BEFORE is answered only after its commit, and the admin's program waits for the
          * answer: keep that commit to appending pages to the WAL. Pages stay in memory (a 32 MiB
          * cache, reads through mmap), and the WAL is copied back into the database in idle
@@ -677,8 +713,8 @@ int trackled_store_session_new(TrackledStore *s, const TrackledSessionNew *n, in
 {
         static const char sql[] =
                 "INSERT INTO session (ticket, uid, user, host, tty, shell, cwd, environment, "
-                "identity, audit_id, leader_pid, leader_start, keyed, state, started) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)";
+                "identity, audit_id, leader_pid, leader_start, keyed, state, started, boot_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
         int r;
 
@@ -700,6 +736,8 @@ int trackled_store_session_new(TrackledStore *s, const TrackledSessionNew *n, in
         sqlite3_bind_int64(st, 12, (int64_t)n->leader_start);
         sqlite3_bind_int(st, 13, n->keyed);
         sqlite3_bind_int64(st, 14, now(s));
+        if (s->boot_id[0])
+                bind_text(st, 15, s->boot_id);
         r = step_done(s, st);
         if (r < 0)
                 return r;
@@ -710,7 +748,7 @@ int trackled_store_session_new(TrackledStore *s, const TrackledSessionNew *n, in
 int trackled_store_session_get(TrackledStore *s, int64_t id, TrackledSessionRow *ret)
 {
         static const char sql[] = "SELECT id, ticket, uid, user, identity, audit_id, leader_pid, "
-                                  "leader_start, state FROM session WHERE id = ?";
+                                  "leader_start, state, boot_id FROM session WHERE id = ?";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
         TrackledSessionRow row = {};
         int rc;
@@ -732,6 +770,8 @@ int trackled_store_session_get(TrackledStore *s, int64_t id, TrackledSessionRow 
         row.leader_pid = (pid_t)sqlite3_column_int64(st, 6);
         row.leader_start = (uint64_t)sqlite3_column_int64(st, 7);
         snprintf(row.state, sizeof(row.state), "%s", strempty(col_text(st, 8)));
+        /* Unknown on either side (a row from schema 1): only the leader check decides. */
+        row.this_boot = !col_text(st, 9) || !s->boot_id[0] || streq(col_text(st, 9), s->boot_id);
         *ret = row;
         return 0;
 }
@@ -781,17 +821,71 @@ int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *s
 
 int trackled_store_audit_id_used(TrackledStore *s, int64_t audit_id)
 {
-        static const char sql[] = "SELECT 1 FROM session WHERE audit_id = ?";
+        /* Unknown boot: every id ever used counts (the safe side). */
+        static const char sql[] = "SELECT 1 FROM session WHERE audit_id = ?1 AND "
+                                  "(?2 IS NULL OR boot_id IS NULL OR boot_id = ?2)";
         _cleanup_reset_ sqlite3_stmt *st = stmt(s, sql);
         int rc;
 
         if (!st)
                 return -EIO;
         sqlite3_bind_int64(st, 1, audit_id);
+        if (s->boot_id[0])
+                bind_text(st, 2, s->boot_id);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
                 return 1;
         return rc == SQLITE_DONE ? 0 : rc_errno(s, rc);
+}
+
+int trackled_store_expire(TrackledStore *s, int64_t older_than, int64_t *ret_n)
+{
+        static const char *const sql[] = {
+                "CREATE TEMP TABLE IF NOT EXISTS expire_ids (id INTEGER PRIMARY KEY)",
+                "DELETE FROM temp.expire_ids",
+                "INSERT INTO temp.expire_ids SELECT id FROM session WHERE state != 'open' AND "
+                "ended IS NOT NULL AND ended < ?1",
+                "DELETE FROM command WHERE session IN (SELECT id FROM temp.expire_ids)",
+                "DELETE FROM file_event WHERE session IN (SELECT id FROM temp.expire_ids)",
+                "DELETE FROM file_change WHERE session IN (SELECT id FROM temp.expire_ids)",
+                "DELETE FROM session_note WHERE session IN (SELECT id FROM temp.expire_ids)",
+                "DELETE FROM session WHERE id IN (SELECT id FROM temp.expire_ids)",
+                /* content no file change refers to any more */
+                "DELETE FROM blob WHERE sha256 NOT IN (SELECT before_sha256 FROM file_change "
+                "WHERE before_sha256 IS NOT NULL UNION SELECT after_sha256 FROM file_change "
+                "WHERE after_sha256 IS NOT NULL)",
+        };
+        int64_t n = 0;
+        int r;
+
+        r = trackled_store_begin(s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(sql); i++) {
+                sqlite3_stmt *st = NULL;
+                int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+
+                if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) > 0)
+                        sqlite3_bind_int64(st, 1, older_than);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_step(st);
+                if (i == 7)
+                        n = sqlite3_changes(s->db);
+                sqlite3_finalize(st);
+                if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+                        r = rc_errno(s, rc);
+                        trackled_store_rollback(s);
+                        return r;
+                }
+        }
+        r = trackled_store_commit(s);
+        if (r < 0) {
+                trackled_store_rollback(s);
+                return r;
+        }
+        if (ret_n)
+                *ret_n = n;
+        return 0;
 }
 
 int trackled_store_note(TrackledStore *s, int64_t session, const char *text)

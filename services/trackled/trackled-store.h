@@ -28,6 +28,7 @@ typedef struct TrackledSessionRow {
         pid_t leader_pid;
         uint64_t leader_start;
         char state[16]; /* "open", "ended", "abandoned" */
+        bool this_boot;  /* opened since the machine last booted (true when unknown) */
 } TrackledSessionRow;
 
 typedef struct TrackledSessionNew {
@@ -84,7 +85,13 @@ int trackled_store_session_get(TrackledStore *s, int64_t id, TrackledSessionRow 
 int trackled_store_session_open_ids(TrackledStore *s, int64_t **ret, size_t *ret_n);
 int trackled_store_session_set_state(TrackledStore *s, int64_t id, const char *state, bool ended,
                                      const int *exit_status);
+/* Was this audit session id used by a session of this boot (ids start again at each boot)? */
 int trackled_store_audit_id_used(TrackledStore *s, int64_t audit_id);
+/* This boot's /proc/sys/kernel/random/boot_id, or "" when unknown. */
+const char *trackled_store_boot_id(TrackledStore *s);
+/* Delete sessions that ended before older_than (Unix seconds), with their commands, file
+ * changes, events and notes, and the content nothing refers to any more. */
+int trackled_store_expire(TrackledStore *s, int64_t older_than, int64_t *ret_n);
 int trackled_store_note(TrackledStore *s, int64_t session, const char *text);
 int trackled_store_session_json(TrackledStore *s, int64_t id, json_object **ret);
 int trackled_store_session_list(TrackledStore *s, int64_t ticket, json_object **ret);

@@ -150,8 +150,46 @@ int main(void)
         ASSERT_EQ_INT(trackled_store_ticket_list(s, "new", &o), 0);
         ASSERT_EQ_INT(json_object_array_length(o), 2);
         json_object_put(o);
+
+        /* audit session ids are unique per boot: the session of this boot holds 555 */
+        TrackledSessionNew na = {.uid = 1000, .user = "alice", .host = "web1",
+                                 .identity = "audit", .audit_id = 555, .leader_pid = 4343,
+                                 .leader_start = 78};
+        int64_t sid2, sid3, expired = -1;
+        ASSERT_EQ_INT(trackled_store_audit_id_used(s, 555), 0);
+        ASSERT_EQ_INT(trackled_store_session_new(s, &na, &sid2), 0);
+        ASSERT_EQ_INT(trackled_store_audit_id_used(s, 555), 1);
+        ASSERT_EQ_INT(trackled_store_session_get(s, sid2, &row), 0);
+        ASSERT_TRUE(row.this_boot);
+        if (trackled_store_boot_id(s)[0]) {
+                /* both sessions carry this boot's id; the same audit id from an earlier boot
+                 * does not count */
+                ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM session WHERE boot_id IS NOT NULL"),
+                              2);
+                ASSERT_EQ_INT(count(db, "UPDATE session SET boot_id = 'earlier' WHERE audit_id = "
+                                        "555 RETURNING 1"),
+                              1);
+                ASSERT_EQ_INT(trackled_store_audit_id_used(s, 555), 0);
+                ASSERT_EQ_INT(count(db, "UPDATE session SET boot_id = (SELECT boot_id FROM "
+                                        "session WHERE id = 1) WHERE audit_id = 555 RETURNING 1"),
+                              1);
+        }
+
+        /* Retention=: only sessions that ended before the limit go, with their content */
+        trackled_store_set_now(s, 1796424872 + 1000);
+        ASSERT_EQ_INT(trackled_store_session_new(s, &na, &sid3) < 0, 1); /* 555 is taken */
+        na.audit_id = 556;
+        ASSERT_EQ_INT(trackled_store_session_new(s, &na, &sid3), 0);
+        ASSERT_EQ_INT(trackled_store_session_set_state(s, sid3, "ended", true, &(int){0}), 0);
+        ASSERT_EQ_INT(trackled_store_expire(s, 1796424872 + 500, &expired), 0);
+        ASSERT_EQ_INT(expired, 1); /* sid (ended at +0); sid2 is open, sid3 ended at +1000 */
+        ASSERT_EQ_INT(trackled_store_session_get(s, sid, &row), -ENOENT);
+        ASSERT_EQ_INT(trackled_store_session_get(s, sid2, &row), 0);
+        ASSERT_EQ_INT(trackled_store_session_get(s, sid3, &row), 0);
+        ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM file_change"), 0);
+        ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM blob"), 0);
         trackled_store_free(s);
-        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), 1);
+        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), 2);
         ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('account', "
                                 "'wiki_page', 'wiki_version', 'milestone', 'enum_value', "
                                 "'mail_queue', 'confirm_token', 'web_session', 'ticket_subscriber')"),
