@@ -54,6 +54,6 @@ typedef struct TpEnvBuf {
         char session[48];
 } TpEnvBuf;
 /* A copy of envp without LD_PRELOAD=/TRACKLE_SESSION= and with ours; NULL: use envp as is. */
-char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec,
-                    size_t cap, bool may_map);
+char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec, size_t cap,
+                    bool may_map);
 void tp_env_free(TpEnvBuf *b);

@@ -16,13 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void) {
+static long long now_ns(void)
+{
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
         if (argc != 3) {
                 fprintf(stderr, "usage: snap DIR N\n");
                 return 2;

@@ -85,8 +85,8 @@ struct TrackledServer {
         int listen_fds[TRACKLED_FDS_MAX];
         size_t n_listen;
         sd_event_source *timer;
-        sd_event_source *flush;   /* post source: commits the batch of asynchronous frames */
-        uint64_t last_frame_usec; /* CLOCK_MONOTONIC of the last frame read */
+        sd_event_source *flush;    /* post source: commits the batch of asynchronous frames */
+        uint64_t last_frame_usec;  /* CLOCK_MONOTONIC of the last frame read */
         uint64_t last_expire_usec; /* CLOCK_MONOTONIC of the last Retention= pass, 0: none */
         /* Before states already answered (the old inode is held open) but not yet read and
          * stored: worked off when trackled is otherwise idle, and before anything else that
@@ -1734,9 +1734,8 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         if (s->config->retention_sec > 0 &&
             (s->last_expire_usec == 0 || now_usec() - s->last_expire_usec > 3600ULL * 1000000ULL)) {
                 int64_t n = 0;
-                int r = trackled_store_expire(s->store,
-                                              (int64_t)time(NULL) - (int64_t)s->config->retention_sec,
-                                              &n);
+                int r = trackled_store_expire(
+                        s->store, (int64_t)time(NULL) - (int64_t)s->config->retention_sec, &n);
 
                 s->last_expire_usec = now_usec();
                 if (r < 0)

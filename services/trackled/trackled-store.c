@@ -193,8 +193,8 @@ const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations)
 
 struct TrackledStore {
         sqlite3 *db;
-        bool batch;  /* a batch transaction is open: begin/commit are savepoints inside it */
-        int64_t now; /* 0: real time */
+        bool batch;       /* a batch transaction is open: begin/commit are savepoints inside it */
+        int64_t now;      /* 0: real time */
         char boot_id[40]; /* this boot's id, "" if unknown */
         struct {
                 const char *sql; /* identity of a static string */

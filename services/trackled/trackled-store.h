@@ -28,7 +28,7 @@ typedef struct TrackledSessionRow {
         pid_t leader_pid;
         uint64_t leader_start;
         char state[16]; /* "open", "ended", "abandoned" */
-        bool this_boot;  /* opened since the machine last booted (true when unknown) */
+        bool this_boot; /* opened since the machine last booted (true when unknown) */
 } TrackledSessionRow;
 
 typedef struct TrackledSessionNew {

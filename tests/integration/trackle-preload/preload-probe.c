@@ -24,30 +24,30 @@ int __open_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 
 #define SENT 4242
-#define T(name, expr)                                                                      \
-        do {                                                                               \
-                long r_;                                                                   \
-                errno = SENT;                                                              \
-                r_ = (long)(expr);                                                         \
-                printf("%-14s %ld %d\n", name, r_ < 0 ? -1L : r_ > 0 ? 1L : 0L, errno);    \
+#define T(name, expr)                                                                              \
+        do {                                                                                       \
+                long r_;                                                                           \
+                errno = SENT;                                                                      \
+                r_ = (long)(expr);                                                                 \
+                printf("%-14s %ld %d\n", name, r_<0 ? -1L : r_> 0 ? 1L : 0L, errno);               \
         } while (0)
-#define TFD(name, expr)                                                                    \
-        do {                                                                               \
-                int fd_;                                                                   \
-                errno = SENT;                                                              \
-                fd_ = (expr);                                                              \
-                printf("%-14s %d %d\n", name, fd_ >= 0 ? 0 : -1, errno);                   \
-                if (fd_ >= 0)                                                              \
-                        close(fd_);                                                        \
+#define TFD(name, expr)                                                                            \
+        do {                                                                                       \
+                int fd_;                                                                           \
+                errno = SENT;                                                                      \
+                fd_ = (expr);                                                                      \
+                printf("%-14s %d %d\n", name, fd_ >= 0 ? 0 : -1, errno);                           \
+                if (fd_ >= 0)                                                                      \
+                        close(fd_);                                                                \
         } while (0)
-#define TF(name, expr)                                                                     \
-        do {                                                                               \
-                FILE *f_;                                                                  \
-                errno = SENT;                                                              \
-                f_ = (expr);                                                               \
-                printf("%-14s %d %d\n", name, f_ ? 0 : -1, errno);                         \
-                if (f_)                                                                    \
-                        fclose(f_);                                                        \
+#define TF(name, expr)                                                                             \
+        do {                                                                                       \
+                FILE *f_;                                                                          \
+                errno = SENT;                                                                      \
+                f_ = (expr);                                                                       \
+                printf("%-14s %d %d\n", name, f_ ? 0 : -1, errno);                                 \
+                if (f_)                                                                            \
+                        fclose(f_);                                                                \
         } while (0)
 
 static int child_status(pid_t pid)
@@ -60,12 +60,12 @@ static int child_status(pid_t pid)
 
 static void errno_mode(void)
 {
-        struct timeval tv[2] = { { 1, 0 }, { 2, 0 } };
-        struct timespec ts[2] = { { 1, 0 }, { 2, 0 } };
-        struct utimbuf ub = { 1, 2 };
+        struct timeval tv[2] = {{1, 0}, {2, 0}};
+        struct timespec ts[2] = {{1, 0}, {2, 0}};
+        struct utimbuf ub = {1, 2};
         char t1[] = "tmpXXXXXX", t2[] = "tmpXXXXXX", t3[] = "tmpXXXXXX.x", t4[] = "tmpXXXXXX.y",
              t5[] = "tmpXXXXXX", t6[] = "tmpXXXXXX", t7[] = "dirXXXXXX", bad[] = "bad";
-        char *const argv[] = { "true", NULL };
+        char *const argv[] = {"true", NULL};
         pid_t pid;
         int dfd = open(".", O_RDONLY | O_DIRECTORY);
         FILE *f;
@@ -166,8 +166,8 @@ static void errno_mode(void)
         T("fexecve-bad", fexecve(-1, argv, environ));
         T("execveat-miss", execveat(dfd, "nonexistent", argv, environ, 0));
         errno = SENT;
-        printf("%-14s %d %d\n", "posix_spawn", posix_spawn(&pid, "/nonexistent", NULL, NULL,
-                                                           argv, environ), errno);
+        printf("%-14s %d %d\n", "posix_spawn",
+               posix_spawn(&pid, "/nonexistent", NULL, NULL, argv, environ), errno);
         errno = SENT;
         if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ) == 0)
                 printf("%-14s %d %d\n", "posix_spawnp", child_status(pid), errno);
@@ -239,26 +239,34 @@ int main(int argc, char **argv)
                 return fds_mode(argv[2], argv[3]);
         if (argc >= 3 && strcmp(argv[1], "children") == 0) {
                 /* every way of starting a child; each child reports its environment */
-                char cmd[4096], *const sargv[] = { "sh", "-c", cmd, NULL };
+                char cmd[4096], *const sargv[] = {"sh", "-c", cmd, NULL};
                 pid_t pid;
                 FILE *f;
 
-                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
-                         "\"$TRACKLE_SESSION\" > %s/out.system", argv[2]);
+                snprintf(cmd, sizeof(cmd),
+                         "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.system",
+                         argv[2]);
                 if (system(cmd) != 0)
                         return 3;
-                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
-                         "\"$TRACKLE_SESSION\" > %s/out.popen", argv[2]);
+                snprintf(cmd, sizeof(cmd),
+                         "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.popen",
+                         argv[2]);
                 f = popen(cmd, "r");
                 if (!f || pclose(f) != 0)
                         return 4;
-                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
-                         "\"$TRACKLE_SESSION\" > %s/out.spawn", argv[2]);
+                snprintf(cmd, sizeof(cmd),
+                         "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.spawn",
+                         argv[2]);
                 if (posix_spawn(&pid, "/bin/sh", NULL, NULL, sargv, environ) != 0 ||
                     child_status(pid) != 0)
                         return 5;
-                snprintf(cmd, sizeof(cmd), "printf '%%s|%%s' \"$LD_PRELOAD\" "
-                         "\"$TRACKLE_SESSION\" > %s/out.execl", argv[2]);
+                snprintf(cmd, sizeof(cmd),
+                         "printf '%%s|%%s' \"$LD_PRELOAD\" "
+                         "\"$TRACKLE_SESSION\" > %s/out.execl",
+                         argv[2]);
                 execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
                 return 6;
         }

@@ -19,8 +19,11 @@ static const uint8_t *payload(int len, TrackleHeader *h)
 
 static void test_hello(void)
 {
-        TrackleHello in = {.version = TRACKLE_WIRE_VERSION, .flags = TRACKLE_HELLO_ROOTFD,
-                           .hint = 42, .pid = 1234}, out;
+        TrackleHello in = {.version = TRACKLE_WIRE_VERSION,
+                           .flags = TRACKLE_HELLO_ROOTFD,
+                           .hint = 42,
+                           .pid = 1234},
+                     out;
         TrackleHeader h;
         int len = trackle_wire_hello(buf, sizeof(buf), &in);
         const uint8_t *p = payload(len, &h);
@@ -95,8 +98,7 @@ static void test_event(void)
         TrackleStat st = {.valid = 1, .mode = 0100644, .uid = 0, .gid = 0, .size = 99};
         TrackleEvent e;
         TrackleHeader h;
-        int len = trackle_wire_event(buf, sizeof(buf), TRACKLE_OP_RENAMED, &st, "/a/x~",
-                                     "/a/x");
+        int len = trackle_wire_event(buf, sizeof(buf), TRACKLE_OP_RENAMED, &st, "/a/x~", "/a/x");
         const uint8_t *p = payload(len, &h);
 
         ASSERT_EQ_INT(trackle_wire_parse_event(p, h.length, &e), 0);
@@ -125,8 +127,7 @@ static void test_exec(void)
         TrackleHeader h;
         TrackleString s;
         size_t off = 0;
-        int len = trackle_wire_exec(buf, sizeof(buf), 1000, 0, 77, 0, "/etc", "/usr/bin/sed",
-                                    argv);
+        int len = trackle_wire_exec(buf, sizeof(buf), 1000, 0, 77, 0, "/etc", "/usr/bin/sed", argv);
         const uint8_t *p = payload(len, &h);
 
         ASSERT_EQ_INT(trackle_wire_parse_exec(p, h.length, &e), 0);

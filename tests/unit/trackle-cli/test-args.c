@@ -32,7 +32,9 @@ int main(void)
         ASSERT_EQ_INT(parse(&a, "frob", NULL), -EINVAL);
         ASSERT_EQ_INT(parse(&a, "ticket", "frob", NULL), -EINVAL);
 
-        ASSERT_EQ_INT(parse(&a, "ticket", "new", "--summary", "disk full", "--description", "d", NULL), 0);
+        ASSERT_EQ_INT(
+                parse(&a, "ticket", "new", "--summary", "disk full", "--description", "d", NULL),
+                0);
         ASSERT_EQ_INT(a.verb, TRACKLE_VERB_TICKET_NEW);
         ASSERT_STREQ(a.summary, "disk full");
         ASSERT_STREQ(a.description, "d");
@@ -58,8 +60,9 @@ int main(void)
         ASSERT_EQ_INT(parse(&a, "shell", NULL), 0);
         ASSERT_EQ_INT(a.verb, TRACKLE_VERB_SHELL);
         ASSERT_TRUE(!a.has_ticket && !a.command && !a.keyed && a.keyed_fd == -1);
-        ASSERT_EQ_INT(parse(&a, "shell", "12", "-c", "echo hi; false", "--preload", "/b/libtrackle.so",
-                            "--steal", NULL), 0);
+        ASSERT_EQ_INT(parse(&a, "shell", "12", "-c", "echo hi; false", "--preload",
+                            "/b/libtrackle.so", "--steal", NULL),
+                      0);
         ASSERT_TRUE(a.has_ticket);
         ASSERT_EQ_INT(a.ticket, 12);
         ASSERT_STREQ(a.command, "echo hi; false");
@@ -98,7 +101,8 @@ int main(void)
         ASSERT_EQ_INT(parse(&a, "session", "files", "7", "--show", "/etc/x", NULL), 0);
         ASSERT_TRUE(a.shown);
         ASSERT_EQ_INT(parse(&a, "session", "files", "7", NULL), -EINVAL);
-        ASSERT_EQ_INT(parse(&a, "session", "files", "7", "--show", "a", "--hide", "b", NULL), -EINVAL);
+        ASSERT_EQ_INT(parse(&a, "session", "files", "7", "--show", "a", "--hide", "b", NULL),
+                      -EINVAL);
         ASSERT_EQ_INT(parse(&a, "session", "--help", NULL), 0);
         ASSERT_EQ_INT(a.action, TRACKLE_ACTION_HELP);
         ASSERT_STREQ(a.group, "session");

@@ -16,7 +16,9 @@ static void serve(int fd, const void *reply, size_t len, bool want_fd)
         char buf[4096];
         char control[CMSG_SPACE(sizeof(int))];
         struct iovec iov = {.iov_base = buf, .iov_len = TRACKLE_WIRE_HEADER_SIZE};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control,
                             .msg_controllen = sizeof(control)};
         TrackleHeader h;
         ssize_t k;

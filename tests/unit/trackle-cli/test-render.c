@@ -47,13 +47,17 @@ static const char session_json[] =
         " \"missing\": [], \"commands\": [{\"time\": \"2026-12-04T22:54:40Z\", \"pid\": 1,"
         " \"cwd\": \"/etc\", \"uid\": 0, \"euid\": 0, \"line\": \"sed -i s/a/b/ x\\u001b[2J\","
         " \"argv\": null, \"exit\": 1, \"source\": \"shell\"}, {\"time\": \"t\", \"pid\": 2,"
-        " \"cwd\": \"/etc\", \"uid\": 1000, \"euid\": 0, \"line\": null, \"argv\": [\"sed\", \"-i\"],"
+        " \"cwd\": \"/etc\", \"uid\": 1000, \"euid\": 0, \"line\": null, \"argv\": [\"sed\", "
+        "\"-i\"],"
         " \"exit\": null, \"source\": \"exec\"}],"
         " \"files\": [{\"path\": \"/etc/x\", \"change\": \"modified\", \"type\": \"file\","
-        " \"shown\": true, \"redacted\": false, \"binary\": false, \"before\": null, \"after\": null,"
+        " \"shown\": true, \"redacted\": false, \"binary\": false, \"before\": null, \"after\": "
+        "null,"
         " \"diff\": \"--- a/etc/x\\n+++ b/etc/x\\n@@ -1,2 +1,2 @@\\n-a\\n+b\\n -- c\\n\"},"
-        " {\"path\": \"/etc/new\", \"change\": \"renamed\", \"from\": \"/etc/old\", \"type\": \"file\","
-        " \"shown\": false, \"redacted\": false, \"binary\": true, \"before\": null, \"after\": null,"
+        " {\"path\": \"/etc/new\", \"change\": \"renamed\", \"from\": \"/etc/old\", \"type\": "
+        "\"file\","
+        " \"shown\": false, \"redacted\": false, \"binary\": true, \"before\": null, \"after\": "
+        "null,"
         " \"diff\": null}]}";
 
 int main(void)
@@ -98,7 +102,8 @@ int main(void)
         ASSERT_TRUE(strstr(out, "$ sed -i s/a/b/ x\\x1b[2J  [exit 1]\n") != NULL);
         ASSERT_TRUE(strstr(out, "exec (uid 1000/0): sed -i\n") != NULL);
         ASSERT_TRUE(strstr(out, "  modified  /etc/x\n") != NULL);
-        ASSERT_TRUE(strstr(out, "  renamed   /etc/new (from /etc/old)  [hidden]  [binary]\n") != NULL);
+        ASSERT_TRUE(strstr(out, "  renamed   /etc/new (from /etc/old)  [hidden]  [binary]\n") !=
+                    NULL);
         ASSERT_TRUE(strchr(out, '\033') == NULL);
         free(out);
 
