@@ -3,13 +3,16 @@
 
 #include "utf8.h"
 
-static size_t utf8_char_len(const unsigned char *p, size_t left)
+static size_t utf8_char_len(const unsigned char *p, size_t left, uint32_t *ret_cp)
 {
         uint32_t cp;
         size_t n;
 
-        if (p[0] < 0x80)
+        if (p[0] < 0x80) {
+                if (ret_cp)
+                        *ret_cp = p[0];
                 return p[0] == 0 ? 0 : 1;
+        }
         if (p[0] >= 0xc2 && p[0] <= 0xdf)
                 n = 2, cp = p[0] & 0x1f;
         else if (p[0] >= 0xe0 && p[0] <= 0xef)
@@ -28,6 +31,8 @@ static size_t utf8_char_len(const unsigned char *p, size_t left)
         if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
             (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
+        if (ret_cp)
+                *ret_cp = cp;
         return n;
 }
 
@@ -36,7 +41,7 @@ bool utf8_is_valid_n(const char *s, size_t len)
         const unsigned char *p = (const unsigned char *)s;
 
         while (len > 0) {
-                size_t n = utf8_char_len(p, len);
+                size_t n = utf8_char_len(p, len, NULL);
                 if (n == 0)
                         return false;
                 p += n;
@@ -57,4 +62,9 @@ bool utf8_is_printable_n(const char *s, size_t len)
                         return false;
         }
         return utf8_is_valid_n(s, len);
+}
+
+size_t utf8_sequence_n(const char *s, size_t left, uint32_t *ret_cp)
+{
+        return left == 0 ? 0 : utf8_char_len((const unsigned char *)s, left, ret_cp);
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) and
  * contains no NUL byte. */
@@ -11,3 +12,7 @@ bool utf8_is_valid_n(const char *s, size_t len);
 /* As utf8_is_valid_n() and, in addition, free of C0 and C1 control characters and DEL, so
  * the text is safe to put on a terminal or in a log line. */
 bool utf8_is_printable_n(const char *s, size_t len);
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s[0..left) and its code point, or 0 if
+ * there is none there (ill-formed, truncated, or a NUL byte). */
+size_t utf8_sequence_n(const char *s, size_t left, uint32_t *ret_cp);
