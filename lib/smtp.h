@@ -1,0 +1,20 @@
+/* smtp.h - hand one finished mail message to an SMTP relay (libcurl, smtp:// or smtps://). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Is url a relay URL smtp_send() accepts: "smtp://host[:port][/...]" or "smtps://..."? */
+bool smtp_relay_url_valid(const char *url);
+
+/* Is s usable in an SMTP envelope address or a mail header: non-empty, printable ASCII, no
+ * CR/LF, no '<', '>' or space (addresses) — for building headers and checking configuration. */
+bool smtp_address_valid(const char *s);
+
+/* Send message (headers, an empty line and the body, built by the caller; lines end in "\n"
+ * or "\r\n") from the envelope sender `from` to the n_rcpt envelope recipients. Lines are sent
+ * as CRLF; dot-stuffing is libcurl's. No shell, no sendmail: a direct SMTP conversation with
+ * relay_url. Returns 0, or -errno with *ret_error (malloc'ed, may be NULL on ENOMEM) saying
+ * what went wrong in words (the relay's reply where there is one). */
+int smtp_send(const char *relay_url, const char *from, const char *const *rcpt, size_t n_rcpt,
+              const char *message, char **ret_error);
