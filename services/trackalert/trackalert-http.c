@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 
+#include "http.h"
 #include "listen.h"
 #include "log.h"
 #include "macro.h"
@@ -31,12 +32,6 @@ static const char body_unauthorized[] = "{\"status\":\"failure\", \"reason\":\"U
 static const char body_too_large[] =
         "{\"status\":\"failure\", \"reason\":\"Request body too large\"}";
 
-typedef struct TaHttpListener {
-        struct MHD_Daemon *daemon;
-        int fd;
-        char *cert_pem, *key_pem;
-} TaHttpListener;
-
 /* The fixed answers, built once and queued again and again (MHD counts the references). */
 typedef enum Canned {
         CANNED_OK,
@@ -44,41 +39,24 @@ typedef enum Canned {
         CANNED_UNAUTHORIZED,
         CANNED_READYZ,
         CANNED_LIVEZ,
-        CANNED_TOO_LARGE,
         _CANNED_MAX,
 } Canned;
 
 struct TaHttp {
         TaRuntime *rt;
         struct MHD_Response *canned[_CANNED_MAX];
-        TaHttpListener listeners[TA_HTTP_FDS_MAX];
-        size_t n;
-        uint64_t active; /* atomic */
+        HttpServer *server;
         RateLimit auth_log;
         pthread_mutex_t auth_log_lock;
 };
-
-/* Per connection and reused by each request on it, so that a keep-alive client's reports cost
- * no allocation: the body buffer and the arena of the tuple. */
-typedef struct Req {
-        TaBuf body;
-        TaArena arena;
-        uint64_t received;
-        bool too_big;
-        bool responded;
-} Req;
-
-/* A body buffer that grew for one big request is not kept for the connection's life. */
-#define REQ_BODY_KEEP_MAX (64 * 1024)
 
 static struct MHD_Response *response_new(const char *ctype, const char *body, size_t len, bool copy,
                                          bool close, bool auth)
 {
         struct MHD_Response *resp;
 
-        resp = MHD_create_response_from_buffer(len, (void *)body,
-                                               copy ? MHD_RESPMEM_MUST_COPY
-                                                    : MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(
+                len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
         if (!resp)
                 return NULL;
         if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES ||
@@ -103,7 +81,6 @@ static const struct {
         [CANNED_UNAUTHORIZED] = {MHD_HTTP_UNAUTHORIZED, CT_HTML, body_unauthorized, false, true},
         [CANNED_READYZ] = {MHD_HTTP_OK, CT_JSON, ""},
         [CANNED_LIVEZ] = {MHD_HTTP_OK, CT_HTML, ""},
-        [CANNED_TOO_LARGE] = {413, CT_JSON, body_too_large, true},
 };
 
 static enum MHD_Result respond_canned(TaHttp *h, struct MHD_Connection *c, Canned which)
@@ -139,8 +116,8 @@ static enum MHD_Result respond_buf(struct MHD_Connection *c, unsigned status, co
         return r;
 }
 
-static enum MHD_Result respond_failure(struct MHD_Connection *c, unsigned status,
-                                       const char *key, const char *reason)
+static enum MHD_Result respond_failure(struct MHD_Connection *c, unsigned status, const char *key,
+                                       const char *reason)
 {
         TaBuf b = {};
 
@@ -192,9 +169,9 @@ static bool check_access(TaHttp *h, struct MHD_Connection *c, const char *url, b
                 ta_buf_done(&b);
                 return false;
         }
-        if (auth && !ta_runtime_password_ok(h->rt, MHD_lookup_connection_value(
-                                                           c, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_AUTHORIZATION))) {
+        if (auth && !ta_runtime_password_ok(
+                            h->rt, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                               MHD_HTTP_HEADER_AUTHORIZATION))) {
                 bool show;
 
                 pthread_mutex_lock(&h->auth_log_lock);
@@ -250,26 +227,15 @@ static void log_report(const TaTuple *t)
                    remote, t->success ? "true" : "false", t->protocol);
 }
 
-/* The body as a mutable NUL-terminated text (the JSON reader decodes strings in place). */
-static char *req_text(Req *req)
+static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, const HttpRequest *req)
 {
-        if (!req->body.data)
-                ta_buf_add(&req->body, "", 0);
-        return req->body.oom ? NULL : req->body.data;
-}
-
-static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, Req *req)
-{
+        TaArena *arena = req->conn_data;
         TaRuntime *rt = h->rt;
         const char *err = NULL;
         TaTuple t;
-        char *text;
         int r;
 
-        text = req_text(req);
-        if (!text)
-                return MHD_NO;
-        r = ta_tuple_parse(text, req->body.len, &req->arena, &t, &err);
+        r = ta_tuple_parse(req->body, req->body_len, arena, &t, &err);
         if (r == -EADDRNOTAVAIL)
                 return respond_failure(c, MHD_HTTP_BAD_REQUEST, "status", err);
         if (r < 0)
@@ -277,13 +243,13 @@ static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, Req *req)
                                        err ?: "cannot parse the report");
         /* Like wforce: device_attrs sent by the client win over parsing device_id. */
         if (rt->uap_path && !t.device_attrs_given && !isempty(t.device_id))
-                ta_runtime_parse_device(rt, t.protocol, t.device_id, &req->arena, &t.device_attrs);
+                ta_runtime_parse_device(rt, t.protocol, t.device_id, arena, &t.device_attrs);
         if (rt->geoip && rt->config.history_geoip_db) {
                 TaGeoDB *db = ta_geoip_get(rt->geoip, rt->config.history_geoip_db);
                 char cc[16] = "";
 
                 if (db && ta_geodb_country(db, &t.remote, cc, sizeof(cc)) >= 0 && cc[0])
-                        t.country = ta_arena_strdup(&req->arena, cc);
+                        t.country = ta_arena_strdup(arena, cc);
         }
         ta_stats_report(rt->stats);
         if (rt->verbose)
@@ -346,20 +312,18 @@ static void kv_json(TaBuf *b, const TaKvList *l)
         ta_buf_puts(b, "}");
 }
 
-static enum MHD_Result cmd_custom(TaHttp *h, struct MHD_Connection *c, const char *name, Req *req)
+static enum MHD_Result cmd_custom(TaHttp *h, struct MHD_Connection *c, const char *name,
+                                  const HttpRequest *req)
 {
+        TaArena *arena = req->conn_data;
         TaKvList in = {}, in_mv = {}, out = {};
         _cleanup_free_ char *lua_err = NULL;
         const char *err = NULL;
         bool found = false, success = false;
         TaBuf b = {};
-        char *text;
         int r;
 
-        text = req_text(req);
-        if (!text)
-                return MHD_NO;
-        r = ta_custom_args_parse(text, req->body.len, &req->arena, &in, &in_mv, &err);
+        r = ta_custom_args_parse(req->body, req->body_len, arena, &in, &in_mv, &err);
         if (r < 0)
                 return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "success",
                                        err ?: "cannot parse the request");
@@ -418,9 +382,11 @@ static Route route_of(TaHttp *h, struct MHD_Connection *c, const char *url, cons
         return ROUTE_NONE;
 }
 
-static enum MHD_Result dispatch(TaHttp *h, struct MHD_Connection *c, const char *url,
-                                const char *method, Req *req)
+static enum MHD_Result on_request(void *userdata, const HttpRequest *req)
 {
+        TaHttp *h = userdata;
+        struct MHD_Connection *c = req->connection;
+        const char *url = req->url, *method = req->method;
         uint64_t start = ta_now_usec();
         const char *cmd = NULL;
         bool legacy, auth;
@@ -430,210 +396,122 @@ static enum MHD_Result dispatch(TaHttp *h, struct MHD_Connection *c, const char 
         route = route_of(h, c, url, method, &cmd, &legacy);
         if (route == ROUTE_NONE)
                 return respond_canned(h, c, CANNED_NOT_FOUND);
-        auth = route == ROUTE_LIVEZ                ? false
-               : route == ROUTE_READYZ             ? legacy
-               : route == ROUTE_METRICS            ? !h->rt->config.metrics_no_password
-                                                   : true;
+        auth = route == ROUTE_LIVEZ     ? false
+               : route == ROUTE_READYZ  ? legacy
+               : route == ROUTE_METRICS ? !h->rt->config.metrics_no_password
+                                        : true;
         if (!check_access(h, c, url, auth, &ret))
                 return ret;
         switch (route) {
-        case ROUTE_REPORT: ret = cmd_report(h, c, req); break;
-        case ROUTE_STATS: ret = cmd_stats(h, c); break;
+        case ROUTE_REPORT:
+                ret = cmd_report(h, c, req);
+                break;
+        case ROUTE_STATS:
+                ret = cmd_stats(h, c);
+                break;
         case ROUTE_READYZ:
                 ret = respond_canned(h, c, CANNED_READYZ);
                 break;
         case ROUTE_LIVEZ:
                 ret = respond_canned(h, c, CANNED_LIVEZ);
                 break;
-        case ROUTE_METRICS: return cmd_metrics(h, c); /* not a command, not counted */
-        case ROUTE_CUSTOM: ret = cmd_custom(h, c, cmd, req); break;
-        default: ret = MHD_NO;
+        case ROUTE_METRICS:
+                return cmd_metrics(h, c); /* not a command, not counted */
+        case ROUTE_CUSTOM:
+                ret = cmd_custom(h, c, cmd, req);
+                break;
+        default:
+                ret = MHD_NO;
         }
         ta_stats_command(h->rt->stats, cmd, ta_now_usec() - start);
         return ret;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_size, void **con_cls)
+static void *conn_new(void *userdata)
 {
-        TaHttp *h = cls;
-        Req *req = *con_cls;
-
-        if (!req) {
-                const union MHD_ConnectionInfo *ci =
-                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-                const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-                uint64_t len;
-
-                req = ci ? ci->socket_context : NULL;
-                if (!req)
-                        return MHD_NO;
-                *con_cls = req;
-                if (cl && parse_uint64(cl, &len) >= 0 && len > TA_BODY_MAX) {
-                        req->too_big = true;
-                        /* A client that sends the body before reading would see a reset if we
-                         * answered now; read and drop a moderate excess, answer early beyond. */
-                        if (len > TA_BODY_DISCARD_MAX) {
-                                req->responded = true;
-                                return respond_canned(h, c, CANNED_TOO_LARGE);
-                        }
-                }
-                return MHD_YES;
-        }
-        if (*upload_size > 0) {
-                size_t n = *upload_size;
-
-                *upload_size = 0;
-                if (req->responded)
-                        return MHD_YES;
-                req->received += n;
-                if (req->received > TA_BODY_MAX) {
-                        req->too_big = true;
-                        ta_buf_done(&req->body);
-                        if (req->received > TA_BODY_DISCARD_MAX) {
-                                req->responded = true;
-                                return respond_canned(h, c, CANNED_TOO_LARGE);
-                        }
-                        return MHD_YES;
-                }
-                ta_buf_add(&req->body, upload_data, n);
-                if (req->body.oom)
-                        return MHD_NO;
-                return MHD_YES;
-        }
-        if (req->responded)
-                return MHD_YES;
-        req->responded = true;
-        if (req->too_big)
-                return respond_canned(h, c, CANNED_TOO_LARGE);
-        return dispatch(h, c, url, method, req);
+        return calloc(1, sizeof(TaArena));
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void conn_free(void *userdata, void *data)
 {
-        Req *req = *con_cls;
-
-        if (!req)
-                return;
-        if (req->body.allocated > REQ_BODY_KEEP_MAX)
-                ta_buf_done(&req->body);
-        req->body.len = 0;
-        req->body.oom = false;
-        ta_arena_reset(&req->arena);
-        req->received = 0;
-        req->too_big = req->responded = false;
-        *con_cls = NULL;
+        ta_arena_done(data);
+        free(data);
 }
 
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
+static void request_done(void *userdata, void *data)
 {
-        TaHttp *h = cls;
-        Req *req;
-
-        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-                /* A failed allocation leaves no context: the connection's requests then get
-                 * MHD_NO (the connection is closed). */
-                *socket_context = calloc(1, sizeof(Req));
-                __atomic_add_fetch(&h->active, 1, __ATOMIC_RELAXED);
-                return;
-        }
-        req = *socket_context;
-        if (req) {
-                ta_buf_done(&req->body);
-                ta_arena_done(&req->arena);
-                free(req);
-                *socket_context = NULL;
-        }
-        __atomic_sub_fetch(&h->active, 1, __ATOMIC_RELAXED);
+        ta_arena_reset(data);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+/* Outside the ACL a client is closed at accept, before it can hold a connection. */
+static bool accept_policy(void *userdata, const struct sockaddr *sa, socklen_t len)
 {
-        char msg[512];
-        size_t n;
+        TaHttp *h = userdata;
+        TaAddr a;
 
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        n = strlen(msg);
-        while (n > 0 && msg[n - 1] == '\n')
-                msg[--n] = '\0';
-        log_debug("libmicrohttpd: %s", msg);
-}
-
-static int read_file(const char *path, char **ret)
-{
-        _cleanup_close_ int fd = -EBADF;
-        char *buf;
-        ssize_t n;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        buf = calloc(1, 1024 * 1024 + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = read(fd, buf, 1024 * 1024);
-        if (n < 0) {
-                free(buf);
-                return negative_errno();
-        }
-        *ret = buf;
-        return 0;
+        if (ta_addr_from_sockaddr(sa, len, &a) < 0)
+                return false;
+        ta_addr_unmap(&a);
+        return ta_runtime_acl_allows(h->rt, &a);
 }
 
 static int start_listener(TaHttp *h, int fd, const TaListenerConf *lc)
 {
-        TaHttpListener *l = &h->listeners[h->n];
-        TaConfig *cf = &h->rt->config;
-        /* MHD_USE_ITC: without it MHD_stop_daemon() wakes its threads with shutdown() on
-         * the listening socket, which is systemd's too: trackalert.socket died with it. */
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                         MHD_USE_TURBO | MHD_USE_ITC;
-        int fl, r;
+        _cleanup_free_ char *cert = NULL, *key = NULL;
+        int r;
 
-        fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-                (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-        *l = (TaHttpListener){.fd = fd};
         if (lc && lc->tls) {
-                if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-                        return log_error_errno(EOPNOTSUPP, "%s:%u: libmicrohttpd was built "
-                                                           "without TLS.", lc->file, lc->line);
-                if ((r = read_file(lc->cert, &l->cert_pem)) < 0)
+                if ((r = http_read_pem(lc->cert, &cert)) < 0) {
+                        safe_close(fd);
                         return log_error_errno(r, "%s:%u: cannot read certificate '%s': %m",
                                                lc->file, lc->line, lc->cert);
-                if ((r = read_file(lc->key, &l->key_pem)) < 0)
+                }
+                if ((r = http_read_pem(lc->key, &key)) < 0) {
+                        safe_close(fd);
                         return log_error_errno(r, "%s:%u: cannot read key '%s': %m", lc->file,
                                                lc->line, lc->key);
-                flags |= MHD_USE_TLS;
+                }
         }
-        l->daemon = MHD_start_daemon(
-                flags, 0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)MAX(cf->num_worker_threads, 1u),
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned)cf->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-                (unsigned)TA_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                (size_t)TA_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER,
-                mhd_logger, NULL, l->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-                l->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, l->key_pem,
-                lc && lc->priorities ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
-                lc ? lc->priorities : NULL, MHD_OPTION_END);
-        if (!l->daemon) {
+        r = http_server_add_listener(h->server, fd, cert, key, lc ? lc->priorities : NULL);
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r, "%s:%u: libmicrohttpd was built without TLS.", lc->file,
+                                       lc->line);
+        if (r < 0) {
                 if (lc)
-                        return log_error_errno(EIO, "%s:%u: cannot start the HTTP%s server on "
-                                                    "'%s'.", lc->file, lc->line,
-                                               lc->tls ? "S" : "", lc->addr);
-                return log_error_errno(EIO, "Cannot start the HTTP server.");
+                        return log_error_errno(r,
+                                               "%s:%u: cannot start the HTTP%s server on "
+                                               "'%s'.",
+                                               lc->file, lc->line, lc->tls ? "S" : "", lc->addr);
+                return log_error_errno(r, "Cannot start the HTTP server.");
         }
-        h->n++;
         return 0;
 }
 
 int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
 {
+        const TaConfig *cf = &rt->config;
+        HttpConfig hc = {
+                .handler = on_request,
+                .conn_new = conn_new,
+                .conn_free = conn_free,
+                .request_done = request_done,
+                .accept_policy = accept_policy,
+                .threads = MAX(cf->num_worker_threads, 1u),
+                .server = "trackalert",
+                .too_large_type = CT_JSON,
+                .too_large_body = body_too_large,
+                .limits =
+                        {
+                                .connections_max = (unsigned)cf->max_conns,
+                                .connections_per_client = ta_http_per_client(cf->max_conns),
+                                .head_timeout_sec = TA_HTTP_HEAD_TIMEOUT_SEC,
+                                .keepalive_timeout_sec = TA_HTTP_TIMEOUT_SEC,
+                                .body_timeout_sec = TA_HTTP_BODY_TIMEOUT_SEC,
+                                .body_max = TA_BODY_MAX,
+                                .body_discard_max = TA_BODY_DISCARD_MAX,
+                                .connection_memory = TA_HTTP_CONN_MEMORY,
+                        },
+        };
         TaHttp *h;
         int r = 0;
 
@@ -641,6 +519,7 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
         if (!h)
                 return -ENOMEM;
         h->rt = rt;
+        hc.userdata = h;
         pthread_mutex_init(&h->auth_log_lock, NULL);
         for (size_t i = 0; i < _CANNED_MAX; i++) {
                 h->canned[i] = response_new(canned_table[i].ctype, canned_table[i].body,
@@ -652,6 +531,11 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
                 }
         }
         h->auth_log = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
+        r = http_server_new(&hc, &h->server);
+        if (r < 0) {
+                ta_http_free(h);
+                return log_error_errno(r, "Cannot set up the HTTP server: %m");
+        }
         if (n_fds > 0) {
                 if (rt->config.n_listeners > 0)
                         log_info("Socket-activated: addListener() entries are not used.");
@@ -668,16 +552,14 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
                                 break;
                         }
                         r = start_listener(h, fd, lc);
-                        if (r < 0)
-                                safe_close(fd);
                 }
         } else {
                 int fd = listen_open(TA_DEFAULT_HTTP, SOCK_STREAM, 8085);
 
                 if (fd < 0)
                         r = log_error_errno(fd, "Cannot listen on %s: %m", TA_DEFAULT_HTTP);
-                else if ((r = start_listener(h, fd, NULL)) < 0)
-                        safe_close(fd);
+                else
+                        r = start_listener(h, fd, NULL);
         }
         if (r < 0) {
                 ta_http_free(h);
@@ -691,15 +573,7 @@ TaHttp *ta_http_free(TaHttp *h)
 {
         if (!h)
                 return NULL;
-        for (size_t i = 0; i < h->n; i++) {
-                /* Quiesced first, MHD neither shuts down nor closes the socket: it is closed
-                 * here, once, after the threads are gone. */
-                (void)MHD_quiesce_daemon(h->listeners[i].daemon);
-                MHD_stop_daemon(h->listeners[i].daemon);
-                safe_close(h->listeners[i].fd);
-                free(h->listeners[i].cert_pem);
-                free(h->listeners[i].key_pem);
-        }
+        http_server_free(h->server);
         for (size_t i = 0; i < _CANNED_MAX; i++)
                 if (h->canned[i])
                         MHD_destroy_response(h->canned[i]);
@@ -710,10 +584,18 @@ TaHttp *ta_http_free(TaHttp *h)
 
 uint64_t ta_http_active_connections(TaHttp *h)
 {
-        return __atomic_load_n(&h->active, __ATOMIC_RELAXED);
+        HttpCounters c;
+
+        http_server_counters(h->server, &c);
+        return c.active;
 }
 
 size_t ta_http_n_listeners(TaHttp *h)
 {
-        return h->n;
+        return http_server_n_listeners(h->server);
+}
+
+unsigned ta_http_per_client(unsigned max_conns)
+{
+        return MAX(max_conns / 10, 16u);
 }

@@ -1,4 +1,4 @@
-/* trackalert-http.h - the REST API on libmicrohttpd: routing, ACL, Basic auth, body limit. */
+/* trackalert-http.h - the REST API on lib/http: routing, ACL, Basic auth. */
 #pragma once
 
 #include <stddef.h>
@@ -7,7 +7,11 @@
 #include "trackalert-runtime.h"
 
 #define TA_HTTP_FDS_MAX 16
-#define TA_HTTP_TIMEOUT_SEC 30
+#define TA_HTTP_TIMEOUT_SEC 30 /* idle keep-alive connections */
+/* The whole request head (line and headers) must arrive within this from accept, the body
+ * within TA_HTTP_BODY_TIMEOUT_SEC after it, however steadily a client trickles bytes. */
+#define TA_HTTP_HEAD_TIMEOUT_SEC 10
+#define TA_HTTP_BODY_TIMEOUT_SEC 60
 /* libmicrohttpd's per-connection memory for the request line, headers and read buffer. It
  * clears the whole of it after each request, so the default 32 KiB costs more than it buys:
  * 16 KiB still takes headers of about 12 KiB (larger ones get 431). */
@@ -25,3 +29,5 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret);
 TaHttp *ta_http_free(TaHttp *h);
 uint64_t ta_http_active_connections(TaHttp *h);
 size_t ta_http_n_listeners(TaHttp *h);
+/* Connections one client address may hold at once: a tenth of setMaxWebserverConns(). */
+unsigned ta_http_per_client(unsigned max_conns);
