@@ -471,15 +471,15 @@ static bool is_wrapped_key(Wrap *w, const char *key)
         return found;
 }
 
-/* Place a symlink to the shim at path atomically (the old entry is replaced in one step). */
-static int place_link(Wrap *w, const char *path)
+/* Place a symlink to target at path atomically (the old entry is replaced in one step). */
+static int symlink_atomic(const char *target, const char *path)
 {
         _cleanup_free_ char *tmp = NULL;
 
         if (asprintf(&tmp, "%s.tracksuite-new", path) < 0)
                 return -ENOMEM;
         (void)unlink(tmp);
-        if (symlink(w->shim, tmp) < 0)
+        if (symlink(target, tmp) < 0)
                 return negative_errno();
         if (rename(tmp, path) < 0) {
                 int r = negative_errno();
@@ -487,6 +487,78 @@ static int place_link(Wrap *w, const char *path)
                 return r;
         }
         return 0;
+}
+
+static int place_link(Wrap *w, const char *path)
+{
+        return symlink_atomic(w->shim, path);
+}
+
+/* DIR/.t%/NAME, a symlink to ../NAME.t%: the shim executes the real program through it, so
+ * that the kernel names the process NAME (after the path given to execve()), not NAME.t%. */
+static char *name_link_path(const char *path, char **ret_dir)
+{
+        const char *base = strrchr(path, '/') + 1;
+        char *link;
+
+        if (asprintf(ret_dir, "%.*s%s", (int)(base - path - 1), path, WRAP_NAME_DIR) < 0) {
+                *ret_dir = NULL;
+                return NULL;
+        }
+        if (asprintf(&link, "%s/%s", *ret_dir, base) < 0) {
+                free(*ret_dir);
+                *ret_dir = NULL;
+                return NULL;
+        }
+        return link;
+}
+
+static bool name_link_ok(const char *path)
+{
+        _cleanup_free_ char *dir = NULL, *link = name_link_path(path, &dir),
+                            *real = real_path(path);
+        struct stat a, b;
+
+        return link && real && stat(link, &a) >= 0 && stat(real, &b) >= 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
+static int name_link_place(const char *path)
+{
+        _cleanup_free_ char *dir = NULL, *link = name_link_path(path, &dir), *target = NULL;
+
+        if (!link || asprintf(&target, "../%s%s", strrchr(path, '/') + 1, WRAP_REAL_SUFFIX) < 0)
+                return -ENOMEM;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        return symlink_atomic(target, link);
+}
+
+static void name_link_remove(const char *path)
+{
+        _cleanup_free_ char *dir = NULL, *link = name_link_path(path, &dir);
+        struct stat st;
+
+        /* Only our symlink; the directory goes when nothing else is left in it. */
+        if (!link || lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
+                return;
+        (void)unlink(link);
+        (void)rmdir(dir);
+}
+
+static void name_link_ensure(Wrap *w, const char *path)
+{
+        int r;
+
+        if (name_link_ok(path))
+                return;
+        r = name_link_place(path);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot place '%s%s' next to '%s' (the program will run as "
+                                  "'%s%s'), ignoring: %m",
+                                  WRAP_NAME_DIR, strrchr(path, '/'), path, strrchr(path, '/') + 1,
+                                  WRAP_REAL_SUFFIX);
 }
 
 int wrap_add(Wrap *w, const char *path, bool force)
@@ -512,8 +584,10 @@ int wrap_add(Wrap *w, const char *path, bool force)
         if (r < 0)
                 return log_error_errno(r, "Out of memory.");
 
-        if (is_our_link(w, key) && is_wrapped_key(w, key))
+        if (is_our_link(w, key) && is_wrapped_key(w, key)) {
+                name_link_ensure(w, key);
                 return 1;
+        }
         if (lstat(key, &st) < 0)
                 return log_error_errno(errno, "Cannot wrap '%s': %m", path);
         if (S_ISLNK(st.st_mode)) {
@@ -566,8 +640,10 @@ int wrap_add(Wrap *w, const char *path, bool force)
                 (void)unlink(real);
                 return log_error_errno(r, "Cannot record the wrapper for '%s': %m", key);
         }
+        name_link_ensure(w, key);
         r = place_link(w, key);
         if (r < 0) {
+                name_link_remove(key);
                 (void)unlink(real);
                 if (w->backend == WRAP_BACKEND_DPKG)
                         (void)divert(key, false);
@@ -602,6 +678,7 @@ int wrap_remove(Wrap *w, const char *path)
                 return log_error_errno(ENOMEM, "Out of memory.");
 
         ours = is_our_link(w, key);
+        name_link_remove(key);
         if (access(real, F_OK) >= 0) {
                 if (ours || access(key, F_OK) < 0) {
                         /* The real program replaces the symlink in one step. */
@@ -649,8 +726,11 @@ int wrap_sync(Wrap *w)
                 if (s == WRAP_OK && listed) {
                         _cleanup_free_ char *now = NULL;
                         /* Still under the spelling the package database records? */
-                        if (wrap_canonical(w, key, &now) >= 0 && streq(now, key))
+                        if (wrap_canonical(w, key, &now) >= 0 && streq(now, key)) {
+                                /* Wrappers placed before the name links existed get one. */
+                                name_link_ensure(w, key);
                                 continue;
+                        }
                 }
                 if (s == WRAP_DANGLING && !w->quiet)
                         log_info("'%s%s' is gone (package removed or program moved); removing "

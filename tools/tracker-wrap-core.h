@@ -8,6 +8,7 @@
 #include "tracker-wrap-list.h"
 
 #define WRAP_REAL_SUFFIX ".t%"
+#define WRAP_NAME_DIR "/.t%" /* DIR/.t%/NAME -> ../NAME.t%, see name_link_place() */
 #define WRAP_DPKG_PACKAGE "tracksuite-tracker"
 
 typedef enum WrapBackend {

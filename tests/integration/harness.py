@@ -197,10 +197,14 @@ class Trackerd(ActivatedDaemon):
 
 
 def make_wrapped(shim, directory, name, real):
-    """Install a tracked program the way tracker-wrap does: name -> shim, name.t% = real."""
+    """Install a tracked program the way tracker-wrap does: name -> shim, name.t% = real,
+    .t%/name -> ../name.t% (the process keeps its name)."""
     os.makedirs(directory, exist_ok=True)
     target = os.path.join(directory, name + ".t%")
     shutil.copy2(real, target)
+    names = os.path.join(directory, ".t%")
+    os.makedirs(names, exist_ok=True)
+    os.symlink("../" + name + ".t%", os.path.join(names, name))
     link = os.path.join(directory, name)
     os.symlink(os.path.abspath(shim), link)
     return link
