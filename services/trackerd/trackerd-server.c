@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <time.h>
 
 #include "addr.h"
@@ -309,9 +310,10 @@ static void server_take(TrackerdServer *s, size_t i, int64_t now)
         s->filling->n++;
 }
 
-/* Receive from fd into the filling batch until the socket is empty or the batch is full.
- * Returns > 0 if the batch is full (more may be queued). */
-static int server_receive(TrackerdServer *s, int fd)
+/* Receive from fd into the filling batch until the socket is empty, the batch is full or
+ * *budget datagrams were taken (budget NULL: no limit). Returns > 0 if the batch is full
+ * (more may be queued), 0 otherwise; an empty socket sets *budget to 0. */
+static int server_receive_limited(TrackerdServer *s, int fd, size_t *budget)
 {
         for (;;) {
                 size_t want = MIN((size_t)RECV_VLEN, s->config.batch_max - s->filling->n);
@@ -320,30 +322,61 @@ static int server_receive(TrackerdServer *s, int fd)
 
                 if (want == 0)
                         return 1;
+                if (budget) {
+                        want = MIN(want, *budget);
+                        if (want == 0)
+                                return 0;
+                }
                 for (size_t i = 0; i < want; i++) {
                         s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
                         s->msgs[i].msg_hdr.msg_flags = 0;
                 }
                 n = recvmmsg(fd, s->msgs, (unsigned)want, MSG_DONTWAIT, NULL);
-                if (n < 0) {
-                        if (errno != EAGAIN && errno != EINTR)
-                                /* ICMP errors and the like: nothing to take now. */
-                                log_debug_errno(errno, "recvmmsg() failed: %m");
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        /* ICMP errors and the like: nothing to take now. */
+                        log_debug_errno(errno, "recvmmsg() failed: %m");
+                if (n <= 0) {
+                        if (budget)
+                                *budget = 0;
                         return 0;
                 }
-                if (n == 0)
-                        return 0;
                 now = (int64_t)time(NULL);
                 for (int i = 0; i < n; i++)
                         server_take(s, (size_t)i, now);
+                if (budget)
+                        *budget -= (size_t)n;
         }
+}
+
+static int server_receive(TrackerdServer *s, int fd)
+{
+        return server_receive_limited(s, fd, NULL);
+}
+
+/* At most how many datagrams fd holds right now: its receive queue in bytes (skb truesize,
+ * at least 256 bytes per datagram) over 256. A bound, not a count: draining up to it at
+ * shutdown takes everything that was queued while a flood cannot hold the exit. */
+static size_t server_queued_bound(int fd)
+{
+        uint32_t mem[SK_MEMINFO_VARS] = {};
+        socklen_t l = sizeof(mem);
+        int size = 0;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &l) >= 0 &&
+            l > SK_MEMINFO_RMEM_ALLOC * sizeof(uint32_t))
+                return mem[SK_MEMINFO_RMEM_ALLOC] / 256 + 1;
+        l = sizeof(size);
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &l) >= 0 && size > 0)
+                return (size_t)size / 256 + 1;
+        return 65536;
 }
 
 static void server_touch_idle(TrackerdServer *s)
 {
         if (!s->idle_timer)
                 return;
-        (void)sd_event_source_set_time_relative(s->idle_timer, s->config.idle_exit_sec * 1000000ULL);
+        (void)sd_event_source_set_time_relative(s->idle_timer,
+                                                s->config.idle_exit_sec * 1000000ULL);
         (void)sd_event_source_set_enabled(s->idle_timer, SD_EVENT_ONESHOT);
 }
 
@@ -425,13 +458,18 @@ static int on_expire(sd_event_source *src, uint64_t usec, void *userdata)
 
 int trackerd_server_drain(TrackerdServer *s)
 {
+        size_t left[TRACKERD_FDS_MAX];
         int r = 0;
 
-        /* Take everything still queued, a batch at a time, each committed by the writer
-         * while the next is received; a failed commit is retried once here. */
+        /* Take what is queued now, a batch at a time, each committed by the writer while the
+         * next is received; a failed commit is retried once here. Only what is queued now: a
+         * flood that goes on must not hold the exit (what arrives later stays in the socket,
+         * which the service manager keeps). */
+        for (size_t i = 0; i < s->n_fds; i++)
+                left[i] = server_queued_bound(s->fds[i]);
         for (;;) {
                 for (size_t i = 0; i < s->n_fds; i++)
-                        if (server_receive(s, s->fds[i]) > 0)
+                        if (server_receive_limited(s, s->fds[i], &left[i]) > 0)
                                 break;
                 if (s->committing) {
                         if (s->failed)

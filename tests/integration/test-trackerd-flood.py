@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """trackerd under a flood of bad datagrams of every kind: it counts and rate-limits them,
-stays up, keeps the database intact and counts every valid datagram that follows."""
+stays up, keeps the database intact and counts every valid datagram that follows; and it
+stops on SIGTERM while a flood goes on."""
 
 import os
 import random
+import signal
 import socket
+import subprocess
 import sys
+import time
 
 from harness import Trackerd, check, encode, run_test, wait_until
 
@@ -101,6 +105,51 @@ def main(tmp):
     check(integrity == [("ok",)], f"the database is intact ({integrity})")
     check(d.stop() == 0, "trackerd exits cleanly after the flood")
     s.close()
+    sigterm_during_flood(tmp)
+
+
+def sigterm_during_flood(tmp):
+    """SIGTERM while a flood goes on: trackerd stores what was queued and exits promptly,
+    whoever keeps sending (else anyone who reaches the port holds systemctl stop)."""
+    for kind, payload in (("valid", encode("alice", "ws1", "vim")), ("bad", b"TK\x09junk")):
+        d = Trackerd(trackerd_bin, tmp, config="[Collector]\nLogUses=no\n", name=f"term-{kind}").start()
+        host, port = d.server.rsplit(":", 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(encode("root", "h", "wake"), (host, int(port)))
+        d.wait_uses(1)
+        flood = subprocess.Popen([sys.executable, "-c", FLOOD, host, port, payload.hex()])
+        try:
+            def busy():
+                r = d.query("SELECT (SELECT count(*) FROM uses) + "
+                            "(SELECT coalesce(sum(count), 0) FROM rejects)")
+                return r and r[0][0] > 5000
+            wait_until(busy, f"a {kind} flood arriving at trackerd", timeout=30)
+            d.proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while d.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            check(not d.alive(), f"trackerd exits on SIGTERM while a {kind} flood goes on")
+            check(d.proc.returncode == 0, f"and its exit status is 0 ({d.proc.returncode})")
+            check(flood.poll() is None, "the flood was still going when it exited")
+        finally:
+            flood.kill()
+            flood.wait()
+            if d.alive():
+                d.proc.kill()
+                d.proc.wait()
+        check(d.query("PRAGMA integrity_check") == [("ok",)], "the database is intact")
+
+
+FLOOD = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+addr, data = (sys.argv[1], int(sys.argv[2])), bytes.fromhex(sys.argv[3])
+while True:
+    try:
+        s.sendto(data, addr)
+    except OSError:
+        pass
+"""
 
 
 run_test(main)
