@@ -405,6 +405,10 @@ static int run_server(TaRuntime *rt)
                    "trackalert stopping after %llu reports.",
                    (unsigned long long)__atomic_load_n(&rt->stats->reports, __ATOMIC_RELAXED));
 finish:
+        /* Every thread that can run Lua or touch shared state is stopped and joined here,
+         * before run() frees the Lua states: the HTTP threads, the console sessions, the
+         * scheduler, the webhook senders, then the history writer (which commits the queue). */
+        ta_runtime_set_stopping(rt);
         rt->on_shutdown = NULL;
         ta_http_free(http);
         ta_console_server_stop();

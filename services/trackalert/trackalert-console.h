@@ -13,7 +13,10 @@
 
 #define TA_NONCE_SIZE crypto_secretbox_NONCEBYTES /* 24 */
 #define TA_FRAME_MAX 65535
-#define TA_CONSOLE_CONNS_MAX 16
+#define TA_CONSOLE_CONNS_MAX 16   /* authenticated sessions */
+#define TA_CONSOLE_PENDING_MAX 32 /* connections that have not sent a valid frame yet */
+#define TA_CONSOLE_AUTH_USEC (10ULL * 1000000ULL)  /* to send the first frame, or a frame's rest */
+#define TA_CONSOLE_IDLE_USEC (600ULL * 1000000ULL) /* an open session without a command */
 
 /* first 12 bytes of lower, last 12 bytes of higher */
 void ta_nonce_merge(const uint8_t lower[static TA_NONCE_SIZE],

@@ -54,12 +54,28 @@ static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return p;
 }
 
+/* Why a call must end now, or NULL. The wall clock is read every TA_LUA_HOOK_COUNT
+ * instructions: C functions (string.find() on a long subject, say) do not count instructions,
+ * but the deadline is seen as soon as they return to Lua. */
+static const char *state_must_stop(TaState *s)
+{
+        if (ta_runtime_stopping(s->rt))
+                return "trackalert is stopping";
+        if (s->instr_left < 0)
+                return "instruction budget exceeded";
+        if (s->deadline_usec > 0 && ta_now_usec() > s->deadline_usec)
+                return "time limit exceeded";
+        return NULL;
+}
+
 static void state_hook(lua_State *L, lua_Debug *ar)
 {
         TaState *s = ta_state_from_lua(L);
+        const char *why;
 
         s->instr_left -= TA_LUA_HOOK_COUNT;
-        if (s->instr_left < 0) {
+        why = state_must_stop(s);
+        if (why) {
                 /* From now on every instruction fails, so a pcall() in the policy cannot
                  * catch the error and carry on: the caller of the pcall fails at once. */
                 if (!s->budget_exceeded)
@@ -67,8 +83,14 @@ static void state_hook(lua_State *L, lua_Debug *ar)
                 s->budget_exceeded = true;
                 /* Level 0 in a hook is the interrupted Lua function: name its line. */
                 luaL_where(L, 0);
-                lua_pushfstring(L, "instruction budget of %I exceeded",
-                                (lua_Integer)s->instr_budget);
+                if (s->instr_left < 0)
+                        lua_pushfstring(L, "instruction budget of %I exceeded",
+                                        (lua_Integer)s->instr_budget);
+                else if (streq(why, "time limit exceeded"))
+                        lua_pushfstring(L, "time limit of %I ms exceeded",
+                                        (lua_Integer)(s->time_limit_usec / 1000));
+                else
+                        lua_pushstring(L, why);
                 lua_concat(L, 2);
                 lua_error(L);
         }
@@ -122,7 +144,8 @@ TaState *ta_state_free(TaState *s)
         return NULL;
 }
 
-static int state_pcall(TaState *s, int nargs, int nresults, uint64_t budget, char **ret_error)
+static int state_pcall(TaState *s, int nargs, int nresults, uint64_t budget,
+                       uint64_t time_limit_usec, char **ret_error)
 {
         int rc, r = 0;
 
@@ -130,11 +153,15 @@ static int state_pcall(TaState *s, int nargs, int nresults, uint64_t budget, cha
                 lua_sethook(s->L, state_hook, LUA_MASKCOUNT, TA_LUA_HOOK_COUNT);
         s->instr_budget = budget;
         s->instr_left = (int64_t)s->instr_budget;
+        s->time_limit_usec = time_limit_usec;
+        s->deadline_usec = time_limit_usec > 0 ? ta_now_usec() + time_limit_usec : 0;
         s->budget_exceeded = s->memory_exceeded = false;
         rc = lua_pcall(s->L, nargs, nresults, 0);
         if (rc == LUA_OK)
                 return 0;
-        r = s->budget_exceeded ? -ETIME : (rc == LUA_ERRMEM || s->memory_exceeded) ? -ENOMEM : -EBADMSG;
+        r = s->budget_exceeded                         ? -ETIME
+            : (rc == LUA_ERRMEM || s->memory_exceeded) ? -ENOMEM
+                                                       : -EBADMSG;
         if (ret_error) {
                 const char *m = lua_tostring(s->L, -1);
                 if (r == -ENOMEM && (!m || !strstr(m, "memory")))
@@ -149,7 +176,8 @@ static int state_pcall(TaState *s, int nargs, int nresults, uint64_t budget, cha
 
 int ta_state_pcall(TaState *s, int nargs, int nresults, char **ret_error)
 {
-        return state_pcall(s, nargs, nresults, s->rt->config.lua_instruction_limit, ret_error);
+        return state_pcall(s, nargs, nresults, s->rt->config.lua_instruction_limit,
+                           s->rt->config.lua_time_limit_usec, ret_error);
 }
 
 int ta_state_load_config(TaState *s, const char *path, char **ret_error)
@@ -186,15 +214,14 @@ int ta_state_load_config(TaState *s, const char *path, char **ret_error)
         }
         /* A configuration may legitimately do more work than one policy call. */
         r = state_pcall(s, 0, 0, MAX(s->rt->config.lua_instruction_limit, TA_LUA_CONFIG_BUDGET_MIN),
-                        ret_error);
+                        0, ret_error);
         s->mem_limit = s->rt->config.lua_memory_limit;
         return r < 0 ? -EINVAL : 0;
 }
 
 /* ---- the pool */
 
-int ta_pool_new(TaRuntime *rt, unsigned n, const char *config_path, char **ret_error,
-                TaPool **ret)
+int ta_pool_new(TaRuntime *rt, unsigned n, const char *config_path, char **ret_error, TaPool **ret)
 {
         TaPool *p;
         int r;

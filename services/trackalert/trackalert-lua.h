@@ -24,6 +24,7 @@ struct TaState {
         size_t mem, mem_limit;
         int64_t instr_left;
         uint64_t instr_budget;
+        uint64_t time_limit_usec, deadline_usec; /* deadline_usec 0: none (the configuration) */
         bool budget_exceeded, memory_exceeded;
         pthread_mutex_t lock;
         TaBuf output; /* what show*() and friends print, for the console */
@@ -44,8 +45,7 @@ int ta_state_pcall(TaState *s, int nargs, int nresults, char **ret_error);
 
 typedef struct TaPool TaPool;
 /* Create n pool states, each running the configuration file. */
-int ta_pool_new(TaRuntime *rt, unsigned n, const char *config_path, char **ret_error,
-                TaPool **ret);
+int ta_pool_new(TaRuntime *rt, unsigned n, const char *config_path, char **ret_error, TaPool **ret);
 TaPool *ta_pool_free(TaPool *p);
 /* Blocks while every state is busy (the original indexed an empty vector). */
 TaState *ta_pool_borrow(TaPool *p);

@@ -373,23 +373,24 @@ static int lua_log(lua_State *L, int level, bool verbose_only)
                 lua_pushnil(L);
                 while (lua_next(L, 2) != 0) {
                         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-                        const char *v = lua_type(L, -1) == LUA_TSTRING ||
-                                                        lua_type(L, -1) == LUA_TNUMBER
-                                                ? lua_tostring(L, -1)
-                                                : NULL;
+                        const char *v =
+                                lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                                        ? lua_tostring(L, -1)
+                                        : NULL;
                         if (k && v) {
                                 ta_buf_printf(&line, " %s=\"%s\"", k, v);
                                 if (n < ELEMENTSOF(fields)) {
-                                        size_t j = 0, o = (size_t)snprintf(names[n],
-                                                                           sizeof(names[n]),
-                                                                           "TRACKALERT_");
+                                        size_t j = 0,
+                                               o = (size_t)snprintf(names[n], sizeof(names[n]),
+                                                                    "TRACKALERT_");
                                         for (; k[j] && o + 1 < sizeof(names[n]); j++, o++)
-                                                names[n][o] = (char)(
-                                                        (k[j] >= 'a' && k[j] <= 'z') ? k[j] - 32
-                                                        : ((k[j] >= 'A' && k[j] <= 'Z') ||
-                                                           (k[j] >= '0' && k[j] <= '9'))
-                                                                ? k[j]
-                                                                : '_');
+                                                names[n][o] =
+                                                        (char)((k[j] >= 'a' && k[j] <= 'z')
+                                                                       ? k[j] - 32
+                                                               : ((k[j] >= 'A' && k[j] <= 'Z') ||
+                                                                  (k[j] >= '0' && k[j] <= '9'))
+                                                                       ? k[j]
+                                                                       : '_');
                                         names[n][o] = '\0';
                                         /* v stays on the Lua stack only until lua_pop: copy */
                                         fields[n] = (LogField){names[n], strdup(v)};
@@ -434,8 +435,8 @@ static int l_vinfoLog(lua_State *L)
 
 /* ---- server configuration (G) */
 
-static int add_listener(lua_State *L, const char *addr, bool tls, const char *cert,
-                        const char *key, int opts)
+static int add_listener(lua_State *L, const char *addr, bool tls, const char *cert, const char *key,
+                        int opts)
 {
         TaConfig *c = &S(L)->rt->config;
         TaListenerConf *l;
@@ -458,12 +459,14 @@ static int add_listener(lua_State *L, const char *addr, bool tls, const char *ce
                 lua_getfield(L, opts, "min_protocol");
                 if (lua_isstring(L, -1)) {
                         const char *p = lua_tostring(L, -1);
-                        const char *prio = streq(p, "TLSv1.3")   ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-                                           : streq(p, "TLSv1.2") ? "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-                                                                 : NULL;
+                        const char *prio = streq(p, "TLSv1.3") ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+                                           : streq(p, "TLSv1.2")
+                                                   ? "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+                                                   : NULL;
                         if (!prio)
                                 log_warning("addListener: min_protocol '%s' not supported, "
-                                            "ignoring.", p);
+                                            "ignoring.",
+                                            p);
                         else if (set_string(&l->priorities, prio) < 0)
                                 return luaL_error(L, "out of memory");
                 }
@@ -473,7 +476,8 @@ static int add_listener(lua_State *L, const char *addr, bool tls, const char *ce
                         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
                         if (!streq(k, "min_protocol"))
                                 log_warning("addListener: TLS option '%s' is not supported, "
-                                            "ignoring.", k);
+                                            "ignoring.",
+                                            k);
                         lua_pop(L, 1);
                 }
         }
@@ -669,7 +673,8 @@ static int l_testCrypto(lua_State *L)
         randombytes_buf(n1, sizeof(n1));
         memcpy(n2, n1, sizeof(n1));
         ok = ta_console_seal(c->key, n1, s, strlen(s), &frame) >= 0 &&
-             ta_console_open(c->key, n2, (uint8_t *)frame.data + 2, frame.len - 2, &plain, &len) >= 0 &&
+             ta_console_open(c->key, n2, (uint8_t *)frame.data + 2, frame.len - 2, &plain, &len) >=
+                     0 &&
              len == strlen(s) && memcmp(plain, s, len) == 0;
         ta_buf_done(&frame);
         output(L, "%s\n", ok ? "Everything is ok!" : "Crypto failed..");
@@ -680,7 +685,7 @@ static int l_testCrypto(lua_State *L)
         static int l_##fname(lua_State *L)                                                         \
         {                                                                                          \
                 unsigned n = check_count(L, 1);                                                    \
-                if (is_g(L))                                                               \
+                if (is_g(L))                                                                       \
                         S(L)->rt->config.field = n;                                                \
                 return 0;                                                                          \
         }
@@ -718,6 +723,18 @@ static int l_setLuaInstructionLimit(lua_State *L)
         luaL_argcheck(L, n >= 10000, 1, "must be at least 10000");
         if (is_g(L))
                 S(L)->rt->config.lua_instruction_limit = (uint64_t)n;
+        return 0;
+}
+
+/* Wall-clock milliseconds per call into Lua (report, custom endpoint, background function,
+ * console line); 0 for none. */
+static int l_setLuaTimeLimit(lua_State *L)
+{
+        lua_Integer ms = luaL_checkinteger(L, 1);
+
+        luaL_argcheck(L, ms >= 0 && ms <= 24LL * 3600 * 1000, 1, "must be 0-86400000 ms");
+        if (is_g(L))
+                S(L)->rt->config.lua_time_limit_usec = (uint64_t)ms * 1000ULL;
         return 0;
 }
 
@@ -807,8 +824,10 @@ static int l_cronScheduleBackgroundFunc(lua_State *L)
         TaCron c;
 
         if (ta_cron_parse(spec, &c) < 0)
-                return luaL_error(L, "cronScheduleBackgroundFunc: bad schedule '%s' (5 fields, "
-                                     "each '*' or one number)", spec);
+                return luaL_error(L,
+                                  "cronScheduleBackgroundFunc: bad schedule '%s' (5 fields, "
+                                  "each '*' or one number)",
+                                  spec);
         if (!is_g(L) || rt->client_mode || !rt->sched)
                 return 0;
         if (ta_sched_add_cron(rt->sched, &c, name) < 0)
@@ -823,8 +842,10 @@ static int l_intervalScheduleBackgroundFunc(lua_State *L)
         uint64_t usec;
 
         if (ta_interval_parse(spec, &usec) < 0 || usec == 0)
-                return luaL_error(L, "intervalScheduleBackgroundFunc: bad duration '%s' "
-                                     "(h[h][:mm][:ss])", spec);
+                return luaL_error(L,
+                                  "intervalScheduleBackgroundFunc: bad duration '%s' "
+                                  "(h[h][:mm][:ss])",
+                                  spec);
         if (!is_g(L) || rt->client_mode || !rt->sched)
                 return 0;
         if (ta_sched_add_interval(rt->sched, usec, name) < 0)
@@ -858,8 +879,7 @@ static int l_setCustomEndpoint(lua_State *L)
         if (is_g(L) && !rt->client_mode) {
                 if (streq(name, "report") || streq(name, "stats") || streq(name, "readyz") ||
                     streq(name, "livez"))
-                        return luaL_error(L, "setCustomEndpoint: '%s' is a built-in command",
-                                          name);
+                        return luaL_error(L, "setCustomEndpoint: '%s' is a built-in command", name);
                 if (ta_counter_set_add(rt->endpoints, name) < 0 ||
                     ta_counter_set_add(&rt->stats->commands, name) < 0)
                         return luaL_error(L, "setCustomEndpoint: too many endpoints");
@@ -867,15 +887,29 @@ static int l_setCustomEndpoint(lua_State *L)
         return 0;
 }
 
+static int endpoint_cmp(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* As the original: a heading and the names sorted, each padded (and cut) to 30 columns and
+ * followed by a space. */
 static int l_showCustomEndpoints(lua_State *L)
 {
         TaCounterSet *e = S(L)->rt->endpoints;
+        size_t n = ta_counter_set_size(e);
+        const char **names;
 
         if (!is_g(L))
                 return 0;
-        output(L, "Custom Endpoint\n");
-        for (size_t i = 0; i < ta_counter_set_size(e); i++)
-                output(L, "%s\n", e->items[i].name);
+        names = lua_newuserdatauv(L, (n ? n : 1) * sizeof(char *), 0);
+        for (size_t i = 0; i < n; i++)
+                names[i] = e->items[i].name;
+        qsort(names, n, sizeof(char *), endpoint_cmp);
+        output(L, "%-30.30s \n", "Custom Endpoint");
+        for (size_t i = 0; i < n; i++)
+                output(L, "%-30.30s \n", names[i]);
+        lua_pop(L, 1);
         return 0;
 }
 
@@ -984,7 +1018,8 @@ static int l_runCustomWebHook(lua_State *L)
                 log_error("runCustomWebHook: no custom webhook named '%s'.", name);
         else if (r == -EAGAIN)
                 log_error("runCustomWebHook: the webhook queue is full, dropping the event for "
-                          "'%s'.", name);
+                          "'%s'.",
+                          name);
         return 0;
 }
 
@@ -1118,10 +1153,18 @@ static int geo_value(lua_State *L, TaGeoValue type)
         if (db && n > 0)
                 (void)ta_geodb_value(db, &a, path, type, sbuf, sizeof(sbuf), &u, &b, &d);
         switch (type) {
-        case TA_GEO_STRING: lua_pushstring(L, sbuf); break;
-        case TA_GEO_UINT: lua_pushinteger(L, (lua_Integer)u); break;
-        case TA_GEO_BOOL: lua_pushboolean(L, b); break;
-        case TA_GEO_DOUBLE: lua_pushnumber(L, d); break;
+        case TA_GEO_STRING:
+                lua_pushstring(L, sbuf);
+                break;
+        case TA_GEO_UINT:
+                lua_pushinteger(L, (lua_Integer)u);
+                break;
+        case TA_GEO_BOOL:
+                lua_pushboolean(L, b);
+                break;
+        case TA_GEO_DOUBLE:
+                lua_pushnumber(L, d);
+                break;
         }
         return 1;
 }
@@ -1401,14 +1444,20 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
 void ta_luaapi_register(lua_State *L)
 {
         static const luaL_Reg ca_methods[] = {
-                {"tostring", ca_tostring},         {"toString", ca_tostring},
-                {"tostringWithPort", ca_tostring_port}, {"toStringWithPort", ca_tostring_port},
-                {"isIPv4", ca_is_v4},              {"isIPv6", ca_is_v6},
-                {"isMappedIPv4", ca_is_mapped},    {NULL, NULL},
+                {"tostring", ca_tostring},
+                {"toString", ca_tostring},
+                {"tostringWithPort", ca_tostring_port},
+                {"toStringWithPort", ca_tostring_port},
+                {"isIPv4", ca_is_v4},
+                {"isIPv6", ca_is_v6},
+                {"isMappedIPv4", ca_is_mapped},
+                {NULL, NULL},
         };
         static const luaL_Reg nm_methods[] = {
-                {"toStringNetwork", nm_network}, {"tostring", nm_tostring},
-                {"toString", nm_tostring},       {"match", nm_match},
+                {"toStringNetwork", nm_network},
+                {"tostring", nm_tostring},
+                {"toString", nm_tostring},
+                {"match", nm_match},
                 {NULL, NULL},
         };
         static const luaL_Reg nmg_methods[] = {
@@ -1416,10 +1465,10 @@ void ta_luaapi_register(lua_State *L)
                 {"clear", nmg_clear}, {NULL, NULL},
         };
         static const luaL_Reg geo_methods[] = {
-                {"lookupCountry", geo_country},         {"lookupISP", geo_isp},
-                {"lookupCity", geo_city},               {"lookupStringValue", geo_string},
-                {"lookupUIntValue", geo_uint},          {"lookupBoolValue", geo_bool},
-                {"lookupDoubleValue", geo_double},      {NULL, NULL},
+                {"lookupCountry", geo_country},    {"lookupISP", geo_isp},
+                {"lookupCity", geo_city},          {"lookupStringValue", geo_string},
+                {"lookupUIntValue", geo_uint},     {"lookupBoolValue", geo_bool},
+                {"lookupDoubleValue", geo_double}, {NULL, NULL},
         };
         static const luaL_Reg functions[] = {
                 {"newCA", l_newCA},
@@ -1478,6 +1527,7 @@ void ta_luaapi_register(lua_State *L)
                 {"reloadGeoIPDBs", l_reloadGeoIPDBs},
                 {"setLuaMemoryLimit", l_setLuaMemoryLimit},
                 {"setLuaInstructionLimit", l_setLuaInstructionLimit},
+                {"setLuaTimeLimit", l_setLuaTimeLimit},
                 {"setHistoryFile", l_setHistoryFile},
                 {"setHistoryRetention", l_setHistoryRetention},
                 {"setHistoryQueueSize", l_setHistoryQueueSize},

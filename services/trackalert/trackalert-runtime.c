@@ -23,6 +23,7 @@ void ta_config_defaults(TaConfig *c)
                 .webhook_timeout_sec = 2,
                 .lua_memory_limit = 64 * 1024 * 1024,
                 .lua_instruction_limit = 10 * 1000 * 1000,
+                .lua_time_limit_usec = 1000 * 1000,
                 .history_enabled = true,
                 .history_retention_sec = 90ULL * 24 * 3600,
                 .history_queue_size = 65536,
@@ -117,8 +118,8 @@ bool ta_runtime_password_ok(TaRuntime *rt, const char *authorization)
         if (!authorization || strncasecmp(authorization, "basic ", 6) != 0)
                 return false;
         b64 = authorization + 6;
-        if (sodium_base642bin((unsigned char *)decoded, sizeof(decoded) - 1, b64, strlen(b64),
-                              NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+        if (sodium_base642bin((unsigned char *)decoded, sizeof(decoded) - 1, b64, strlen(b64), NULL,
+                              &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
                 return false;
         decoded[len] = '\0';
         if (memchr(decoded, '\0', len))
@@ -151,6 +152,16 @@ void ta_runtime_request_shutdown(TaRuntime *rt)
         __atomic_store_n(&rt->shutdown_requested, 1, __ATOMIC_RELEASE);
         if (rt->on_shutdown)
                 rt->on_shutdown(rt->shutdown_userdata);
+}
+
+void ta_runtime_set_stopping(TaRuntime *rt)
+{
+        __atomic_store_n(&rt->stopping, 1, __ATOMIC_RELEASE);
+}
+
+bool ta_runtime_stopping(const TaRuntime *rt)
+{
+        return __atomic_load_n(&rt->stopping, __ATOMIC_ACQUIRE) != 0;
 }
 
 void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *device_id,

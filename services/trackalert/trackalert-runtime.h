@@ -44,8 +44,9 @@ typedef struct TaConfig {
         bool curl_no_peer_verify, curl_no_host_verify;
         char *curl_ca_bundle, *curl_client_cert, *curl_client_key;
 
-        size_t lua_memory_limit;       /* bytes per Lua state */
+        size_t lua_memory_limit;        /* bytes per Lua state */
         uint64_t lua_instruction_limit; /* per call into Lua */
+        uint64_t lua_time_limit_usec;   /* wall clock per call into Lua; 0: none */
 
         bool history_enabled;
         char *history_path; /* NULL: $STATE_DIRECTORY/trackalert.db */
@@ -87,8 +88,9 @@ typedef struct TaRuntime {
         char *config_path; /* absolute */
         bool client_mode;
         bool verbose;
-        bool started; /* the configuration has been read, the server runs */
+        bool started;           /* the configuration has been read, the server runs */
         int shutdown_requested; /* atomic; shutdown() from Lua */
+        int stopping;           /* atomic; set when the server stops: every Lua call ends at once */
         void (*on_shutdown)(void *userdata);
         void *shutdown_userdata;
 } TaRuntime;
@@ -106,3 +108,7 @@ bool ta_runtime_password_ok(TaRuntime *rt, const char *authorization);
 void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *device_id,
                              TaArena *arena, TaKvList *attrs);
 void ta_runtime_request_shutdown(TaRuntime *rt);
+/* From here on, Lua calls in progress and new ones fail at their next instruction hook, so that
+ * every thread that runs Lua can be joined promptly. */
+void ta_runtime_set_stopping(TaRuntime *rt);
+bool ta_runtime_stopping(const TaRuntime *rt);

@@ -194,14 +194,29 @@ void ta_stats_perf_text(TaStats *s, TaBuf *b)
                               (unsigned long long)ta_windowed_sum(&s->perf[i], sec));
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp((*(const TaCounter *const *)a)->name, (*(const TaCounter *const *)b)->name);
+}
+
+/* Sorted by name (byte order), as the original printed its std::set. */
 static void counters_text(TaCounterSet *set, TaBuf *b)
 {
         uint64_t sec = now_sec();
         size_t n = ta_counter_set_size(set);
+        TaCounter **sorted = calloc(n ? n : 1, sizeof(TaCounter *));
 
+        if (!sorted) {
+                b->oom = true;
+                return;
+        }
         for (size_t i = 0; i < n; i++)
-                ta_buf_printf(b, "%s=%llu\n", set->items[i].name,
-                              (unsigned long long)ta_windowed_sum(&set->items[i].window, sec));
+                sorted[i] = &set->items[i];
+        qsort(sorted, n, sizeof(TaCounter *), name_cmp);
+        for (size_t i = 0; i < n; i++)
+                ta_buf_printf(b, "%s=%llu\n", sorted[i]->name,
+                              (unsigned long long)ta_windowed_sum(&sorted[i]->window, sec));
+        free(sorted);
 }
 
 void ta_stats_commands_text(TaStats *s, TaBuf *b)

@@ -19,10 +19,14 @@ setWebserverPassword("super")
 controlSocket("127.0.0.1:{cport}")
 setKey("{KEY}")
 addACL("192.0.2.0/24")
+addCustomStat("zeta")
 addCustomStat("hits")
+addCustomStat("alpha")
 addCustomWebHook("hook", {{url="http://127.0.0.1:1/x"}})
 counter = 0
 setReport(function(lt) counter = counter + 1 incCustomStat("hits") end)
+setCustomEndpoint("zz", function(args) return true, {{}} end)
+setCustomEndpoint("a_very_long_custom_endpoint_name_over_30", function(args) return true, {{}} end)
 setCustomEndpoint("peek", function(args) return true, {{counter=tostring(counter), v=tostring(redefined or "no")}} end)
 """
     d = Trackalert(binary, tmp, config).start()
@@ -42,10 +46,15 @@ setCustomEndpoint("peek", function(args) return true, {{counter=tostring(counter
     perf = c.command("showPerfStats()")
     check("WTR_0_1=" in perf and "WTW_Slow=0" in perf and len(perf.splitlines()) == 10, "showPerfStats()")
     cmds = c.command("showCommandStats()")
-    check("report=3" in cmds and "peek=0" in cmds, f"showCommandStats() ({cmds!r})")
-    check(c.command("showCustomStats()") == "hits=3\n", "showCustomStats()")
+    names = [l.split("=")[0] for l in cmds.splitlines()]
+    check("report=3" in cmds and "peek=0" in cmds and names == sorted(names),
+          f"showCommandStats() is sorted by name, as the original's ({cmds!r})")
+    check(c.command("showCustomStats()") == "alpha=0\nhits=3\nzeta=0\n", "showCustomStats() is sorted")
     check(c.command("showVersion()").startswith("trackalert "), "showVersion()")
-    check("peek" in c.command("showCustomEndpoints()"), "showCustomEndpoints()")
+    eps = c.command("showCustomEndpoints()")
+    check(eps == "".join(f"{n:<30.30} \n" for n in ["Custom Endpoint", "a_very_long_custom_endpoint_name_over_30",
+                                                      "peek", "zz"]),
+          f"showCustomEndpoints() padded to 30 columns and sorted, as the original ({eps!r})")
     check(c.command('testCrypto("abc")') == "Everything is ok!\n", "testCrypto()")
     check(c.command("reloadGeoIPDBs()") == "reloadGeoIPDBs() successful\n", "reloadGeoIPDBs() with no databases")
     check(c.command("return 6*7") == "42\n", "a returned value is printed")
@@ -71,7 +80,12 @@ setCustomEndpoint("peek", function(args) return true, {{counter=tostring(counter
 
     # the same through `trackalert -e` and `-c` with the same config file
     r = run_cli(binary, d.config, "-e", "stats()")
-    check(r.returncode == 0 and r.stdout == "4 reports\n", f"trackalert -e ({r.returncode} {r.stdout!r} {r.stderr})")
+    check(r.returncode == 0 and r.stdout == f"Connecting to 127.0.0.1:{cport}\n4 reports\n\n",
+          f"trackalert -e prints the original's banner and answer ({r.returncode} {r.stdout!r} {r.stderr})")
+    for failing in ["error('x')", "nosuchfunction()", "return {}", "this is not lua"]:
+        r = run_cli(binary, d.config, "-e", failing)
+        check(r.returncode != 0 and "Connecting to" in r.stdout,
+              f"trackalert -e {failing!r} exits non-zero ({r.returncode} {r.stdout!r})")
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", HOME=tmp)
     r = subprocess.run([binary, "-c", d.config], input="showVersion()\n\nstats()\nquit\n", capture_output=True,
                        text=True, timeout=20, env=env)
