@@ -120,17 +120,26 @@ static int check_config(const char *path)
         r = nacct_config_load(path, &report, &c);
         for (size_t i = 0; i < report.n; i++) {
                 const NacctConfigMessage *m = &report.messages[i];
-                const char *sev = m->severity == NACCT_CONFIG_ERROR ? "" : "notice: ";
+                const char *sev = m->severity == NACCT_CONFIG_ERROR     ? ""
+                                  : m->severity == NACCT_CONFIG_WARNING ? "warning: "
+                                                                        : "notice: ";
+                const char *suffix =
+                        m->severity == NACCT_CONFIG_WARNING ? " (nacctd ignores this line)" : "";
 
                 if (m->line > 0)
-                        fprintf(stderr, "%s:%u: %s%s\n", path, m->line, sev, m->text);
+                        fprintf(stderr, "%s:%u: %s%s%s\n", path, m->line, sev, m->text, suffix);
                 else
-                        fprintf(stderr, "%s: %s%s\n", path, sev, m->text);
+                        fprintf(stderr, "%s: %s%s%s\n", path, sev, m->text, suffix);
         }
         if (report.n_dropped > 0)
                 fprintf(stderr, "%s: %zu more messages not shown\n", path, report.n_dropped);
         if (r < 0)
                 return r;
+        /* The daemon would run, without these lines: still a broken file. */
+        if (report.n_warnings > 0) {
+                fprintf(stderr, "%s: %zu lines with problems\n", path, report.n_warnings);
+                return -EINVAL;
+        }
         printf("%s: OK\n", path);
         return 0;
 }

@@ -17,6 +17,7 @@
 #include "parse.h"
 
 #include "nacctd-config.h"
+#include "nacctd-output.h"
 
 #define DEFAULT_FLUSH 300
 #define DEFAULT_FDELAY 60
@@ -52,6 +53,8 @@ _printf_(4, 5) static void report_add(NacctConfigReport *r, NacctConfigSeverity 
                 return;
         if (sev == NACCT_CONFIG_ERROR)
                 r->n_errors++;
+        else if (sev == NACCT_CONFIG_WARNING)
+                r->n_warnings++;
         if (r->n >= NACCT_CONFIG_MESSAGES_MAX) {
                 r->n_dropped++;
                 return;
@@ -64,11 +67,14 @@ _printf_(4, 5) static void report_add(NacctConfigReport *r, NacctConfigSeverity 
         va_end(ap);
 }
 
+/* A bad line: warned about and ignored (the daemon keeps collecting, --check-config fails). */
 #define fail(p, ...)                                                                               \
         ({                                                                                         \
-                report_add((p)->report, NACCT_CONFIG_ERROR, (p)->line, __VA_ARGS__);               \
+                report_add((p)->report, NACCT_CONFIG_WARNING, (p)->line, __VA_ARGS__);             \
                 -EINVAL;                                                                           \
         })
+/* A configuration that cannot be used at all. */
+#define fatal(p, line, ...) report_add((p)->report, NACCT_CONFIG_ERROR, (line), __VA_ARGS__)
 #define notice(p, ...) report_add((p)->report, NACCT_CONFIG_NOTICE, (p)->line, __VA_ARGS__)
 
 NacctConfig *nacct_config_free(NacctConfig *c)
@@ -270,19 +276,34 @@ static int d_fdelay(Parser *p, NacctConfig *c, char *v)
         return parse_seconds(p, "fdelay", v, 0, 7 * 86400, &c->fdelay_sec);
 }
 
+static int parse_file_path(Parser *p, const char *what, const char *value, char **ret,
+                           unsigned *ret_line)
+{
+        int r;
+
+        if (value[0] != '/')
+                return fail(p, "invalid %s '%s': expected an absolute path", what, value);
+        if (value[strlen(value) - 1] == '/')
+                return fail(p, "invalid %s '%s': names a directory, expected a file", what, value);
+        r = parse_path(p, what, value, ret);
+        if (r >= 0)
+                *ret_line = p->line;
+        return r;
+}
+
 static int d_file(Parser *p, NacctConfig *c, char *v)
 {
-        return parse_path(p, "file", v, &c->file);
+        return parse_file_path(p, "file", v, &c->file, &c->file_line);
 }
 
 static int d_dumpfile(Parser *p, NacctConfig *c, char *v)
 {
-        return parse_path(p, "dumpfile", v, &c->dumpfile);
+        return parse_file_path(p, "dumpfile", v, &c->dumpfile, &c->dumpfile_line);
 }
 
 static int d_debugfile(Parser *p, NacctConfig *c, char *v)
 {
-        return parse_path(p, "debugfile", v, &c->debugfile);
+        return parse_file_path(p, "debugfile", v, &c->debugfile, &c->debugfile_line);
 }
 
 static int d_debug(Parser *p, NacctConfig *c, char *v)
@@ -615,7 +636,14 @@ static void parse_line(Parser *p, NacctConfig *c, char *line)
                         break;
                 }
         if (!d) {
-                (void)fail(p, "unknown keyword '%s'", keyword);
+                char shown[64];
+
+                /* The keyword is the admin's text: no control characters into the message. */
+                snprintf(shown, sizeof(shown), "%s", keyword);
+                for (char *q = shown; *q; q++)
+                        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                                *q = '?';
+                (void)fail(p, "unknown keyword '%s'", shown);
                 return;
         }
         if (*value == '\0') {
@@ -623,6 +651,33 @@ static void parse_line(Parser *p, NacctConfig *c, char *line)
                 return;
         }
         (void)d->parse(p, c, value);
+}
+
+/* file, dumpfile (and its temporary dumpfile.new) and debugfile must be different files: the
+ * log recovered into itself and then removed as a dump was the original's way to lose it. */
+static void config_check_names(Parser *p, const NacctConfig *c)
+{
+        _cleanup_free_ char *tmp = NULL;
+
+        if (c->file && c->dumpfile && streq(c->file, c->dumpfile))
+                fatal(p, c->dumpfile_line, "dumpfile '%s' is the log file named in line %u",
+                      c->dumpfile, c->file_line);
+        if (c->file && c->debugfile && streq(c->file, c->debugfile))
+                fatal(p, c->debugfile_line, "debugfile '%s' is the log file named in line %u",
+                      c->debugfile, c->file_line);
+        if (c->dumpfile && c->debugfile && streq(c->dumpfile, c->debugfile))
+                fatal(p, c->debugfile_line, "debugfile '%s' is the dumpfile named in line %u",
+                      c->debugfile, c->dumpfile_line);
+        if (c->dumpfile && asprintf(&tmp, "%s.new", c->dumpfile) >= 0) {
+                if (c->file && streq(c->file, tmp))
+                        fatal(p, c->file_line,
+                              "file '%s' is the temporary file of the dumpfile in line %u", c->file,
+                              c->dumpfile_line);
+                if (c->debugfile && streq(c->debugfile, tmp))
+                        fatal(p, c->debugfile_line,
+                              "debugfile '%s' is the temporary file of the dumpfile in line %u",
+                              c->debugfile, c->dumpfile_line);
+        }
 }
 
 int nacct_config_parse(const char *path, const char *text, size_t len, NacctConfigReport *report,
@@ -641,8 +696,10 @@ int nacct_config_parse(const char *path, const char *text, size_t len, NacctConf
         c->path = strdup(path);
         if (!c->path)
                 return -ENOMEM;
-        if (memchr(text, '\0', len))
-                return fail(&p, "the file contains a NUL byte: not a naccttab");
+        if (memchr(text, '\0', len)) {
+                fatal(&p, 0, "the file contains a NUL byte: not a naccttab");
+                return -EINVAL;
+        }
 
         while (s < end) {
                 const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -661,7 +718,8 @@ int nacct_config_parse(const char *path, const char *text, size_t len, NacctConf
         }
         p.line = 0;
         if (!c->file)
-                (void)fail(&p, "no 'file' directive: the log file is required");
+                fatal(&p, 0, "no valid 'file' directive: the log file is required");
+        config_check_names(&p, c);
         if (c->dynamicip && c->dynamicnet4.family == 0 && c->dynamicnet6.family == 0)
                 notice(&p, "'dynamicip' without 'dynamicnet': no address will be looked up");
         if (c->n_lines > 0 && c->dynamicip)
@@ -672,28 +730,160 @@ int nacct_config_parse(const char *path, const char *text, size_t len, NacctConf
         return 0;
 }
 
+const char *nacct_strerror_file(int r)
+{
+        if (r == -NACCT_ENOTREG)
+                return "Not a regular file";
+        return strerror(r < 0 ? -r : r);
+}
+
+int nacct_open_regular(const char *path, int flags, int *ret_fd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        /* O_NONBLOCK: opening a FIFO without a reader (or writer) must not hang the daemon; it
+         * does not change how a regular file is read or written. */
+        fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+        if (fd < 0)
+                return errno == ENXIO ? -NACCT_ENOTREG : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -NACCT_ENOTREG;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static const char *file_kind(mode_t m)
+{
+        if (S_ISDIR(m))
+                return "a directory";
+        if (S_ISFIFO(m))
+                return "a FIFO";
+        if (S_ISCHR(m))
+                return "a character device";
+        if (S_ISBLK(m))
+                return "a block device";
+        if (S_ISSOCK(m))
+                return "a socket";
+        return "not a regular file";
+}
+
+/* The path with its directory resolved (the file itself may not exist yet), for comparisons. */
+static char *path_canonical(const char *path)
+{
+        _cleanup_free_ char *dir = NULL, *rdir = NULL;
+        const char *slash = strrchr(path, '/');
+        char *r;
+
+        r = realpath(path, NULL);
+        if (r)
+                return r;
+        if (!slash)
+                return strdup(path);
+        dir = strndup(path, (size_t)(slash - path));
+        if (!dir)
+                return NULL;
+        rdir = realpath(isempty(dir) ? "/" : dir, NULL);
+        if (!rdir)
+                return strdup(path);
+        if (asprintf(&r, "%s/%s", streq(rdir, "/") ? "" : rdir, slash + 1) < 0)
+                return NULL;
+        return r;
+}
+
+typedef struct FileCheck {
+        const char *what;
+        const char *path;
+        unsigned line;
+        char *canonical;
+        bool exists;
+        struct stat st;
+} FileCheck;
+
+int nacct_config_check_files(const NacctConfig *c, NacctConfigReport *report)
+{
+        FileCheck f[3] = {
+                {"file", c->file, c->file_line},
+                {"dumpfile", c->dumpfile, c->dumpfile_line},
+                {"debugfile", c->debugfile, c->debugfile_line},
+        };
+        size_t errors = report->n_errors;
+
+        for (size_t i = 0; i < ELEMENTSOF(f); i++) {
+                if (!f[i].path)
+                        continue;
+                f[i].canonical = path_canonical(f[i].path);
+                f[i].exists = stat(f[i].path, &f[i].st) >= 0;
+                if (!f[i].exists)
+                        continue;
+                if (i == 2 && S_ISCHR(f[i].st.st_mode) && streq(f[i].canonical ?: "", "/dev/null"))
+                        continue;
+                if (!S_ISREG(f[i].st.st_mode)) {
+                        report_add(report, NACCT_CONFIG_ERROR, f[i].line,
+                                   "%s '%s' is %s, expected a regular file", f[i].what, f[i].path,
+                                   file_kind(f[i].st.st_mode));
+                        f[i].exists = false;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                for (size_t k = i + 1; k < ELEMENTSOF(f); k++) {
+                        bool same;
+
+                        if (!f[i].path || !f[k].path)
+                                continue;
+                        same = (f[i].canonical && f[k].canonical &&
+                                streq(f[i].canonical, f[k].canonical)) ||
+                               (f[i].exists && f[k].exists && f[i].st.st_dev == f[k].st.st_dev &&
+                                f[i].st.st_ino == f[k].st.st_ino);
+                        /* The parser already said so when the names are equal. */
+                        if (same && !streq(f[i].path, f[k].path))
+                                report_add(report, NACCT_CONFIG_ERROR, f[k].line,
+                                           "%s '%s' is the same file as the %s '%s' in line %u",
+                                           f[k].what, f[k].path, f[i].what, f[i].path, f[i].line);
+                }
+        if (f[1].exists && S_ISREG(f[1].st.st_mode)) {
+                int r = nacct_dump_is_ours(c->dumpfile);
+
+                if (r == 0)
+                        report_add(report, NACCT_CONFIG_ERROR, c->dumpfile_line,
+                                   "dumpfile '%s' exists and was not written by nacctd; nacctd "
+                                   "would replace it",
+                                   c->dumpfile);
+                else if (r < 0 && r != -ENOENT)
+                        report_add(report, NACCT_CONFIG_ERROR, c->dumpfile_line,
+                                   "cannot read dumpfile '%s': %s", c->dumpfile,
+                                   nacct_strerror_file(r));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                free(f[i].canonical);
+        return report->n_errors > errors ? -EINVAL : 0;
+}
+
 int nacct_config_load(const char *path, NacctConfigReport *report, NacctConfig **ret)
 {
+        _cleanup_(nacct_config_freep) NacctConfig *c = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         NacctConfigReport dummy;
         size_t len = 0;
         struct stat st;
+        int r;
 
         if (!report)
                 report = &dummy;
         *report = (NacctConfigReport){};
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                int r = negative_errno();
-
-                report_add(report, NACCT_CONFIG_ERROR, 0, "cannot open: %s", strerror(-r));
+        r = nacct_open_regular(path, O_RDONLY, &fd);
+        if (r < 0) {
+                report_add(report, NACCT_CONFIG_ERROR, 0, "cannot open: %s",
+                           nacct_strerror_file(r));
                 return r;
         }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                report_add(report, NACCT_CONFIG_ERROR, 0, "not a regular file");
-                return -EINVAL;
-        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
         if (st.st_size > NACCT_CONFIG_FILE_MAX) {
                 report_add(report, NACCT_CONFIG_ERROR, 0, "larger than %d bytes",
                            NACCT_CONFIG_FILE_MAX);
@@ -706,8 +896,7 @@ int nacct_config_load(const char *path, NacctConfigReport *report, NacctConfig *
                 ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
 
                 if (n < 0) {
-                        int r = negative_errno();
-
+                        r = negative_errno();
                         if (r == -EINTR)
                                 continue;
                         report_add(report, NACCT_CONFIG_ERROR, 0, "read failed: %s", strerror(-r));
@@ -718,7 +907,14 @@ int nacct_config_load(const char *path, NacctConfigReport *report, NacctConfig *
                 len += (size_t)n;
         }
         text[len] = '\0';
-        return nacct_config_parse(path, text, len, report, ret);
+        r = nacct_config_parse(path, text, len, report, &c);
+        if (r < 0)
+                return r;
+        r = nacct_config_check_files(c, report);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 bool nacct_name_matches(char *const *patterns, size_t n, const char *name)

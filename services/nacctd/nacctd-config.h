@@ -61,8 +61,11 @@ typedef struct NacctConfig {
         char *file;          /* file: the log, required */
         char *dumpfile;      /* dumpfile: snapshot of what is not yet in the log */
         char *debugfile;     /* debugfile */
-        uint32_t debug;      /* debug: NACCT_DEBUG_* bits */
-        uint32_t errdelay;   /* errdelay: flush cycles to wait after a failed write */
+        unsigned file_line;  /* the lines that set them, for messages */
+        unsigned dumpfile_line;
+        unsigned debugfile_line;
+        uint32_t debug;    /* debug: NACCT_DEBUG_* bits */
+        uint32_t errdelay; /* errdelay: flush cycles to wait after a failed write */
         uint8_t ignoremask[4];
         NacctNet *ignorenet;
         size_t n_ignorenet;
@@ -98,8 +101,9 @@ typedef struct NacctConfig {
 } NacctConfig;
 
 typedef enum NacctConfigSeverity {
-        NACCT_CONFIG_ERROR,
-        NACCT_CONFIG_NOTICE,
+        NACCT_CONFIG_ERROR,   /* the configuration cannot be used: nothing would be collected */
+        NACCT_CONFIG_NOTICE,  /* accepted as the original did, but without effect */
+        NACCT_CONFIG_WARNING, /* a line with an unknown keyword or a bad value, ignored */
 } NacctConfigSeverity;
 
 typedef struct NacctConfigMessage {
@@ -113,18 +117,36 @@ typedef struct NacctConfigReport {
         NacctConfigMessage messages[NACCT_CONFIG_MESSAGES_MAX];
         size_t n;
         size_t n_errors;
-        size_t n_dropped; /* messages beyond NACCT_CONFIG_MESSAGES_MAX */
+        size_t n_warnings; /* lines ignored: --check-config fails, the daemon runs */
+        size_t n_dropped;  /* messages beyond NACCT_CONFIG_MESSAGES_MAX */
 } NacctConfigReport;
 
 NacctConfig *nacct_config_free(NacctConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NacctConfig *, nacct_config_free)
 
-/* Parse the text of a naccttab (NUL-terminated, length len). On success *ret is a new config;
- * with any error -EINVAL is returned and the report says what and where. */
+/* Parse the text of a naccttab (NUL-terminated, length len). A line with an unknown keyword or a
+ * bad value is a warning and ignored, as systemd does with its own files, so that one typo does
+ * not stop accounting. On success *ret is a new config (report->n_warnings may be > 0); with an
+ * error that leaves nothing usable (no log file, one file named for two purposes) -EINVAL is
+ * returned. The report says what and where. */
 int nacct_config_parse(const char *path, const char *text, size_t len, NacctConfigReport *report,
                        NacctConfig **ret);
-/* Read and parse a file. I/O errors are returned as -errno with a line-0 message. */
+/* Read and parse a file, and check the files it names (nacct_config_check_files()). I/O errors
+ * are returned as -errno with a line-0 message. Never blocks on a FIFO. */
 int nacct_config_load(const char *path, NacctConfigReport *report, NacctConfig **ret);
+
+/* The files of a configuration as they are on disk: `file`, `dumpfile` and `debugfile` must be
+ * regular files where they exist (debugfile may also be /dev/null), must be three different
+ * files, and an existing dumpfile must be one nacctd wrote. Errors go to report with the line
+ * of the directive; returns -EINVAL if there were any. */
+int nacct_config_check_files(const NacctConfig *c, NacctConfigReport *report);
+
+/* Open path for appending (O_CREAT), without blocking on a FIFO and only if it is a regular
+ * file: -EISDIR for a directory, -ENOTREG... see nacct_strerror_file(). */
+int nacct_open_regular(const char *path, int flags, int *ret_fd);
+#define NACCT_ENOTREG EMEDIUMTYPE /* our code for "not a regular file" */
+/* strerror(), except that NACCT_ENOTREG reads "Not a regular file". */
+const char *nacct_strerror_file(int r);
 
 /* True if name matches an entry of a list of names and globs (fnmatch). */
 bool nacct_name_matches(char *const *patterns, size_t n, const char *name);

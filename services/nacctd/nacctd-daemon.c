@@ -44,12 +44,16 @@ void nacct_config_report_log(const char *path, const NacctConfigReport *report)
 {
         for (size_t i = 0; i < report->n; i++) {
                 const NacctConfigMessage *m = &report->messages[i];
-                int level = m->severity == NACCT_CONFIG_ERROR ? LOG_ERR : LOG_NOTICE;
+                int level = m->severity == NACCT_CONFIG_ERROR     ? LOG_ERR
+                            : m->severity == NACCT_CONFIG_WARNING ? LOG_WARNING
+                                                                  : LOG_NOTICE;
+                const char *suffix =
+                        m->severity == NACCT_CONFIG_WARNING ? ", ignoring the line" : "";
 
                 if (m->line > 0)
-                        log_full(level, "%s:%u: %s", path, m->line, m->text);
+                        log_full(level, "%s:%u: %s%s.", path, m->line, m->text, suffix);
                 else
-                        log_full(level, "%s: %s", path, m->text);
+                        log_full(level, "%s: %s%s.", path, m->text, suffix);
         }
         if (report->n_dropped > 0)
                 log_error("%s: %zu more messages not shown", path, report->n_dropped);
@@ -124,8 +128,8 @@ int nacct_daemon_new(const char *config_path, const char *db_path, NacctDaemon *
         if (d->config->debugfile) {
                 r = nacct_debug_open(d->config->debugfile);
                 if (r < 0)
-                        log_warning_errno(r, "Cannot open debug file '%s', ignoring: %m",
-                                          d->config->debugfile);
+                        log_warning("Cannot open debug file '%s', ignoring: %s",
+                                    d->config->debugfile, nacct_strerror_file(r));
         }
         config_echo(d->config);
 
@@ -138,12 +142,23 @@ int nacct_daemon_new(const char *config_path, const char *db_path, NacctDaemon *
         /* Only now, with the lock held: a second instance must never touch the first one's
          * dump (the original renamed it before checking its PID file). */
         if (d->config->dumpfile) {
-                r = nacct_dump_recover(d->config->dumpfile, d->config->file, &recovered);
-                if (r < 0)
-                        log_error_errno(r,
-                                        "Cannot move the lines of dump file '%s' into '%s', "
-                                        "kept it as '%s.o': %m",
-                                        d->config->dumpfile, d->config->file, d->config->dumpfile);
+                r = nacct_dump_recover(d->config->dumpfile, d->config->file, &d->backlog,
+                                       &recovered);
+                if (r == -EEXIST)
+                        return log_error_errno(r,
+                                               "%s:%u: dumpfile '%s' was not written by nacctd; "
+                                               "leaving it alone and refusing to start.",
+                                               config_path, d->config->dumpfile_line,
+                                               d->config->dumpfile);
+                if (r < 0 && d->backlog.len > 0) {
+                        d->n_backlog = recovered;
+                        log_error("Cannot append the %zu lines of dump file '%s' to '%s' (%s); "
+                                  "keeping them, the next flush tries again.",
+                                  recovered, d->config->dumpfile, d->config->file,
+                                  nacct_strerror_file(r));
+                } else if (r < 0)
+                        return log_error_errno(r, "Cannot read dump file '%s': %s",
+                                               d->config->dumpfile, nacct_strerror_file(r));
                 else if (r > 0)
                         log_fields(LOG_NOTICE, NACCTD_MID_RECOVERED, NULL, 0,
                                    "Recovered %zu lines from dump file '%s' left by an unclean "
@@ -152,8 +167,8 @@ int nacct_daemon_new(const char *config_path, const char *db_path, NacctDaemon *
         }
         r = nacct_log_append(d->config->file, NULL, 0);
         if (r < 0)
-                log_warning_errno(r, "Cannot open log file '%s' (will retry at every flush): %m",
-                                  d->config->file);
+                log_warning("Cannot open log file '%s' (will retry at every flush): %s",
+                            d->config->file, nacct_strerror_file(r));
 
         r = nacct_store_open(db_path, &d->store);
         if (r < 0)
@@ -188,6 +203,7 @@ NacctDaemon *nacct_daemon_free(NacctDaemon *d)
         nacct_acct_free(d->acct);
         nacct_store_free(d->store);
         nacct_config_free(d->config);
+        nacct_buffer_done(&d->backlog);
         nacct_debug_close();
         safe_close(d->lock_fd);
         free(d->config_path);
@@ -329,6 +345,18 @@ int nacct_daemon_flush(NacctDaemon *d, int64_t now, bool force)
         r = nacct_collect(t, c, a->devices, a->users, now, force, &col);
         if (r < 0)
                 return log_error_errno(r, "Failed to collect the lines of this flush: %m");
+        if (may_write && d->backlog.len > 0) {
+                r = nacct_log_append(c->file, d->backlog.data, d->backlog.len);
+                if (r >= 0) {
+                        log_fields(LOG_NOTICE, NACCTD_MID_RECOVERED, NULL, 0,
+                                   "Appended the %zu lines recovered from dump file '%s' to '%s'.",
+                                   d->n_backlog, strempty(c->dumpfile), c->file);
+                        d->lines += d->n_backlog;
+                        nacct_buffer_done(&d->backlog);
+                        d->n_backlog = 0;
+                } else
+                        may_write = false; /* keep the order of the lines */
+        }
         if (may_write && col.due.len > 0) {
                 r = nacct_log_append(c->file, col.due.data, col.due.len);
                 if (r < 0) {
@@ -339,8 +367,9 @@ int nacct_daemon_flush(NacctDaemon *d, int64_t now, bool force)
                                         LOG_ERR, r, __FILE__, __LINE__, __func__,
                                         NACCTD_MID_WRITE_FAILED, NULL, 0,
                                         "Failed to append %zu lines to '%s', keeping them and "
-                                        "retrying after %u flushes: %m",
-                                        col.n_due_lines, c->file, c->errdelay);
+                                        "retrying after %u flushes: %s",
+                                        col.n_due_lines, c->file, c->errdelay,
+                                        nacct_strerror_file(r));
                 } else
                         wrote = true;
         }
@@ -373,21 +402,26 @@ int nacct_daemon_flush(NacctDaemon *d, int64_t now, bool force)
 
         /* 3. The dump: what the log does not have yet. */
         if (c->dumpfile) {
-                if (!wrote)
-                        r = nacct_buffer_append(&col.due, col.pending.data ?: "", col.pending.len);
-                else
-                        r = 0;
-                if (r >= 0) {
-                        const NacctBuffer *b = wrote ? &col.pending : &col.due;
+                _cleanup_buffer_ NacctBuffer b = {};
 
-                        r = nacct_dump_write(c->dumpfile, b->data, b->len);
-                }
+                /* The backlog first, then what the log did not take, then what is pending. */
+                r = nacct_buffer_append(&b, d->backlog.data ?: "", d->backlog.len);
+                if (r >= 0 && !wrote)
+                        r = nacct_buffer_append(&b, col.due.data ?: "", col.due.len);
+                if (r >= 0)
+                        r = nacct_buffer_append(&b, col.pending.data ?: "", col.pending.len);
+                if (r >= 0)
+                        r = nacct_dump_write(c->dumpfile, b.data, b.len);
                 if (r < 0) {
                         if (ratelimit_below(&dump_log, now_usec(), NULL))
-                                log_warning_errno(r, "Failed to write dump file '%s': %m",
-                                                  c->dumpfile);
+                                log_warning("Failed to write dump file '%s': %s", c->dumpfile,
+                                            r == -EEXIST ? "it (or its .new) exists and was not "
+                                                           "written by nacctd, leaving it alone"
+                                                         : nacct_strerror_file(r));
                         if (force && !wrote)
                                 d->lost_lines += col.n_due_lines + col.n_pending_lines;
+                        if (force)
+                                d->lost_lines += d->n_backlog;
                 }
         } else if (force && !wrote)
                 d->lost_lines += col.n_due_lines;
@@ -396,7 +430,7 @@ int nacct_daemon_flush(NacctDaemon *d, int64_t now, bool force)
         a->last = 0;
         flush_summary(d, &col, lines_written, removed);
         flush_expire(d, now);
-        return col.n_due_lines == 0 || wrote;
+        return (col.n_due_lines == 0 || wrote) && d->backlog.len == 0;
 }
 
 /* ---- replay ---- */
@@ -732,8 +766,8 @@ int nacct_daemon_reload(NacctDaemon *d)
         nacct_debug_set_mask(d->config->debug);
         r = nacct_debug_open(d->config->debugfile);
         if (r < 0)
-                log_warning_errno(r, "Cannot open debug file '%s', ignoring: %m",
-                                  d->config->debugfile);
+                log_warning("Cannot open debug file '%s', ignoring: %s", d->config->debugfile,
+                            nacct_strerror_file(r));
         config_echo(d->config);
         if (d->links) {
                 r = nacct_link_monitor_resync(d->links);

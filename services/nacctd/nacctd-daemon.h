@@ -13,6 +13,7 @@
 #include "nacctd-capture.h"
 #include "nacctd-config.h"
 #include "nacctd-link.h"
+#include "nacctd-output.h"
 #include "nacctd-store.h"
 
 #define NACCT_FAILED_MAX 1024
@@ -37,6 +38,9 @@ typedef struct NacctDaemon {
                 int error;
         } failed[NACCT_FAILED_MAX]; /* capture failures already logged */
         size_t n_failed;
+
+        NacctBuffer backlog; /* lines of a dump found at start that the log did not take yet */
+        size_t n_backlog;
 
         bool writing;       /* SIGTSTP turns writing off, SIGCONT on */
         uint32_t err_delay; /* flush cycles to skip after a failed write */

@@ -28,10 +28,13 @@ int nacct_debug_open(const char *path)
 {
         int fd = -EBADF;
 
+        if (path && streq(path, "/dev/null"))
+                path = NULL;
         if (path) {
-                fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-                if (fd < 0)
-                        return negative_errno();
+                /* A regular file only, never blocking on a FIFO. */
+                int r = nacct_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, &fd);
+                if (r < 0)
+                        return r;
         }
         safe_close(debug_fd);
         debug_fd = fd;

@@ -11,11 +11,10 @@
 
 #include "macro.h"
 
+#include "nacctd-config.h"
 #include "nacctd-hash.h"
 #include "nacctd-net.h"
 #include "nacctd-output.h"
-
-#define DUMP_RENAME_DEPTH_MAX 64
 
 void nacct_buffer_done(NacctBuffer *b)
 {
@@ -312,10 +311,11 @@ int nacct_log_append(const char *path, const char *data, size_t len)
         struct stat st;
         int r;
 
-        /* Opened on every flush, as the original did: a renamed log is simply left behind. */
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-        if (fd < 0)
-                return negative_errno();
+        /* Opened on every flush, as the original did: a renamed log is simply left behind. Only
+         * a regular file: never a FIFO (which would block) or a device. */
+        r = nacct_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, &fd);
+        if (r < 0)
+                return r;
         if (len == 0)
                 return 0;
         if (fstat(fd, &st) < 0)
@@ -329,52 +329,92 @@ int nacct_log_append(const char *path, const char *data, size_t len)
         return 0;
 }
 
+/* 1 if the file at path (opened as fd) starts with our marker, 0 if not. */
+static int fd_is_dump(int fd)
+{
+        char head[sizeof(NACCT_DUMP_MAGIC) - 1];
+        size_t got = 0;
+
+        while (got < sizeof(head)) {
+                ssize_t n = pread(fd, head + got, sizeof(head) - got, (off_t)got);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return 0;
+                got += (size_t)n;
+        }
+        return memcmp(head, NACCT_DUMP_MAGIC, sizeof(head)) == 0;
+}
+
+int nacct_dump_is_ours(const char *path)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = nacct_open_regular(path, O_RDONLY, &fd);
+        if (r < 0)
+                return r;
+        return fd_is_dump(fd);
+}
+
+/* Remove path only if it is a dump of ours: a daemon never deletes what it did not create. */
+static int unlink_dump(const char *path)
+{
+        int r = nacct_dump_is_ours(path);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EEXIST;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
 int nacct_dump_write(const char *path, const char *data, size_t len)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (len == 0) {
-                if (unlink(path) < 0 && errno != ENOENT)
-                        return negative_errno();
-                return 0;
-        }
+        if (len == 0)
+                return unlink_dump(path);
+        /* What we replace must be ours (or nothing). */
+        r = nacct_dump_is_ours(path);
+        if (r == 0)
+                return -EEXIST;
+        if (r < 0 && r != -ENOENT)
+                return r;
         if (asprintf(&tmp, "%s.new", path) < 0)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
+        /* A leftover temporary file of ours (a crash between write and rename) goes; anything
+         * else at that name stays, and the dump is not written. */
+        r = unlink_dump(tmp);
+        if (r < 0)
+                return r;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
         if (fd < 0)
                 return negative_errno();
-        r = write_all(fd, data, len);
+        r = write_all(fd, NACCT_DUMP_MAGIC, sizeof(NACCT_DUMP_MAGIC) - 1);
+        if (r >= 0)
+                r = write_all(fd, data, len);
         if (r >= 0 && fdatasync(fd) < 0)
                 r = negative_errno();
         if (r >= 0 && rename(tmp, path) < 0)
                 r = negative_errno();
         if (r < 0)
-                (void)unlink(tmp);
+                (void)unlink(tmp); /* created by us above */
         return r;
 }
 
-/* The original's save_dumpfile(): path -> path.o, an existing path.o first to path.o.o, ... */
-static int rename_aside(const char *path, unsigned depth)
-{
-        _cleanup_free_ char *o = NULL;
-
-        if (depth > DUMP_RENAME_DEPTH_MAX)
-                return -ELOOP;
-        if (asprintf(&o, "%s.o", path) < 0)
-                return -ENOMEM;
-        if (access(o, F_OK) == 0) {
-                int r = rename_aside(o, depth + 1);
-                if (r < 0)
-                        return r;
-        }
-        if (rename(path, o) < 0)
-                return negative_errno();
-        return 0;
-}
-
-int nacct_dump_recover(const char *dumpfile, const char *logfile, size_t *ret_lines)
+int nacct_dump_recover(const char *dumpfile, const char *logfile, NacctBuffer *ret_backlog,
+                       size_t *ret_lines)
 {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_buffer_ NacctBuffer b = {};
@@ -383,40 +423,50 @@ int nacct_dump_recover(const char *dumpfile, const char *logfile, size_t *ret_li
         int r;
 
         *ret_lines = 0;
-        fd = open(dumpfile, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : negative_errno();
+        r = nacct_open_regular(dumpfile, O_RDONLY, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = fd_is_dump(fd);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EEXIST;
+        if (lseek(fd, sizeof(NACCT_DUMP_MAGIC) - 1, SEEK_SET) < 0)
+                return negative_errno();
         for (;;) {
                 ssize_t n = read(fd, chunk, sizeof(chunk));
 
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = negative_errno();
-                        goto aside;
+                        return negative_errno();
                 }
                 if (n == 0)
                         break;
                 r = nacct_buffer_append(&b, chunk, (size_t)n);
                 if (r < 0)
-                        goto aside;
+                        return r;
         }
         /* A dump is written atomically, so it ends with a newline; do not trust it blindly. */
         if (b.len > 0 && b.data[b.len - 1] != '\n') {
                 r = nacct_buffer_append(&b, "\n", 1);
                 if (r < 0)
-                        goto aside;
+                        return r;
         }
         for (size_t i = 0; i < b.len; i++)
                 lines += b.data[i] == '\n';
+        *ret_lines = lines;
         r = nacct_log_append(logfile, b.data, b.len);
-        if (r < 0)
-                goto aside;
+        if (r < 0) {
+                /* The dump stays where it is; the caller keeps its lines and writes them with
+                 * the next flush (and into the next dump). */
+                *ret_backlog = b;
+                b = (NacctBuffer){};
+                return r;
+        }
         if (unlink(dumpfile) < 0 && errno != ENOENT)
                 return negative_errno();
-        *ret_lines = lines;
         return 1;
-aside:
-        (void)rename_aside(dumpfile, 0);
-        return r;
 }

@@ -47,16 +47,26 @@ void nacct_collect_done(NacctCollect *c);
 int nacct_collect(const NacctFlowTable *t, const NacctConfig *c, const NacctNames *devices,
                   const NacctNames *users, int64_t now, bool force, NacctCollect *ret);
 
+/* The first line of every dump file nacctd writes: only a file that starts with it is ever
+ * replaced, removed or read back. */
+#define NACCT_DUMP_MAGIC                                                                           \
+        "# nacctd dump: lines not yet in the log, appended to it at the next start\n"
+
 /* Append data to the log at path in one go; if that fails halfway, cut the file back to its
- * old length, so a retry never duplicates or splits a line. */
+ * old length, so a retry never duplicates or splits a line. A path that is not a regular file
+ * is refused (-EISDIR, -NACCT_ENOTREG) without blocking. */
 int nacct_log_append(const char *path, const char *data, size_t len);
 
-/* Replace path by data atomically (a temporary file renamed over it), or unlink it when len is
- * 0. */
+/* 1 if path is a dump file nacctd wrote, 0 if it is some other regular file, else -errno. */
+int nacct_dump_is_ours(const char *path);
+
+/* Replace path by the marker and data atomically (path.new renamed over it), or remove it when
+ * len is 0. -EEXIST if path (or path.new) exists and is not a dump of ours: left alone. */
 int nacct_dump_write(const char *path, const char *data, size_t len);
 
 /* At start: a dump file left by a run that did not stop cleanly holds lines that never reached
- * the log; append them to it and remove the dump. If that fails, keep the dump under
- * path.o (path.o.o, ... as the original did) so the next flush does not overwrite it.
- * *ret_lines is set to the number of lines recovered. */
-int nacct_dump_recover(const char *dumpfile, const char *logfile, size_t *ret_lines);
+ * the log; append them to it and remove the dump (returns 1). If the log cannot be written,
+ * the dump stays and its lines are handed over in *ret_backlog (the caller writes them later).
+ * -EEXIST if the file is not a dump of ours. *ret_lines is the number of lines found. */
+int nacct_dump_recover(const char *dumpfile, const char *logfile, NacctBuffer *ret_backlog,
+                       size_t *ret_lines);

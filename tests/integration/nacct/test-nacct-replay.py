@@ -256,7 +256,7 @@ def test_check_config(tmp):
         f.write("flush 10\nfile /tmp/x\nbogus-keyword 3\ndisable 12\nheaders eth 14 12\n")
     r = subprocess.run([nacctd, "--check-config", "-c", bad], capture_output=True, text=True)
     check(r.returncode == 1, "--check-config fails on a broken naccttab")
-    check(f"{bad}:3: unknown keyword 'bogus-keyword'" in r.stderr and f"{bad}:4: invalid disable" in r.stderr,
+    check(f"{bad}:3: warning: unknown keyword 'bogus-keyword'" in r.stderr and f"{bad}:4: warning: invalid disable" in r.stderr,
           f"--check-config reports every error as file:line ({r.stderr.strip()})")
     check(f"{bad}:5: notice: 'headers' is ignored" in r.stderr, "... and notices too")
     good = os.path.join(tmp, "good.tab")
@@ -264,10 +264,13 @@ def test_check_config(tmp):
         f.write("file /tmp/x\n")
     r = subprocess.run([nacctd, "--check-config", "-c", good], capture_output=True, text=True)
     check(r.returncode == 0 and r.stdout.strip() == f"{good}: OK", "--check-config accepts a good one")
-    # The replay refuses a broken configuration the same way.
+    # The replay refuses a configuration it cannot use (no log file) with file:line.
+    with open(bad, "w") as f:
+        f.write("flush 10\nfile x\n")
     r = subprocess.run([nacctd, "-c", bad, "-r", "/dev/null", "--db", os.path.join(tmp, "x.db")],
                        capture_output=True, text=True, env=dict(os.environ, TRACKSUITE_LOG_TARGET="console"))
-    check(r.returncode == 1 and f"{bad}:3:" in r.stderr, "nacctd refuses to start with it")
+    check(r.returncode == 1 and f"{bad}:2:" in r.stderr and "'file' directive" in r.stderr,
+          "nacctd refuses to start without a usable log file")
 
 
 def test_write_failure_recovery(tmp, model):

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nacctd-config.h"
@@ -34,6 +35,33 @@ static void expect_error(const char *text, unsigned line, const char *needle)
         if (!found) {
                 fprintf(stderr, "expected error at line %u containing '%s' for:\n%s\ngot:\n", line,
                         needle, text);
+                for (size_t i = 0; i < rep.n; i++)
+                        fprintf(stderr, "  %u: %s\n", rep.messages[i].line, rep.messages[i].text);
+        }
+        ASSERT_TRUE(found);
+}
+
+/* A line with a bad value or an unknown keyword: warned about at its line and ignored, the
+ * rest of the configuration is used (one typo must not stop accounting). */
+static void expect_warning(const char *text, unsigned line, const char *needle)
+{
+        NacctConfigReport rep;
+        NacctConfig *c = parse(text, &rep);
+        bool found = false;
+
+        ASSERT_TRUE(c != NULL);
+        if (c)
+                ASSERT_STREQ(c->file, "/x");
+        nacct_config_free(c);
+        ASSERT_EQ_INT(rep.n_errors, 0);
+        ASSERT_EQ_INT(rep.n_warnings, 1);
+        for (size_t i = 0; i < rep.n; i++)
+                if (rep.messages[i].severity == NACCT_CONFIG_WARNING &&
+                    rep.messages[i].line == line && strstr(rep.messages[i].text, needle))
+                        found = true;
+        if (!found) {
+                fprintf(stderr, "expected warning at line %u containing '%s' for:\n%s\ngot:\n",
+                        line, needle, text);
                 for (size_t i = 0; i < rep.n; i++)
                         fprintf(stderr, "  %u: %s\n", rep.messages[i].line, rep.messages[i].text);
         }
@@ -286,57 +314,75 @@ static void test_overrides_and_notices(void)
 
 static void test_errors(void)
 {
-        expect_error("file /x\nbogus-keyword 1\n", 2, "unknown keyword 'bogus-keyword'");
+        /* Fatal: nothing could be collected, or one file named for two purposes (the log
+         * recovered into itself and removed as a dump). */
         expect_error("flush 10\n", 0, "'file' directive");
-        expect_error("file /x\nflush\n", 2, "needs a value");
-        expect_error("file /x\nflush   # nothing\n", 2, "needs a value");
-        expect_error("file /x\nflush 0\n", 2, "invalid flush interval");
-        expect_error("file /x\nflush ten\n", 2, "invalid flush interval");
-        expect_error("file /x\nflush -5\n", 2, "invalid flush interval");
-        expect_error("file /x\nfdelay 99999999999999999999\n", 2, "invalid fdelay");
-        expect_error("file /x\nerrdelay x\n", 2, "invalid errdelay");
-        expect_error("file /x\ndebug 0xzz\n", 2, "invalid debug mask");
-        expect_error("file /x\ndebug 4294967296\n", 2, "invalid debug mask");
-        expect_error("file /x\nignoremask 255.255.255.256\n", 2, "invalid ignoremask");
-        expect_error("file /x\nignorenet 10.0.0.0 255.0.0\n", 2, "invalid ignorenet");
-        expect_error("file /x\ndontignore 300.0.0.0/8\n", 2, "invalid dontignore");
-        expect_error("file /x\nnotdev eth0 eth1\n", 2, "one interface name");
-        expect_error("file /x\niflimit averyveryverylongname\n", 2, "longer than 15");
-        expect_error("file /x\niflimit a/b\n", 2, "invalid character");
-        expect_error("file /x\ndevice eth:0\n", 2, "invalid character");
+        expect_error("file relative/log\n", 0, "'file' directive");
+        expect_error("file /x\ndumpfile /x\n", 2, "is the log file named in line 1");
+        expect_error("dumpfile /x\nfile /x\n", 1, "is the log file named in line 2");
+        expect_error("file /x\ndebugfile /x\n", 2, "is the log file");
+        expect_error("file /x\ndumpfile /d\ndebugfile /d\n", 3, "is the dumpfile");
+        expect_error("file /d.new\ndumpfile /d\n", 1, "temporary file of the dumpfile");
+        expect_error("file /x\ndumpfile /d\ndebugfile /d.new\n", 3, "temporary file");
+
+        expect_warning("file /x\nbogus-keyword 1\n", 2, "unknown keyword 'bogus-keyword'");
+        expect_warning("file /x\nflush\n", 2, "needs a value");
+        expect_warning("file /x\nflush   # nothing\n", 2, "needs a value");
+        expect_warning("file /x\nflush 0\n", 2, "invalid flush interval");
+        expect_warning("file /x\nflush ten\n", 2, "invalid flush interval");
+        expect_warning("file /x\nflush -5\n", 2, "invalid flush interval");
+        expect_warning("file /x\nfdelay 99999999999999999999\n", 2, "invalid fdelay");
+        expect_warning("file /x\nerrdelay x\n", 2, "invalid errdelay");
+        expect_warning("file /x\ndebug 0xzz\n", 2, "invalid debug mask");
+        expect_warning("file /x\ndebug 4294967296\n", 2, "invalid debug mask");
+        expect_warning("file /x\nignoremask 255.255.255.256\n", 2, "invalid ignoremask");
+        expect_warning("file /x\nignorenet 10.0.0.0 255.0.0\n", 2, "invalid ignorenet");
+        expect_warning("file /x\ndontignore 300.0.0.0/8\n", 2, "invalid dontignore");
+        expect_warning("file /x\nnotdev eth0 eth1\n", 2, "one interface name");
+        expect_warning("file /x\niflimit averyveryverylongname\n", 2, "longer than 15");
+        expect_warning("file /x\niflimit a/b\n", 2, "invalid character");
+        expect_warning("file /x\ndevice eth:0\n", 2, "invalid character");
         /* The original crashed in strtok on a malformed hostlimit. */
-        expect_error("file /x\nhostlimit 10.0.0\n", 2, "invalid hostlimit");
-        expect_error("file /x\nhostlimit 10.0.0.1 10.0.0.2\n", 2, "invalid hostlimit");
-        expect_error("file /x\nheaders eth 14\n", 2, "three values");
-        expect_error("file /x\nheaders eth x 12\n", 2, "must be numbers");
-        expect_error("file /x\ndynamicnet 10.0.0.0 255.255.255.0 x\n", 2, "invalid dynamicnet");
-        expect_error("file /x\nexclude-name-lookup nothing\n", 2, "invalid exclude-name-lookup");
-        expect_error("file /x\nline ppp0\n", 2, "two values");
-        expect_error("file /x\ndisable 1\n", 2, "fields 2 to 10");
-        expect_error("file /x\ndisable 11\n", 2, "fields 2 to 10");
-        expect_error("file /x\ndisable x\n", 2, "fields 2 to 10");
-        expect_error("file /x\nmasqif ::1\n", 2, "invalid masqif");
-        expect_error("file /x\nbin 7\n", 2, "invalid bin");
-        expect_error("file /x\nbin 700\n", 2, "must divide a day");
-        expect_error("file /x\nretention 3h\n", 2, "invalid retention");
-        expect_error("file /x\nsnaplen 20\n", 2, "invalid snaplen");
-        expect_error("file /x\ncapturebuffer 1K\n", 2, "invalid capturebuffer");
-        expect_error("file /x\ncapturebuffer 2G\n", 2, "invalid capturebuffer");
-        expect_error("file /x\nmaxflows 10\n", 2, "invalid maxflows");
-        expect_error("file /x\nmaxcaptures 0\n", 2, "invalid maxcaptures");
-        expect_error("file /x\nactivetimeout soon\n", 2, "invalid activetimeout");
-        expect_error("file /x\nfile /y\x01z\n", 2, "control characters");
+        expect_warning("file /x\nhostlimit 10.0.0\n", 2, "invalid hostlimit");
+        expect_warning("file /x\nhostlimit 10.0.0.1 10.0.0.2\n", 2, "invalid hostlimit");
+        expect_warning("file /x\nheaders eth 14\n", 2, "three values");
+        expect_warning("file /x\nheaders eth x 12\n", 2, "must be numbers");
+        expect_warning("file /x\ndynamicnet 10.0.0.0 255.255.255.0 x\n", 2, "invalid dynamicnet");
+        expect_warning("file /x\nexclude-name-lookup nothing\n", 2, "invalid exclude-name-lookup");
+        expect_warning("file /x\nline ppp0\n", 2, "two values");
+        expect_warning("file /x\ndisable 1\n", 2, "fields 2 to 10");
+        expect_warning("file /x\ndisable 11\n", 2, "fields 2 to 10");
+        expect_warning("file /x\ndisable x\n", 2, "fields 2 to 10");
+        expect_warning("file /x\nmasqif ::1\n", 2, "invalid masqif");
+        expect_warning("file /x\nbin 7\n", 2, "invalid bin");
+        expect_warning("file /x\nbin 700\n", 2, "must divide a day");
+        expect_warning("file /x\nretention 3h\n", 2, "invalid retention");
+        expect_warning("file /x\nsnaplen 20\n", 2, "invalid snaplen");
+        expect_warning("file /x\ncapturebuffer 1K\n", 2, "invalid capturebuffer");
+        expect_warning("file /x\ncapturebuffer 2G\n", 2, "invalid capturebuffer");
+        expect_warning("file /x\nmaxflows 10\n", 2, "invalid maxflows");
+        expect_warning("file /x\nmaxcaptures 0\n", 2, "invalid maxcaptures");
+        expect_warning("file /x\nactivetimeout soon\n", 2, "invalid activetimeout");
+        expect_warning("file /x\nfile /y\x01z\n", 2, "control characters");
+        expect_warning("file /x\nfile y\n", 2, "absolute path");
+        expect_warning("file /x\ndumpfile /var/log/\n", 2, "names a directory");
+        expect_warning("file /x\n\x1b[2Jbad 1\n", 2, "unknown keyword '?[2Jbad'");
 
         /* Several errors: all of them reported, each with its line. */
         {
                 NacctConfigReport rep;
-                NacctConfig *c = parse("flush 0\nfdelay x\nfile /a\nwhat ever\n", &rep);
+                NacctConfig *c = parse("flush 0\nfdelay x\nfile /a\nwhat ever\nflush 5\n", &rep);
 
-                ASSERT_TRUE(c == NULL);
-                ASSERT_EQ_INT(rep.n_errors, 3);
+                ASSERT_TRUE(c != NULL);
+                ASSERT_EQ_INT(rep.n_errors, 0);
+                ASSERT_EQ_INT(rep.n_warnings, 3);
                 ASSERT_EQ_INT(rep.messages[0].line, 1);
                 ASSERT_EQ_INT(rep.messages[1].line, 2);
                 ASSERT_EQ_INT(rep.messages[2].line, 4);
+                /* The good lines are applied, the bad ones leave the default. */
+                ASSERT_EQ_INT(c->flush_sec, 5);
+                ASSERT_EQ_INT(c->fdelay_sec, 60);
+                nacct_config_free(c);
         }
         /* A NUL byte, an overlong line. */
         {
@@ -371,7 +417,108 @@ static void test_load(void)
         ASSERT_EQ_INT(nacct_config_load(path, &rep, &c), -ENOENT);
         ASSERT_EQ_INT(rep.n_errors, 1);
         ASSERT_EQ_INT(rep.messages[0].line, 0);
-        ASSERT_EQ_INT(nacct_config_load("/tmp", &rep, &c), -EINVAL);
+        ASSERT_EQ_INT(nacct_config_load("/tmp", &rep, &c), -EISDIR);
+}
+
+static void write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+
+        ASSERT_TRUE(f != NULL);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* Load a naccttab with text (%1$s is the temp dir); expect an error at line with needle. */
+static void expect_load_error(const char *dir, const char *fmt, unsigned line, const char *needle)
+{
+        char path[512], text[2048];
+        NacctConfigReport rep;
+        NacctConfig *c = NULL;
+        bool found = false;
+
+        snprintf(path, sizeof(path), "%s/naccttab", dir);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(text, sizeof(text), fmt, dir);
+#pragma GCC diagnostic pop
+        write_text(path, text);
+        ASSERT_EQ_INT(nacct_config_load(path, &rep, &c), -EINVAL);
+        ASSERT_TRUE(c == NULL);
+        for (size_t i = 0; i < rep.n; i++)
+                if (rep.messages[i].severity == NACCT_CONFIG_ERROR &&
+                    rep.messages[i].line == line && strstr(rep.messages[i].text, needle))
+                        found = true;
+        if (!found) {
+                fprintf(stderr, "expected error at line %u containing '%s' for:\n%s\ngot:\n", line,
+                        needle, text);
+                for (size_t i = 0; i < rep.n; i++)
+                        fprintf(stderr, "  %u: %s\n", rep.messages[i].line, rep.messages[i].text);
+        }
+        ASSERT_TRUE(found);
+}
+
+/* The files a naccttab names, as they are on disk: a directory, a FIFO, a device or a socket
+ * where a regular file is meant, the same file under two names, a file nacctd did not write as
+ * the dump. Loading never blocks on a FIFO (the naccttab itself included). */
+static void test_files(void)
+{
+        char dir[] = "/tmp/test-nacct-files-XXXXXX", p[600], q[600];
+        NacctConfigReport rep;
+        NacctConfig *c = NULL;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(p, sizeof(p), "%s/adir", dir);
+        ASSERT_EQ_INT(mkdir(p, 0700), 0);
+        snprintf(p, sizeof(p), "%s/fifo", dir);
+        ASSERT_EQ_INT(mkfifo(p, 0600), 0);
+        snprintf(p, sizeof(p), "%s/log", dir);
+        write_text(p, "1\t6\n");
+        snprintf(q, sizeof(q), "%s/loglink", dir);
+        ASSERT_EQ_INT(symlink(p, q), 0);
+        snprintf(q, sizeof(q), "%s/loghard", dir);
+        ASSERT_EQ_INT(link(p, q), 0);
+
+        for (int k = 0; k < 3; k++) {
+                static const char *const key[] = {"file", "dumpfile", "debugfile"};
+                char fmt[256];
+
+                /* The one under test in line 2; the others elsewhere. */
+                snprintf(fmt, sizeof(fmt), "%s%s %%1$s/adir\n%s",
+                         k == 0 ? "dumpfile %1$s/d\n" : "file %1$s/l\n", key[k],
+                         k == 2 ? "dumpfile %1$s/d\n" : "debugfile %1$s/g\n");
+                expect_load_error(dir, fmt, 2, "is a directory");
+                snprintf(fmt, sizeof(fmt), "%s%s %%1$s/fifo\n%s",
+                         k == 0 ? "dumpfile %1$s/d\n" : "file %1$s/l\n", key[k],
+                         k == 2 ? "dumpfile %1$s/d\n" : "debugfile %1$s/g\n");
+                expect_load_error(dir, fmt, 2, "is a FIFO");
+                snprintf(fmt, sizeof(fmt), "%s%s /dev/zero\n%s",
+                         k == 0 ? "dumpfile %1$s/d\n" : "file %1$s/l\n", key[k],
+                         k == 2 ? "dumpfile %1$s/d\n" : "debugfile %1$s/g\n");
+                expect_load_error(dir, fmt, 2, "is a character device");
+        }
+        expect_load_error(dir, "file /dev/null\n", 1, "character device");
+        /* The same file through a symlink, a hard link, a "..", a double slash. */
+        expect_load_error(dir, "file %1$s/log\ndumpfile %1$s/loglink\n", 2, "same file");
+        expect_load_error(dir, "file %1$s/log\ndumpfile %1$s/loghard\n", 2, "same file");
+        expect_load_error(dir, "file %1$s/log\ndumpfile %1$s/adir/../log\n", 2, "same file");
+        expect_load_error(dir, "file %1$s//nolog\ndumpfile %1$s/nolog\n", 2, "same file");
+        expect_load_error(dir, "file %1$s/l\ndebugfile %1$s/loglink\ndumpfile %1$s/log\n", 2,
+                          "same file as the dumpfile");
+        /* An existing file nacctd did not write, as the dump. */
+        expect_load_error(dir, "file %1$s/other\ndumpfile %1$s/log\n", 2, "not written by nacctd");
+        /* debugfile /dev/null is what the original defaulted to: fine. */
+        snprintf(p, sizeof(p), "%s/naccttab", dir);
+        snprintf(q, sizeof(q), "file %s/l\ndumpfile %s/d\ndebugfile /dev/null\n", dir, dir);
+        write_text(p, q);
+        ASSERT_EQ_INT(nacct_config_load(p, &rep, &c), 0);
+        nacct_config_free(c);
+        /* The naccttab itself a FIFO, with nobody writing: an error at once. */
+        snprintf(p, sizeof(p), "%s/fifo", dir);
+        ASSERT_EQ_INT(nacct_config_load(p, &rep, &c), -NACCT_ENOTREG);
+        ASSERT_TRUE(strstr(rep.messages[0].text, "Not a regular file") != NULL);
+        snprintf(q, sizeof(q), "rm -rf %s", dir);
+        (void)!system(q);
 }
 
 int main(void)
@@ -381,6 +528,7 @@ int main(void)
         test_every_directive();
         test_overrides_and_notices();
         test_errors();
+        test_files();
         test_load();
         return test_result();
 }

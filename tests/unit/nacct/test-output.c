@@ -63,6 +63,15 @@ static char *slurp(const char *path)
         return buf;
 }
 
+static void write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ_INT(write(fd, text, strlen(text)), (long long)strlen(text));
+        close(fd);
+}
+
 static void test_line(void)
 {
         bool none[_NACCT_FIELD_MAX] = {};
@@ -230,47 +239,97 @@ static void test_append(void)
         /* No directory: an error, nothing else. */
         snprintf(path, sizeof(path), "%s/nodir/log", tmpdir);
         ASSERT_EQ_INT(nacct_log_append(path, "a\n", 2), -ENOENT);
-        ASSERT_EQ_INT(nacct_log_append("/dev/full", "a\n", 2), -ENOSPC);
+        /* Anything but a regular file is refused, and opening it never blocks (a FIFO
+         * without a reader, a FIFO with one, a directory, a device, a socket's path). */
+        ASSERT_EQ_INT(nacct_log_append("/dev/full", "a\n", 2), -NACCT_ENOTREG);
+        ASSERT_EQ_INT(nacct_log_append("/dev/null", NULL, 0), -NACCT_ENOTREG);
+        ASSERT_EQ_INT(nacct_log_append(tmpdir, "a\n", 2), -EISDIR);
+        snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+        ASSERT_EQ_INT(mkfifo(path, 0600), 0);
+        ASSERT_EQ_INT(nacct_log_append(path, "a\n", 2), -NACCT_ENOTREG);
+        {
+                int rfd = open(path, O_RDONLY | O_NONBLOCK);
+
+                ASSERT_TRUE(rfd >= 0);
+                ASSERT_EQ_INT(nacct_log_append(path, "a\n", 2), -NACCT_ENOTREG);
+                close(rfd);
+        }
+        ASSERT_STREQ(nacct_strerror_file(-NACCT_ENOTREG), "Not a regular file");
 }
 
 static void test_dump(void)
 {
-        char dump[256], log[256], o[300], oo[300];
+        char dump[256], log[256], tmp[300], path[256];
         size_t lines = 99;
+        NacctBuffer backlog = {};
 
         snprintf(dump, sizeof(dump), "%s/dump", tmpdir);
         snprintf(log, sizeof(log), "%s/dlog", tmpdir);
+        snprintf(tmp, sizeof(tmp), "%s.new", dump);
         ASSERT_EQ_INT(nacct_dump_write(dump, "x\ty\n", 4), 0);
-        ASSERT_STREQ(slurp(dump), "x\ty\n");
+        ASSERT_STREQ(slurp(dump), NACCT_DUMP_MAGIC "x\ty\n");
+        ASSERT_EQ_INT(nacct_dump_is_ours(dump), 1);
         ASSERT_EQ_INT(nacct_dump_write(dump, "z\n", 2), 0);
-        ASSERT_STREQ(slurp(dump), "z\n");
+        ASSERT_STREQ(slurp(dump), NACCT_DUMP_MAGIC "z\n");
         ASSERT_EQ_INT(nacct_dump_write(dump, NULL, 0), 0);
         ASSERT_TRUE(access(dump, F_OK) < 0);
         ASSERT_EQ_INT(nacct_dump_write(dump, NULL, 0), 0);
 
         /* Nothing to recover. */
-        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &lines), 0);
+        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &backlog, &lines), 0);
         ASSERT_EQ_INT(lines, 0);
         /* A crash left two lines (the last one without newline, say a hand-edited file). */
         nacct_log_append(log, "old\n", 4);
         nacct_dump_write(dump, "1\t2\n3\t4", 7);
-        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &lines), 1);
+        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &backlog, &lines), 1);
         ASSERT_EQ_INT(lines, 2);
         ASSERT_STREQ(slurp(log), "old\n1\t2\n3\t4\n");
         ASSERT_TRUE(access(dump, F_OK) < 0);
 
-        /* The log cannot be written: the dump is put aside as .o, then .o.o. */
+        /* The log cannot be written: the dump stays where it is (nothing renamed), and its
+         * lines come back to the caller. */
         snprintf(log, sizeof(log), "%s/nodir/log", tmpdir);
-        snprintf(o, sizeof(o), "%s.o", dump);
-        snprintf(oo, sizeof(oo), "%s.o.o", dump);
         nacct_dump_write(dump, "a\n", 2);
-        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &lines), -ENOENT);
-        ASSERT_STREQ(slurp(o), "a\n");
-        nacct_dump_write(dump, "b\n", 2);
-        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &lines), -ENOENT);
-        ASSERT_STREQ(slurp(o), "b\n");
-        ASSERT_STREQ(slurp(oo), "a\n");
-        ASSERT_TRUE(access(dump, F_OK) < 0);
+        ASSERT_EQ_INT(nacct_dump_recover(dump, log, &backlog, &lines), -ENOENT);
+        ASSERT_EQ_INT(lines, 1);
+        ASSERT_STREQ(backlog.data, "a\n");
+        ASSERT_STREQ(slurp(dump), NACCT_DUMP_MAGIC "a\n");
+        nacct_buffer_done(&backlog);
+
+        /* A file nacctd did not write is never read back, replaced or removed: the log itself,
+         * any other file; nor is a foreign file at dump.new. */
+        snprintf(log, sizeof(log), "%s/dlog", tmpdir);
+        ASSERT_EQ_INT(nacct_dump_recover(log, log, &backlog, &lines), -EEXIST);
+        ASSERT_EQ_INT(nacct_dump_write(log, "q\n", 2), -EEXIST);
+        ASSERT_EQ_INT(nacct_dump_write(log, NULL, 0), -EEXIST);
+        ASSERT_STREQ(slurp(log), "old\n1\t2\n3\t4\n");
+        ASSERT_EQ_INT(nacct_dump_is_ours(log), 0);
+        write_file(tmp, "precious\n");
+        ASSERT_EQ_INT(nacct_dump_write(dump, "b\n", 2), -EEXIST);
+        ASSERT_STREQ(slurp(tmp), "precious\n");
+        ASSERT_STREQ(slurp(dump), NACCT_DUMP_MAGIC "a\n");
+        unlink(tmp);
+        /* A leftover dump.new of ours (a crash before the rename) is replaced. */
+        write_file(tmp, NACCT_DUMP_MAGIC "old\n");
+        ASSERT_EQ_INT(nacct_dump_write(dump, "b\n", 2), 0);
+        ASSERT_STREQ(slurp(dump), NACCT_DUMP_MAGIC "b\n");
+        ASSERT_TRUE(access(tmp, F_OK) < 0);
+
+        /* A directory, a FIFO or a device as the dump: refused, untouched, no hang. */
+        snprintf(path, sizeof(path), "%s/dumpdir", tmpdir);
+        ASSERT_EQ_INT(mkdir(path, 0700), 0);
+        ASSERT_EQ_INT(nacct_dump_recover(path, log, &backlog, &lines), -EISDIR);
+        ASSERT_EQ_INT(nacct_dump_write(path, "x\n", 2), -EISDIR);
+        ASSERT_EQ_INT(nacct_dump_write(path, NULL, 0), -EISDIR);
+        ASSERT_TRUE(access(path, F_OK) == 0);
+        snprintf(path, sizeof(path), "%s/dumpfifo", tmpdir);
+        ASSERT_EQ_INT(mkfifo(path, 0600), 0);
+        ASSERT_EQ_INT(nacct_dump_recover(path, log, &backlog, &lines), -NACCT_ENOTREG);
+        ASSERT_EQ_INT(nacct_dump_write(path, "x\n", 2), -NACCT_ENOTREG);
+        ASSERT_EQ_INT(nacct_dump_write(path, NULL, 0), -NACCT_ENOTREG);
+        ASSERT_TRUE(access(path, F_OK) == 0);
+        ASSERT_EQ_INT(nacct_dump_write("/dev/null", NULL, 0), -NACCT_ENOTREG);
+        ASSERT_EQ_INT(nacct_dump_recover("/dev/zero", log, &backlog, &lines), -NACCT_ENOTREG);
 }
 
 int main(void)
