@@ -31,6 +31,7 @@ static const char *arg_db;
 static const char *arg_read;
 static const char *arg_interface = "pcap";
 static bool arg_check_config;
+static bool arg_quiet;
 
 static void help(void)
 {
@@ -44,6 +45,7 @@ static void help(void)
                "  -r --read=FILE         account the packets of a pcap file, then exit\n"
                "  -i --interface=NAME    the interface name of the packets read with -r\n"
                "                         (default \"pcap\")\n"
+               "  -q --quiet             with -r: log only warnings and errors\n"
                "     --db=PATH           database (default $STATE_DIRECTORY/nacct.db, else %s)\n"
                "  -d, -D                 accepted for compatibility: nacctd never detaches\n",
                NACCTD_CONFIG_FILE, NACCTD_LEGACY_CONFIG_FILE, NACCTD_DB_DEFAULT);
@@ -61,12 +63,13 @@ static int parse_argv(int argc, char **argv)
                 {"read", required_argument, NULL, 'r'},
                 {"interface", required_argument, NULL, 'i'},
                 {"db", required_argument, NULL, ARG_DB},
+                {"quiet", no_argument, NULL, 'q'},
                 {}
         };
         /* clang-format on */
         int c;
 
-        while ((c = getopt_long(argc, argv, "hc:r:i:dD", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hc:r:i:qdD", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -93,6 +96,9 @@ static int parse_argv(int argc, char **argv)
                 case ARG_DB:
                         arg_db = optarg;
                         break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
                 case 'd':
                 case 'D':
                         break;
@@ -101,6 +107,9 @@ static int parse_argv(int argc, char **argv)
                 }
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument '%s'.", argv[optind]);
+        if (arg_quiet && !arg_read)
+                return log_error_errno(EINVAL, "--quiet is for -r; the daemon logs to the "
+                                               "journal, filter it there.");
         return 1;
 }
 
@@ -159,6 +168,8 @@ static int run(int argc, char **argv)
                 arg_config = default_config();
         if (arg_check_config)
                 return check_config(arg_config);
+        if (arg_quiet)
+                log_set_max_level(LOG_WARNING);
 
         /* Every signal we handle is taken through signalfd (sd-event) or sigpending() (replay):
          * none may run a handler or stop us (SIGTSTP) behind our back. */

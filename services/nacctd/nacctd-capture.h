@@ -33,6 +33,7 @@ typedef struct NacctCapture {
         int dlt;
         sd_event_source *io;
         uint64_t drops_reported; /* kernel drops already counted */
+        uint64_t drops_total;    /* kernel drops since the capture opened */
         uint64_t packets;        /* frames seen (accounted or not) */
         int error;               /* set when the capture failed: to be closed */
 } NacctCapture;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,15 +219,40 @@ static const char *u64(char buf[static 24], uint64_t v)
         return buf;
 }
 
+/* Packets the kernel dropped on c since we last asked: a warning per interface, with the
+ * count since the last flush and the total as journal fields. */
+static void capture_take_drops(NacctDaemon *d, NacctCapture *c)
+{
+        uint64_t k = nacct_capture_take_drops(c);
+        char now[24], total[24];
+
+        if (k == 0)
+                return;
+        d->drops += k;
+        c->drops_total += k;
+        {
+                const LogField fields[] = {
+                        {"NACCT_INTERFACE", c->name},
+                        {"NACCT_KERNEL_DROPS", u64(now, k)},
+                        {"NACCT_KERNEL_DROPS_TOTAL", u64(total, c->drops_total)},
+                };
+
+                log_fields(LOG_WARNING, NACCTD_MID_KERNEL_DROPS, fields, ELEMENTSOF(fields),
+                           "The kernel dropped %" PRIu64 " packets captured on '%s' (%" PRIu64
+                           " since start): they are not accounted; raise capturebuffer.",
+                           k, c->name, c->drops_total);
+        }
+}
+
 static void flush_summary(NacctDaemon *d, const NacctCollect *col, size_t lines_written,
                           size_t removed)
 {
         const NacctCounters *n = &d->acct->counters, *o = &d->reported;
-        char b[17][24];
+        char b[18][24];
         uint64_t drops;
 
         for (size_t i = 0; i < d->n_captures; i++)
-                d->drops += nacct_capture_take_drops(d->captures[i]);
+                capture_take_drops(d, d->captures[i]);
         drops = d->drops - d->drops_reported;
         {
                 const LogField fields[] = {
@@ -246,6 +272,7 @@ static void flush_summary(NacctDaemon *d, const NacctCollect *col, size_t lines_
                         {"NACCT_NOTDEV", u64(b[12], n->notdev - o->notdev)},
                         {"NACCT_TABLE_FULL", u64(b[13], n->table_full - o->table_full)},
                         {"NACCT_KERNEL_DROPS", u64(b[14], drops)},
+                        {"NACCT_KERNEL_DROPS_TOTAL", u64(b[16], d->drops)},
                         {"NACCT_INTERFACES", u64(b[15], d->n_captures)},
                         {"NACCT_WRITING", d->writing ? "yes" : "no"},
                 };
@@ -275,8 +302,8 @@ static void flush_summary(NacctDaemon *d, const NacctCollect *col, size_t lines_
         d->reported = *n;
         d->drops_reported = d->drops;
         (void)notify_status("%" PRIu64 " packets accounted, %" PRIu64 " lines written, %u flows "
-                            "held, %zu interfaces%s",
-                            n->packets, d->lines, d->acct->table->n, d->n_captures,
+                            "held, %zu interfaces, %" PRIu64 " packets dropped by the kernel%s",
+                            n->packets, d->lines, d->acct->table->n, d->n_captures, d->drops,
                             d->writing ? "" : ", writing suspended");
 }
 
@@ -476,7 +503,7 @@ int nacct_daemon_replay(NacctDaemon *d, const char *path, const char *ifname)
         char errbuf[PCAP_ERRBUF_SIZE] = "";
         Replay rp = {.d = d};
         const NacctCounters *n = &d->acct->counters;
-        bool interrupted = false;
+        bool interrupted = false, read_error = false;
         pcap_t *p;
         int r, k;
 
@@ -502,7 +529,12 @@ int nacct_daemon_replay(NacctDaemon *d, const char *path, const char *ifname)
         for (;;) {
                 k = pcap_dispatch(p, REPLAY_BATCH, replay_packet, (u_char *)&rp);
                 if (k == PCAP_ERROR) {
-                        log_warning("'%s': %s; accounting what was read.", path, pcap_geterr(p));
+                        /* A cut file, a second link type in a pcapng, a broken block: what
+                         * follows is not accounted, so the run failed. */
+                        log_error("'%s': read error after %" PRIu64 " frames: %s; accounting "
+                                  "what was read, exiting with failure.",
+                                  path, rp.frames, pcap_geterr(p));
+                        read_error = true;
                         break;
                 }
                 if (k <= 0)
@@ -530,7 +562,7 @@ int nacct_daemon_replay(NacctDaemon *d, const char *path, const char *ifname)
                    n->truncated, n->malformed, d->lines);
         if (r < 0)
                 return r;
-        return d->lost_lines > 0 ? -EIO : 0;
+        return d->lost_lines > 0 || read_error ? -EIO : 0;
 }
 
 /* ---- live capture ---- */
@@ -573,7 +605,7 @@ static void capture_close(NacctDaemon *d, size_t i, const char *why)
 
         /* Take what the ring still holds. */
         (void)nacct_capture_dispatch(c, -1);
-        d->drops += nacct_capture_take_drops(c);
+        capture_take_drops(d, c);
         log_fields(LOG_INFO, NACCTD_MID_CAPTURE_STOPPED, fields, ELEMENTSOF(fields),
                    "Stopped capturing on '%s' (%s).", c->name, why);
         nacct_capture_free(c);
@@ -872,11 +904,35 @@ static int on_post(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/* Without CAP_NET_RAW every capture would fail and nacctd would run on 0 interfaces,
+ * accounting nothing: find out before, with one packet socket. */
+static int check_capture_permission(void)
+{
+        int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+        if (fd >= 0) {
+                close(fd);
+                return 0;
+        }
+        if (errno != EPERM && errno != EACCES)
+                return 0; /* something else: the captures will say what */
+        log_fields_internal(LOG_ERR, -errno, __FILE__, __LINE__, __func__, NACCTD_MID_NO_PERMISSION,
+                            NULL, 0,
+                            "Cannot capture: opening a packet socket is not permitted (%m). "
+                            "nacctd needs CAP_NET_RAW: run it as root or as nacctd.service, "
+                            "which grants it; -r FILE accounts a capture file without it.");
+        return -EPERM;
+}
+
 int nacct_daemon_run(NacctDaemon *d)
 {
         static const int stop_signals[] = {SIGTERM, SIGINT};
         static const int other_signals[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGTSTP, SIGCONT};
         int r;
+
+        r = check_capture_permission();
+        if (r < 0)
+                return r;
 
         r = sd_event_default(&d->event);
         if (r < 0)

@@ -80,9 +80,13 @@ static NacctDecodeResult decode_ipv4(const uint8_t *p, size_t cap, size_t wire, 
         if (cap < ihl)
                 return NACCT_DECODE_TRUNCATED;
         total = be16(p + 2);
-        /* A segmentation offload super-packet may carry 0 here: then the frame is the length. */
-        if (total == 0)
+        /* A segmentation offload super-packet (BIG TCP) carries 0 here: then the frame is the
+         * length, which the kernel bounds; a larger claim is a crafted file. */
+        if (total == 0) {
+                if (wire > NACCT_SUPER_PACKET_MAX)
+                        return NACCT_DECODE_MALFORMED;
                 total = wire;
+        }
         if (total < ihl || total > wire)
                 return NACCT_DECODE_MALFORMED;
         pk->family = NACCT_FAMILY_V4;
@@ -107,9 +111,13 @@ static NacctDecodeResult decode_ipv6(const uint8_t *p, size_t cap, size_t wire, 
         if (p[0] >> 4 != 6)
                 return NACCT_DECODE_MALFORMED;
         total = 40 + (size_t)be16(p + 4);
-        /* Payload length 0: a jumbogram or a BIG TCP super-packet; the frame is the length. */
-        if (total == 40)
+        /* Payload length 0: a jumbogram or a BIG TCP super-packet; the frame is the length,
+         * as far as the kernel makes such packets. */
+        if (total == 40) {
+                if (wire > NACCT_SUPER_PACKET_MAX)
+                        return NACCT_DECODE_MALFORMED;
                 total = wire;
+        }
         if (total > wire)
                 return NACCT_DECODE_MALFORMED;
         pk->family = NACCT_FAMILY_V6;
@@ -175,9 +183,12 @@ NacctDecodeResult nacct_decode_ip(const uint8_t *p, uint32_t caplen, uint32_t wi
                                   NacctPacket *ret)
 {
         NacctPacket pk = {};
-        size_t cap = caplen, wire = MAX(wirelen, caplen);
+        size_t cap = caplen, wire = wirelen;
         NacctDecodeResult r;
 
+        /* More captured than was on the wire: the record lies. */
+        if (cap > wire)
+                return NACCT_DECODE_MALFORMED;
         if (cap < 1)
                 return NACCT_DECODE_TRUNCATED;
         switch (p[0] >> 4) {
@@ -258,9 +269,12 @@ NacctDecodeResult nacct_decode(int dlt, const uint8_t *p, uint32_t caplen, uint3
                                NacctPacket *ret)
 {
         NacctPacket pk = {};
-        size_t cap = caplen, wire = MAX(wirelen, caplen);
+        size_t cap = caplen, wire = wirelen;
         NacctDecodeResult r;
         uint32_t af;
+
+        if (cap > wire)
+                return NACCT_DECODE_MALFORMED;
 
         switch (dlt) {
         case NACCT_DLT_EN10MB:

@@ -18,6 +18,9 @@
 
 #define NACCT_VLAN_DEPTH_MAX 8
 #define NACCT_IPV6_EXT_MAX 16
+/* The largest packet Linux builds by segmentation offload (GSO_MAX_SIZE, BIG TCP): the most a
+ * packet whose IP length field is 0 may count. */
+#define NACCT_SUPER_PACKET_MAX (512U * 1024U)
 
 typedef enum NacctDecodeResult {
         NACCT_DECODE_OK,        /* an IP packet: account it */
@@ -52,7 +55,11 @@ typedef struct NacctPacket {
 } NacctPacket;
 
 /* Decode a frame of link type dlt: caplen bytes captured of wirelen on the wire. Never reads
- * beyond caplen. *ret is written on NACCT_DECODE_OK only. */
+ * beyond caplen. *ret is written on NACCT_DECODE_OK only. What a packet counts (bytes) is the
+ * IP length of its header, which must lie within wirelen; only when that field is 0 (an
+ * offload super-packet) the frame's length, at most NACCT_SUPER_PACKET_MAX. A frame cut short
+ * by the snap length thus counts its IP length; one cut inside the IP header counts nothing
+ * (NACCT_DECODE_TRUNCATED); caplen > wirelen is NACCT_DECODE_MALFORMED. */
 NacctDecodeResult nacct_decode(int dlt, const uint8_t *p, uint32_t caplen, uint32_t wirelen,
                                NacctPacket *ret);
 

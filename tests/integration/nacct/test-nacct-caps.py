@@ -2,11 +2,14 @@
 """nacctd with exactly what nacctd.service gives it: an unprivileged user and CAP_NET_RAW as
 its only capability (bounding, ambient). It captures, puts a `device` interface into
 promiscuous mode (libpcap's packet-socket membership needs no CAP_NET_ADMIN) and releases it at
-exit. Needs root to set this up (exit 77 otherwise)."""
+exit. Without CAP_NET_RAW it fails with a clear message instead of running on 0 interfaces.
+Packets the kernel drops (a stopped reader, a small ring) are a warning with journal fields.
+Needs root to set this up (exit 77 otherwise)."""
 
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -42,9 +45,21 @@ def main(tmp):
         ns.run(A, "ip addr add 10.203.0.2/24 dev eth0 && ip link set eth0 up")
         ns.run(R, "ip addr add 10.203.0.1/24 dev eth0 && ip link set eth0 up")
         os.chmod(tmp, 0o755)
-        n = Nacct(nacctd, tmp, "caps", flush=1, fdelay=0, extra="device eth0\n")
+        n = Nacct(nacctd, tmp, "caps", flush=1, fdelay=0,
+                  extra="device eth0\ncapturebuffer 64K\n")
         os.chown(n.dir, nobody.pw_uid, nobody.pw_gid)
         os.chmod(n.tab, 0o644)
+        # No capability at all (root or not): an error, exit 1, at once.
+        for who in (["--reuid", str(nobody.pw_uid), "--regid", str(nobody.pw_gid), "--clear-groups"], []):
+            cmd = ["ip", "netns", "exec", R, "setpriv", *who, "--inh-caps=-all",
+                   "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                   nacctd, "-c", n.tab, "--db",
+                   os.path.join(n.dir if who else tmp, "nocap.db")]
+            r = subprocess.run(cmd, capture_output=True, text=True, env=n.env(), timeout=30)
+            check(r.returncode == 1 and "Cannot capture: opening a packet socket is not permitted"
+                  in r.stderr and "CAP_NET_RAW" in r.stderr,
+                  f"without CAP_NET_RAW ({'nobody' if who else 'root'}) nacctd fails clearly "
+                  f"({r.returncode}: {r.stderr.strip()[-300:]})")
         cmd = ["ip", "netns", "exec", R, "setpriv", f"--reuid={nobody.pw_uid}",
                f"--regid={nobody.pw_gid}", "--clear-groups", "--inh-caps=-all,+net_raw",
                "--ambient-caps=+net_raw", "--bounding-set=-all,+net_raw", "--no-new-privs",
@@ -65,6 +80,20 @@ def main(tmp):
                     if k[:2] == key[:2] and k[3:] == key[3:] and v[0] >= 12]
         wait_until(seen, "the datagrams in the log")
         check(seen()[0][:2] == (12, 12 * 38), "its traffic is accounted")
+        # Kernel drops: stop the reader, overfill its 64 KiB ring, let it go on.
+        os.kill(n.proc.pid, signal.SIGSTOP)
+        try:
+            ns.py(A, "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                     "[s.sendto(b'd'*200,('10.203.0.1',9)) for _ in range(5000)]\n")
+        finally:
+            os.kill(n.proc.pid, signal.SIGCONT)
+        n.wait_output("The kernel dropped", timeout=20)
+        line = [x for x in n.output().splitlines() if "The kernel dropped" in x]
+        check(line and "captured on 'eth0'" in line[0] and "NACCT_INTERFACE=eth0" in line[0]
+              and "MESSAGE_ID=43b5ebbb5f5245628e5b92501cf31ead" in line[0],
+              f"kernel drops are a warning with journal fields ({line[:1]})")
+        drops = int(line[0].split("NACCT_KERNEL_DROPS=")[1].split()[0])
+        check(drops > 0, f"... counting the drops ({drops})")
         rc = n.stop()
         check(rc == 0, "it stops cleanly")
         check(promiscuity(ns, R, "eth0") == 0, "promiscuous mode is released at exit")

@@ -7,6 +7,7 @@ no loss; a truncated file."""
 import os
 import random
 import shutil
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -304,10 +305,104 @@ def test_truncated_file(tmp):
     with open(pcap, "r+b") as f:
         f.truncate(size - 60)
     n = Nacct(nacctd, tmp, "cut")
-    r = n.replay(pcap, interface="eth0")
+    r = n.replay(pcap, interface="eth0", expect_rc=1)
     got = sum_lines(n.lines())
     check(list(got.values())[0][:2] == (49, 49 * 128), "a cut file: every complete record is accounted")
-    check("accounting what was read" in r.stderr, "... with a warning about the cut")
+    check("accounting what was read" in r.stderr, "... with an error about the cut, and exit 1")
+
+
+def pcapng(path, blocks):
+    """A little-endian pcapng file: blocks are (type, body) pairs."""
+    with open(path, "wb") as f:
+        for btype, body in blocks:
+            body += b"\0" * (-len(body) % 4)
+            n = 12 + len(body)
+            f.write(struct.pack("<II", btype, n) + body + struct.pack("<I", n))
+
+
+def shb():
+    return (0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def idb(linktype):
+    return (1, struct.pack("<HHI", linktype, 0, 65535))
+
+
+def epb(ifid, frame, ts):
+    us = ts * 1_000_000
+    return (6, struct.pack("<IIIII", ifid, us >> 32, us & 0xFFFFFFFF, len(frame), len(frame)) + frame)
+
+
+def test_read_error_mid_file(tmp):
+    """A read error in the middle of a file (here a pcapng with a second link type, which
+    libpcap cannot deliver) accounts what came before it and exits non-zero."""
+    frame = ether(ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 7, 9, b"z" * 100)), ETH_IPV4)
+    raw = ipv4("10.0.0.3", "10.0.0.4", 17, l4(17, 7, 9, b"y" * 10))
+    for name, blocks, before in (
+            ("frames-then-idb", [shb(), idb(1)] + [epb(0, frame, T0 + i) for i in range(5)]
+             + [idb(101)] + [epb(1, raw, T0 + 10 + i) for i in range(5)], 5),
+            ("two-idbs-first", [shb(), idb(1), idb(101)] + [epb(0, frame, T0 + i) for i in range(5)]
+             + [epb(1, raw, T0 + 10 + i) for i in range(5)], 0)):
+        pcap = os.path.join(tmp, name + ".pcapng")
+        pcapng(pcap, blocks)
+        n = Nacct(nacctd, tmp, "ng-" + name)
+        r = n.replay(pcap, expect_rc=1)
+        check("read error after" in r.stderr, f"{name}: the read error is reported ({r.stderr.strip()[-200:]})")
+        got = sum(v[0] for v in sum_lines(n.lines()).values())
+        check(got == before, f"{name}: the {before} frames before the error are accounted ({got})")
+        r = n.replay(pcap, expect_rc=1, args=("-q",))
+        check("read error after" in r.stderr and "Flush:" not in r.stderr
+              and "Replayed" not in r.stderr, f"{name}: -q keeps the error, drops the rest")
+
+
+def test_quiet(tmp):
+    pcap = os.path.join(tmp, "quiet.pcap")
+    with PcapWriter(pcap) as w:
+        for i in range(30):
+            w.write(ether(ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 7, 9, b"q")), ETH_IPV4), T0 + i)
+    n = Nacct(nacctd, tmp, "quiet")
+    r = n.replay(pcap)
+    check("Flush:" in r.stderr and "Replayed" in r.stderr, "without -q: flushes and a summary")
+    for opt in ("-q", "--quiet"):
+        r = n.replay(pcap, args=(opt,))
+        check(r.stderr == "" and r.stdout == "", f"{opt}: nothing on a clean run ({r.stderr!r})")
+
+
+def test_crafted_lengths(tmp):
+    """Lengths in the capture are claims: a packet counts its IP length, which must lie within
+    the frame's wire length; a 0 IP length (offload super-packet) counts the wire length only
+    up to 512 KiB; a record with more captured than sent is malformed. No frame of this class
+    may count more than that, whatever the link type."""
+    normal = ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 7, 9, b"n" * 22))
+    zero4 = ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 7, 9, b"a" * 12), total_override=0)
+    zero6 = ipv6("2001:db8::1", "2001:db8::2", 17, l4(17, 7, 9, b"b" * 12), payload_override=0)
+    claim = ipv4("10.0.0.1", "10.0.0.2", 17, l4(17, 7, 9, b"c" * 12), total_override=1500)
+    big = 512 * 1024
+    for dlt, name, wrap, hl in ((1, "eth", lambda p, et: ether(p, et), 14),
+                                (DLT_LINUX_SLL, "sll", lambda p, et: sll(p, et), 16),
+                                (DLT_RAW, "raw", lambda p, et: p, 0)):
+        pcap = os.path.join(tmp, f"crafted-{name}.pcap")
+        with PcapWriter(pcap, dlt) as w:
+            w.write(wrap(normal, ETH_IPV4), T0)                                   # 50
+            w.write(wrap(zero4, ETH_IPV4), T0, wirelen=0xFFFFFFFF)               # malformed
+            w.write(wrap(zero6, ETH_IPV6), T0, wirelen=0xFFFFFFFF)               # malformed
+            w.write(wrap(zero4, ETH_IPV4), T0, wirelen=hl + big + 1)             # malformed
+            w.write(wrap(zero4, ETH_IPV4), T0, wirelen=hl + big)                 # 512 KiB
+            w.write(wrap(zero6, ETH_IPV6), T0, wirelen=hl + 40 + 1000)           # 1040
+            w.write(wrap(claim, ETH_IPV4), T0, wirelen=0xFFFFFFFF)               # 1500
+            w.write(wrap(claim, ETH_IPV4), T0, wirelen=hl + 1499)                # malformed
+            w.write(wrap(normal, ETH_IPV4), T0, wirelen=hl + len(normal) - 1)    # caplen > len
+        n = Nacct(nacctd, tmp, "crafted-" + name)
+        r = n.replay(pcap)
+        got = sum_lines(n.lines())
+        total = sum(v[1] for v in got.values())
+        packets = sum(v[0] for v in got.values())
+        want = len(normal) + big + 1040 + 1500
+        check(total == want and packets == 4,
+              f"{name}: crafted lengths count only what the capture proves ({packets} packets, {total} bytes, want 4, {want})")
+        check("5 malformed" in r.stderr, f"{name}: the others are counted as malformed")
+        db = n.query("SELECT sum(bytes_in + bytes_out) FROM interfaces")[0][0]
+        check(db == want, f"{name}: the database agrees ({db})")
 
 
 def test_debugfile(tmp):
@@ -338,6 +433,9 @@ def main(tmp):
     test_check_config(tmp)
     test_write_failure_recovery(tmp, model)
     test_truncated_file(tmp)
+    test_read_error_mid_file(tmp)
+    test_crafted_lengths(tmp)
+    test_quiet(tmp)
     test_debugfile(tmp)
 
 

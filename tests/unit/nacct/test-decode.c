@@ -437,6 +437,27 @@ static void test_ipv4_malformed_and_truncated(void)
         ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 14 + 64000, &pk), NACCT_DECODE_OK);
         ASSERT_EQ_INT(pk.bytes, 64000);
         ASSERT_EQ_INT(pk.sport, 1);
+        /* ... but only as large as the kernel makes them: a crafted wire length (the issue's
+         * 4,294,967,281 bytes from one frame) is malformed, whatever the link type. */
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 14 + NACCT_SUPER_PACKET_MAX, &pk),
+                      NACCT_DECODE_OK);
+        ASSERT_EQ_INT(pk.bytes, NACCT_SUPER_PACKET_MAX);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 14 + NACCT_SUPER_PACKET_MAX + 1, &pk),
+                      NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, UINT32_MAX, &pk), NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(nacct_decode_ip(f.b + 14, (uint32_t)f.n - 14, UINT32_MAX, &pk),
+                      NACCT_DECODE_MALFORMED);
+        /* A record with more captured than was on the wire lies: malformed, for any length
+         * field and link type. */
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, f.n - 1, &pk), NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 0, &pk), NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(nacct_decode_ip(f.b + 14, (uint32_t)f.n - 14, 1, &pk),
+                      NACCT_DECODE_MALFORMED);
+        /* A length field within a huge wire length counts the length field, not the wire. */
+        f.b[16] = 0x05;
+        f.b[17] = 0xdc;
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, UINT32_MAX, &pk), NACCT_DECODE_OK);
+        ASSERT_EQ_INT(pk.bytes, 1500);
 }
 
 static void test_ipv6_extensions(void)
@@ -492,6 +513,12 @@ static void test_ipv6_extensions(void)
         f.b[14 + 5] = 0;
         ASSERT_EQ_INT(dec_all(NACCT_DLT_EN10MB, &f, &pk), NACCT_DECODE_OK);
         ASSERT_EQ_INT(pk.bytes, 48);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, UINT32_MAX, &pk), NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 14 + NACCT_SUPER_PACKET_MAX + 1, &pk),
+                      NACCT_DECODE_MALFORMED);
+        ASSERT_EQ_INT(dec(NACCT_DLT_EN10MB, &f, f.n, 14 + NACCT_SUPER_PACKET_MAX, &pk),
+                      NACCT_DECODE_OK);
+        ASSERT_EQ_INT(pk.bytes, NACCT_SUPER_PACKET_MAX);
         /* Version 4 under ethertype IPv6. */
         f.b[14] = 0x45;
         ASSERT_EQ_INT(dec_all(NACCT_DLT_EN10MB, &f, &pk), NACCT_DECODE_MALFORMED);
