@@ -254,7 +254,7 @@ def test_check_config(tmp):
     import subprocess
     bad = os.path.join(tmp, "bad.tab")
     with open(bad, "w") as f:
-        f.write("flush 10\nfile /tmp/x\nbogus-keyword 3\ndisable 12\nheaders eth 14 12\n")
+        f.write(f"flush 10\nfile {tmp}/bad.log\nbogus-keyword 3\ndisable 12\nheaders eth 14 12\n")
     r = subprocess.run([nacctd, "--check-config", "-c", bad], capture_output=True, text=True)
     check(r.returncode == 1, "--check-config fails on a broken naccttab")
     check(f"{bad}:3: warning: unknown keyword 'bogus-keyword'" in r.stderr and f"{bad}:4: warning: invalid disable" in r.stderr,
@@ -262,7 +262,7 @@ def test_check_config(tmp):
     check(f"{bad}:5: notice: 'headers' is ignored" in r.stderr, "... and notices too")
     good = os.path.join(tmp, "good.tab")
     with open(good, "w") as f:
-        f.write("file /tmp/x\n")
+        f.write(f"file {tmp}/good.log\n")
     r = subprocess.run([nacctd, "--check-config", "-c", good], capture_output=True, text=True)
     check(r.returncode == 0 and r.stdout.strip() == f"{good}: OK", "--check-config accepts a good one")
     # The replay refuses a configuration it cannot use (no log file) with file:line.
