@@ -186,6 +186,108 @@ const char *const trackled_store_migrations[] = {
         "CREATE UNIQUE INDEX session_audit ON session(boot_id, audit_id) "
         "WHERE audit_id IS NOT NULL;"
         "CREATE INDEX session_ended ON session(ended) WHERE state != 'open';",
+        /* 2 -> 3: the web. Private wiki pages; links between objects for back-links (texts
+         * that changed are queued in link_dirty by triggers, whoever wrote them, and parsed by
+         * trackled-search.c); full-text search (FTS5) kept in sync by triggers. */
+        "ALTER TABLE wiki_page ADD COLUMN private INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE object_link ("
+        "  src_kind TEXT NOT NULL, src TEXT NOT NULL,"
+        "  dst_kind TEXT NOT NULL, dst TEXT NOT NULL,"
+        "  PRIMARY KEY (dst_kind, dst, src_kind, src)) WITHOUT ROWID;"
+        "CREATE INDEX object_link_src ON object_link(src_kind, src);"
+        "CREATE TABLE link_dirty ("
+        "  kind TEXT NOT NULL, id TEXT NOT NULL,"
+        "  PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+        "CREATE TRIGGER ticket_links_ins AFTER INSERT ON ticket BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('ticket', new.id); END;"
+        "CREATE TRIGGER ticket_links_upd AFTER UPDATE OF description ON ticket BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('ticket', new.id); END;"
+        "CREATE TRIGGER comment_links AFTER INSERT ON ticket_change"
+        "  WHEN new.comment IS NOT NULL AND new.comment != '' BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('ticket', new.ticket); END;"
+        "CREATE TRIGGER session_links AFTER UPDATE OF annotation ON session BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('session', new.id); END;"
+        "CREATE TRIGGER wiki_links AFTER INSERT ON wiki_version BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('wiki', new.page); END;"
+        "CREATE TRIGGER milestone_links_ins AFTER INSERT ON milestone BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('milestone', new.name); END;"
+        "CREATE TRIGGER milestone_links_upd AFTER UPDATE OF description ON milestone BEGIN"
+        "  INSERT OR IGNORE INTO link_dirty VALUES ('milestone', new.name); END;"
+        "INSERT OR IGNORE INTO link_dirty SELECT 'ticket', id FROM ticket;"
+        "INSERT OR IGNORE INTO link_dirty SELECT 'session', id FROM session WHERE annotation != '';"
+        "INSERT OR IGNORE INTO link_dirty SELECT 'wiki', name FROM wiki_page;"
+        "INSERT OR IGNORE INTO link_dirty SELECT 'milestone', name FROM milestone;"
+        /* search: external-content tables over the rows themselves */
+        "CREATE VIRTUAL TABLE ticket_fts USING fts5(summary, description, keywords,"
+        "  content='ticket', content_rowid='id');"
+        "CREATE TRIGGER ticket_fts_ins AFTER INSERT ON ticket BEGIN"
+        "  INSERT INTO ticket_fts(rowid, summary, description, keywords)"
+        "  VALUES (new.id, new.summary, new.description, new.keywords); END;"
+        "CREATE TRIGGER ticket_fts_del AFTER DELETE ON ticket BEGIN"
+        "  INSERT INTO ticket_fts(ticket_fts, rowid, summary, description, keywords)"
+        "  VALUES ('delete', old.id, old.summary, old.description, old.keywords); END;"
+        "CREATE TRIGGER ticket_fts_upd AFTER UPDATE OF summary, description, keywords ON ticket"
+        "  BEGIN"
+        "  INSERT INTO ticket_fts(ticket_fts, rowid, summary, description, keywords)"
+        "  VALUES ('delete', old.id, old.summary, old.description, old.keywords);"
+        "  INSERT INTO ticket_fts(rowid, summary, description, keywords)"
+        "  VALUES (new.id, new.summary, new.description, new.keywords); END;"
+        "CREATE VIRTUAL TABLE comment_fts USING fts5(comment,"
+        "  content='ticket_change', content_rowid='id');"
+        "CREATE TRIGGER comment_fts_ins AFTER INSERT ON ticket_change BEGIN"
+        "  INSERT INTO comment_fts(rowid, comment) VALUES (new.id, new.comment); END;"
+        "CREATE TRIGGER comment_fts_del AFTER DELETE ON ticket_change BEGIN"
+        "  INSERT INTO comment_fts(comment_fts, rowid, comment)"
+        "  VALUES ('delete', old.id, old.comment); END;"
+        "CREATE TRIGGER comment_fts_upd AFTER UPDATE OF comment ON ticket_change BEGIN"
+        "  INSERT INTO comment_fts(comment_fts, rowid, comment)"
+        "  VALUES ('delete', old.id, old.comment);"
+        "  INSERT INTO comment_fts(rowid, comment) VALUES (new.id, new.comment); END;"
+        "CREATE VIRTUAL TABLE command_fts USING fts5(line, argv,"
+        "  content='command', content_rowid='id');"
+        "CREATE TRIGGER command_fts_ins AFTER INSERT ON command BEGIN"
+        "  INSERT INTO command_fts(rowid, line, argv) VALUES (new.id, new.line, new.argv); END;"
+        "CREATE TRIGGER command_fts_del AFTER DELETE ON command BEGIN"
+        "  INSERT INTO command_fts(command_fts, rowid, line, argv)"
+        "  VALUES ('delete', old.id, old.line, old.argv); END;"
+        "CREATE TRIGGER command_fts_upd AFTER UPDATE OF line, argv ON command BEGIN"
+        "  INSERT INTO command_fts(command_fts, rowid, line, argv)"
+        "  VALUES ('delete', old.id, old.line, old.argv);"
+        "  INSERT INTO command_fts(rowid, line, argv) VALUES (new.id, new.line, new.argv); END;"
+        "CREATE VIRTUAL TABLE file_fts USING fts5(path,"
+        "  content='file_change', content_rowid='id');"
+        "CREATE TRIGGER file_fts_ins AFTER INSERT ON file_change BEGIN"
+        "  INSERT INTO file_fts(rowid, path) VALUES (new.id, new.path); END;"
+        "CREATE TRIGGER file_fts_del AFTER DELETE ON file_change BEGIN"
+        "  INSERT INTO file_fts(file_fts, rowid, path) VALUES ('delete', old.id, old.path); END;"
+        "CREATE TRIGGER file_fts_upd AFTER UPDATE OF path ON file_change BEGIN"
+        "  INSERT INTO file_fts(file_fts, rowid, path) VALUES ('delete', old.id, old.path);"
+        "  INSERT INTO file_fts(rowid, path) VALUES (new.id, new.path); END;"
+        "CREATE VIRTUAL TABLE annotation_fts USING fts5(annotation,"
+        "  content='session', content_rowid='id');"
+        "CREATE TRIGGER annotation_fts_ins AFTER INSERT ON session BEGIN"
+        "  INSERT INTO annotation_fts(rowid, annotation) VALUES (new.id, new.annotation); END;"
+        "CREATE TRIGGER annotation_fts_del AFTER DELETE ON session BEGIN"
+        "  INSERT INTO annotation_fts(annotation_fts, rowid, annotation)"
+        "  VALUES ('delete', old.id, old.annotation); END;"
+        "CREATE TRIGGER annotation_fts_upd AFTER UPDATE OF annotation ON session BEGIN"
+        "  INSERT INTO annotation_fts(annotation_fts, rowid, annotation)"
+        "  VALUES ('delete', old.id, old.annotation);"
+        "  INSERT INTO annotation_fts(rowid, annotation) VALUES (new.id, new.annotation); END;"
+        /* wiki_page has no rowid: the newest text of each page, stored in the index */
+        "CREATE VIRTUAL TABLE wiki_fts USING fts5(name, text);"
+        "CREATE TRIGGER wiki_fts_ins AFTER INSERT ON wiki_version BEGIN"
+        "  DELETE FROM wiki_fts WHERE name = new.page;"
+        "  INSERT INTO wiki_fts(name, text) VALUES (new.page, new.text); END;"
+        "CREATE TRIGGER wiki_fts_del AFTER DELETE ON wiki_page BEGIN"
+        "  DELETE FROM wiki_fts WHERE name = old.name; END;"
+        "INSERT INTO ticket_fts(ticket_fts) VALUES ('rebuild');"
+        "INSERT INTO comment_fts(comment_fts) VALUES ('rebuild');"
+        "INSERT INTO command_fts(command_fts) VALUES ('rebuild');"
+        "INSERT INTO file_fts(file_fts) VALUES ('rebuild');"
+        "INSERT INTO annotation_fts(annotation_fts) VALUES ('rebuild');"
+        "INSERT INTO wiki_fts(name, text) SELECT p.name, v.text FROM wiki_page p"
+        "  JOIN wiki_version v ON v.page = p.name AND v.version = p.version;",
 };
 const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations);
 
@@ -1456,4 +1558,16 @@ int trackled_store_session_list(TrackledStore *s, int64_t ticket, json_object **
         }
         *ret = a;
         return 0;
+}
+
+/* ---- for trackled-store-admin.c */
+
+sqlite3 *trackled_store_sqlite(TrackledStore *s)
+{
+        return s->db;
+}
+
+int64_t trackled_store_now(TrackledStore *s)
+{
+        return now(s);
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 #include "trackled-change.h"
 #include "trackled-content.h"
@@ -124,3 +125,7 @@ int trackled_store_session_fold(TrackledStore *s, int64_t session);
 /* ISO 8601 UTC with Z. */
 void trackled_format_time(int64_t t, char buf[32]);
 void trackled_strv_free(char **v, size_t n);
+
+/* For trackled-store-admin.c: the connection and the store's clock (Unix seconds). */
+sqlite3 *trackled_store_sqlite(TrackledStore *s);
+int64_t trackled_store_now(TrackledStore *s);
