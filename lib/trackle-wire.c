@@ -179,6 +179,25 @@ int trackle_wire_missed(uint8_t *buf, size_t size, uint32_t count)
         return finish(&w);
 }
 
+int trackle_wire_ring(uint8_t *buf, size_t size, uint32_t data_size)
+{
+        Writer w;
+
+        begin(&w, buf, size, TRACKLE_FRAME_RING);
+        put_u32(&w, data_size);
+        put_u32(&w, 0);
+        return finish(&w);
+}
+
+int trackle_wire_mark(uint8_t *buf, size_t size, uint64_t socket_frames)
+{
+        Writer w;
+
+        begin(&w, buf, size, TRACKLE_FRAME_MARK);
+        put(&w, &socket_frames, sizeof(socket_frames));
+        return finish(&w);
+}
+
 int trackle_wire_ack(uint8_t *buf, size_t size, int32_t status)
 {
         Writer w;
@@ -281,6 +300,8 @@ size_t trackle_wire_max_payload(uint16_t type)
         case TRACKLE_FRAME_EVENT:
         case TRACKLE_FRAME_EXEC:
         case TRACKLE_FRAME_MISSED:
+        case TRACKLE_FRAME_RING:
+        case TRACKLE_FRAME_MARK:
         case TRACKLE_FRAME_ACK:
                 return TRACKLE_WIRE_LIB_FRAME_MAX;
         case TRACKLE_FRAME_JSON:
@@ -434,6 +455,30 @@ int trackle_wire_parse_missed(const uint8_t *p, size_t n, uint32_t *ret)
         Reader r = {.p = p, .n = n};
         uint32_t v = get_u32(&r);
 
+        if (done(&r) < 0)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int trackle_wire_parse_ring(const uint8_t *p, size_t n, uint32_t *ret)
+{
+        Reader r = {.p = p, .n = n};
+        uint32_t v = get_u32(&r), flags = get_u32(&r);
+
+        if (done(&r) < 0 || flags != 0 || v < TRACKLE_RING_DATA_MIN || v > TRACKLE_RING_DATA_MAX ||
+            (v & (v - 1)) != 0)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int trackle_wire_parse_mark(const uint8_t *p, size_t n, uint64_t *ret)
+{
+        Reader r = {.p = p, .n = n};
+        uint64_t v;
+
+        get(&r, &v, sizeof(v));
         if (done(&r) < 0)
                 return -EBADMSG;
         *ret = v;

@@ -29,6 +29,8 @@ typedef enum TrackleFrameType {
         TRACKLE_FRAME_EVENT = 3,  /* asynchronous: something was created/removed/renamed/... */
         TRACKLE_FRAME_EXEC = 4,   /* asynchronous: this process is about to exec argv */
         TRACKLE_FRAME_MISSED = 5, /* asynchronous: events this process could not deliver */
+        TRACKLE_FRAME_RING = 6,   /* asynchronous: SCM_RIGHTS: a sealed memfd, the event ring */
+        TRACKLE_FRAME_MARK = 7, /* only inside a ring: u64 socket frames sent before what follows */
         /* trackled -> libtrackle.so */
         TRACKLE_FRAME_ACK = 0x81, /* reply to BEFORE: i32 status (0 or -errno) */
         /* console tools <-> trackled, both ways: one JSON object */
@@ -45,6 +47,24 @@ typedef enum TrackleFrameType {
  * RENAME_SRC, RENAME_DST, LINK_DST), which leaves the content of the inode the passed fd holds
  * alone; trackled reads it later. Only with FD. */
 #define TRACKLE_BEFORE_ASYNC 0x2u
+
+/* The event ring (trackle-protocol(7) "EVENT RING"): a process that reports many events
+ * writes its asynchronous frames (EVENT, EXEC, MISSED) into shared memory instead of one
+ * sendmsg and one wake-up of trackled each. Layout of the memfd: TRACKLE_RING_HEADER bytes of
+ * header (u32 magic, u32 data size, u64 head at offset 8 written by the process; u64 tail at
+ * offset 64 written by trackled; head and tail count bytes ever written/consumed), then the
+ * data, whole frames back to back, wrapping around. The process counts the socket frames it
+ * sends after the RING frame; before the first ring frame written after a socket frame it
+ * writes a MARK carrying that count. trackled works off the ring up to the first MARK whose
+ * count exceeds the socket frames it has read, before it reads the next socket frame (and all
+ * of it when the connection ends), so the two kinds keep the process's order. The memfd is
+ * sealed against shrinking and growing: trackled maps it and must never fault on it. */
+#define TRACKLE_RING_MAGIC 0x676e6952u /* "Ring" */
+#define TRACKLE_RING_HEADER 128u
+#define TRACKLE_RING_DATA_MIN 4096u
+#define TRACKLE_RING_DATA_MAX (1024u * 1024)
+#define TRACKLE_RING_OFF_HEAD 8u
+#define TRACKLE_RING_OFF_TAIL 64u
 
 /* EXEC flags */
 #define TRACKLE_EXEC_TRUNCATED 0x1u /* argv was longer than fits; the rest is cut */
@@ -134,6 +154,8 @@ int trackle_wire_event(uint8_t *buf, size_t size, uint32_t op, const TrackleStat
 int trackle_wire_exec(uint8_t *buf, size_t size, uint32_t uid, uint32_t euid, uint32_t pid,
                       uint32_t flags, const char *cwd, const char *file, char *const argv[]);
 int trackle_wire_missed(uint8_t *buf, size_t size, uint32_t count);
+int trackle_wire_ring(uint8_t *buf, size_t size, uint32_t data_size);
+int trackle_wire_mark(uint8_t *buf, size_t size, uint64_t socket_frames);
 int trackle_wire_ack(uint8_t *buf, size_t size, int32_t status);
 /* JSON frame header only; the caller sends the text after it. */
 int trackle_wire_json_header(uint8_t *buf, size_t size, size_t json_len);
@@ -147,6 +169,9 @@ int trackle_wire_parse_before(const uint8_t *p, size_t n, TrackleBefore *ret);
 int trackle_wire_parse_event(const uint8_t *p, size_t n, TrackleEvent *ret);
 int trackle_wire_parse_exec(const uint8_t *p, size_t n, TrackleExec *ret);
 int trackle_wire_parse_missed(const uint8_t *p, size_t n, uint32_t *ret);
+/* data size: a power of two in [TRACKLE_RING_DATA_MIN, TRACKLE_RING_DATA_MAX] */
+int trackle_wire_parse_ring(const uint8_t *p, size_t n, uint32_t *ret);
+int trackle_wire_parse_mark(const uint8_t *p, size_t n, uint64_t *ret);
 int trackle_wire_parse_ack(const uint8_t *p, size_t n, int32_t *ret);
 
 /* Walk the argv of a parsed EXEC: *off starts at 0; returns 1 and the next string, 0 at the

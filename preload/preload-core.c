@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -30,6 +31,8 @@
 #define TP_RETRY_MIN_MS 1000  /* after a failure, try trackled again no sooner than this */
 #define TP_RETRY_MAX_MS 60000 /* ... doubling up to this */
 #define TP_WALK_MAX 4096
+#define TP_RING_DATA (256u * 1024) /* power of two; a 5,000-file tar fills it twice */
+#define TP_RING_AFTER 1            /* asynchronous socket frames before a ring is made */
 
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
 enum { CONN_NONE, CONN_OK, CONN_FAILED };
@@ -44,6 +47,14 @@ static struct {
         int fd;
         ino_t fd_ino;
         uint32_t missed;
+        /* The event ring (trackle-protocol(7)): asynchronous frames go into memory shared with
+         * trackled instead of one sendmsg and one wake-up of trackled each. */
+        uint8_t *ring;
+        uint64_t ring_head;
+        uint64_t sock_frames; /* socket frames sent since the ring came */
+        uint64_t ring_marked; /* sock_frames as of the last MARK */
+        unsigned n_async;     /* asynchronous frames sent on this connection's socket */
+        bool ring_failed;
         bool info_done;
         char preload[TP_PATH_SIZE];
         uint64_t seen[TP_SEEN_SIZE];
@@ -299,6 +310,11 @@ static void state_for(pid_t pid)
                 S.retry_at = S.retry_ms = 0;
         }
         S.fd = -1;
+        /* The parent's ring is not ours to write. Not unmapped either: after vfork() the
+         * mapping is the parent's own (the same memory); after fork() it goes with exec. */
+        S.ring = NULL;
+        S.ring_failed = false;
+        S.n_async = 0;
         S.info_done = false;
         /* Only a table that was used needs clearing: writing 32 KiB would cost every forked
          * child (bash runs each command in one) eight page faults for nothing. */
@@ -350,6 +366,11 @@ static void give_up(void)
         if (S.fd >= 0)
                 close(S.fd);
         S.fd = -1;
+        /* trackled reads what is in it when it sees the connection end */
+        if (S.ring)
+                (void)munmap(S.ring, TRACKLE_RING_HEADER + TP_RING_DATA);
+        S.ring = NULL;
+        S.n_async = 0;
         S.conn = CONN_FAILED;
         S.retry_ms = S.retry_ms ? S.retry_ms * 2 : TP_RETRY_MIN_MS;
         if (S.retry_ms > TP_RETRY_MAX_MS)
@@ -357,11 +378,55 @@ static void give_up(void)
         S.retry_at = now_ms() + S.retry_ms;
 }
 
+static void ring_copy_in(uint64_t pos, const void *buf, size_t len)
+{
+        uint8_t *data = S.ring + TRACKLE_RING_HEADER;
+        size_t off = (size_t)(pos & (TP_RING_DATA - 1));
+        size_t first = TP_RING_DATA - off < len ? TP_RING_DATA - off : len;
+
+        memcpy(data + off, buf, first);
+        memcpy(data, (const uint8_t *)buf + first, len - first);
+}
+
+/* Append one whole frame to the ring, after a MARK if socket frames went out since the last
+ * one; false if it does not fit (the caller sends it on the socket instead). */
+static bool ring_put(const void *buf, size_t len)
+{
+        uint8_t mark[TRACKLE_WIRE_HEADER_SIZE + 8];
+        uint64_t tail, used, head = S.ring_head;
+        int ml = 0;
+
+        if (S.sock_frames != S.ring_marked) {
+                ml = trackle_wire_mark(mark, sizeof(mark), S.sock_frames);
+                if (ml < 0)
+                        return false;
+        }
+        tail = __atomic_load_n((uint64_t *)(void *)(S.ring + TRACKLE_RING_OFF_TAIL),
+                               __ATOMIC_ACQUIRE);
+        used = head - tail;
+        if (used > TP_RING_DATA || TP_RING_DATA - used < (size_t)ml + len)
+                return false;
+        if (ml > 0) {
+                ring_copy_in(head, mark, (size_t)ml);
+                head += (uint64_t)ml;
+                S.ring_marked = S.sock_frames;
+        }
+        ring_copy_in(head, buf, len);
+        S.ring_head = head + len;
+        __atomic_store_n((uint64_t *)(void *)(S.ring + TRACKLE_RING_OFF_HEAD), S.ring_head,
+                         __ATOMIC_RELEASE);
+        return true;
+}
+
 /* One whole frame, with an optional fd; false (and given up) on any failure or timeout. */
 static bool send_frame(const void *buf, size_t len, int pass_fd)
 {
         int64_t deadline = now_ms() + TP_WAIT_MS;
         size_t off = 0;
+
+        /* counted before it goes: what the ring gets from now on comes after this frame */
+        if (S.ring)
+                S.sock_frames++;
 
         while (off < len) {
                 union {
@@ -506,6 +571,9 @@ static bool connect_locked(void)
         }
         S.fd_ino = st.st_ino;
         S.conn = CONN_OK;
+        S.ring = NULL; /* unmapped by give_up() */
+        S.ring_failed = false;
+        S.n_async = 0;
 
         if (S.secure)
                 hello.flags |= TRACKLE_HELLO_SECURE;
@@ -538,12 +606,61 @@ static bool connect_locked(void)
         return S.conn == CONN_OK;
 }
 
+/* A memfd sealed against shrinking and growing (trackled maps it and must never fault on it),
+ * mapped here and passed to trackled. Any failure leaves this process on the socket alone. */
+static void ring_attach(void)
+{
+        const size_t total = TRACKLE_RING_HEADER + TP_RING_DATA;
+        uint32_t magic = TRACKLE_RING_MAGIC, size = TP_RING_DATA;
+        uint8_t buf[32];
+        void *p;
+        int fd, n;
+
+        S.ring_failed = true; /* one try per connection */
+        fd = (int)syscall(SYS_memfd_create, "trackle-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return;
+        if (syscall(SYS_ftruncate, fd, (off_t)total) < 0 ||
+            syscall(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+                close(fd);
+                return;
+        }
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        n = trackle_wire_ring(buf, sizeof(buf), TP_RING_DATA);
+        if (p == MAP_FAILED || n < 0) {
+                if (p != MAP_FAILED)
+                        (void)munmap(p, total);
+                close(fd);
+                return;
+        }
+        memcpy(p, &magic, sizeof(magic));
+        memcpy((uint8_t *)p + 4, &size, sizeof(size));
+        if (!send_frame(buf, (size_t)n, fd)) { /* given up: the connection is gone */
+                (void)munmap(p, total);
+                close(fd);
+                return;
+        }
+        close(fd);
+        S.ring = p;
+        S.ring_head = S.sock_frames = S.ring_marked = 0;
+}
+
 static void send_async(int n)
 {
         if (n < 0)
                 return;
-        if (!connect_locked() || !send_frame(S.frame, (size_t)n, -1))
+        if (!connect_locked()) {
                 S.missed++;
+                return;
+        }
+        if (!S.ring && !S.ring_failed && S.n_async >= TP_RING_AFTER)
+                ring_attach();
+        if (S.ring && S.conn == CONN_OK && ring_put(S.frame, (size_t)n))
+                return;
+        if (S.conn != CONN_OK || !send_frame(S.frame, (size_t)n, -1))
+                S.missed++;
+        else
+                S.n_async++;
 }
 
 static uint64_t hash_path(const char *s)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -74,8 +75,23 @@ struct Conn {
         size_t n_touched, cap_touched;
         bool *freed; /* set by conn_free() while conn_drain() runs */
         bool drained;
+        /* the process's event ring (TRACKLE_FRAME_RING), mapped shared; its content is as
+         * hostile as the socket's: every frame is copied out before it is parsed */
+        uint8_t *ring;
+        size_t ring_map_len;
+        uint32_t ring_size;
+        uint64_t ring_tail;
+        uint64_t ring_frames; /* socket frames dispatched since the ring came */
         Conn *prev, *next;
 };
+
+typedef enum RingUntil {
+        RING_READ, /* what came before the next socket frame not read yet */
+        RING_ALL,  /* everything: the connection is gone, or its session ends */
+} RingUntil;
+
+static int ring_drain(Conn *c, RingUntil until);
+static void ring_unmap(Conn *c);
 
 struct TrackledServer {
         sd_event *event;
@@ -343,8 +359,11 @@ static void session_drain(TrackledServer *s, int64_t id)
                 conn_drain(c);
         }
         for (Conn *c = s->conns; c; c = c->next)
-                if (c->session == id)
+                if (c->session == id) {
                         c->drained = false;
+                        if (c->kind == CONN_LIBRARY)
+                                (void)ring_drain(c, RING_ALL);
+                }
 }
 
 /* Take the after state of every path the session touched, classify, close it in the
@@ -488,6 +507,8 @@ static void conn_free(Conn *c)
         if (!c)
                 return;
         s = c->server;
+        if (c->kind == CONN_LIBRARY)
+                (void)ring_drain(c, RING_ALL); /* all its socket frames were read */
         pending_flush(s); /* before states first, then this connection's after states */
         if (c->kind == CONN_LIBRARY)
                 library_after_states(s, c);
@@ -510,6 +531,7 @@ static void conn_free(Conn *c)
         sd_event_source_disable_unref(c->src);
         safe_close(c->fd);
         safe_close(c->rootfd);
+        ring_unmap(c);
         conn_reset_frame(c);
         free(c->out);
         trackled_strv_free(c->touched, c->n_touched);
@@ -920,14 +942,14 @@ static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, b
         return r;
 }
 
-static int handle_event(Conn *c)
+static int handle_event(Conn *c, const uint8_t *payload, size_t len)
 {
         TrackledServer *s = c->server;
         _cleanup_free_ char *path = NULL, *path2 = NULL;
         TrackleEvent e;
         int r;
 
-        if (trackle_wire_parse_event(c->payload, c->h.length, &e) < 0)
+        if (trackle_wire_parse_event(payload, len, &e) < 0)
                 return -EBADMSG;
         batch_start(s);
         path = wire_string(&e.path);
@@ -984,7 +1006,7 @@ fail:
         return 0; /* the client did nothing wrong */
 }
 
-static int handle_exec(Conn *c)
+static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
 {
         TrackledServer *s = c->server;
         _cleanup_free_ char *cwd = NULL;
@@ -994,7 +1016,7 @@ static int handle_exec(Conn *c)
         size_t off = 0;
         int r;
 
-        if (trackle_wire_parse_exec(c->payload, c->h.length, &e) < 0)
+        if (trackle_wire_parse_exec(payload, len, &e) < 0)
                 return -EBADMSG;
         batch_start(s);
         cwd = wire_string(&e.cwd);
@@ -1017,19 +1039,170 @@ static int handle_exec(Conn *c)
         return 0;
 }
 
-static int handle_missed(Conn *c)
+static int handle_missed(Conn *c, const uint8_t *payload, size_t len)
 {
         TrackledServer *s = c->server;
         uint32_t n;
         char msg[128];
 
         batch_start(s);
-        if (trackle_wire_parse_missed(c->payload, c->h.length, &n) < 0)
+        if (trackle_wire_parse_missed(payload, len, &n) < 0)
                 return -EBADMSG;
         snprintf(msg, sizeof(msg), "%" PRIu32 " event(s) of process %d could not be delivered", n,
                  (int)c->cred.pid);
         (void)trackled_store_note(s->store, c->session, msg);
         return 0;
+}
+
+/* ---- the event ring (trackle-protocol(7) "EVENT RING") */
+
+static void ring_unmap(Conn *c)
+{
+        if (c->ring)
+                (void)munmap(c->ring, c->ring_map_len);
+        c->ring = NULL;
+        c->ring_map_len = 0;
+}
+
+static int handle_ring(Conn *c)
+{
+        _cleanup_close_ int fd = -EBADF;
+        uint32_t size;
+        struct stat st;
+        size_t total;
+        void *p;
+        int seals;
+
+        if (trackle_wire_parse_ring(c->payload, c->h.length, &size) < 0 || c->ring)
+                return -EBADMSG;
+        fd = take_fd(c);
+        if (fd < 0)
+                return -EBADMSG;
+        total = TRACKLE_RING_HEADER + (size_t)size;
+        /* Sealed against shrinking, or the process could cut the pages from under us (SIGBUS
+         * in trackled); and exactly the size it says. */
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0 || !(seals & F_SEAL_SHRINK) ||
+            (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) || fstat(fd, &st) < 0 ||
+            !S_ISREG(st.st_mode) || st.st_size != (off_t)total)
+                return -EBADMSG;
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+                return -EBADMSG;
+        c->ring = p;
+        c->ring_map_len = total;
+        c->ring_size = size;
+        c->ring_tail = 0;
+        c->ring_frames = 0;
+        __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL), 0,
+                         __ATOMIC_RELEASE);
+        return 0;
+}
+
+static void ring_copy(const Conn *c, uint64_t pos, void *out, size_t len)
+{
+        const uint8_t *data = c->ring + TRACKLE_RING_HEADER;
+        size_t off = (size_t)(pos & (c->ring_size - 1)), first = c->ring_size - off;
+
+        if (first > len)
+                first = len;
+        memcpy(out, data + off, first);
+        memcpy((uint8_t *)out + first, data, len - first);
+}
+
+/* Work off the frames in c's ring. A ring that breaks the rules is dropped with a note; the
+ * connection itself stays (its socket frames are still good). */
+static int ring_drain(Conn *c, RingUntil until)
+{
+        TrackledServer *s = c->server;
+        _cleanup_free_ uint8_t *payload = NULL;
+        uint64_t head;
+        bool bad = false;
+        int r = 0;
+
+        if (!c->ring)
+                return 0;
+        if (!session_find(s, c->session))
+                return 0; /* ended: this process is no longer tracked */
+        head = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
+                               __ATOMIC_ACQUIRE);
+        if (head < c->ring_tail || head - c->ring_tail > c->ring_size) {
+                bad = true;
+                goto done;
+        }
+        while (c->ring_tail < head) {
+                uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
+                TrackleHeader h;
+
+                if (head - c->ring_tail < TRACKLE_WIRE_HEADER_SIZE) {
+                        bad = true;
+                        break;
+                }
+                ring_copy(c, c->ring_tail, hdr, sizeof(hdr));
+                if (trackle_wire_parse_header(hdr, sizeof(hdr), &h) < 0 ||
+                    head - c->ring_tail - TRACKLE_WIRE_HEADER_SIZE < h.length) {
+                        bad = true;
+                        break;
+                }
+                if (h.type == TRACKLE_FRAME_MARK) {
+                        uint8_t m[8];
+                        uint64_t sent;
+
+                        ring_copy(c, c->ring_tail + TRACKLE_WIRE_HEADER_SIZE, m,
+                                  h.length <= sizeof(m) ? h.length : sizeof(m));
+                        if (trackle_wire_parse_mark(m, h.length, &sent) < 0) {
+                                bad = true;
+                                break;
+                        }
+                        /* what follows was written after socket frame number `sent` */
+                        if (until != RING_ALL && sent > c->ring_frames)
+                                break;
+                        c->ring_tail += TRACKLE_WIRE_HEADER_SIZE + h.length;
+                        continue;
+                }
+                if (h.type != TRACKLE_FRAME_EVENT && h.type != TRACKLE_FRAME_EXEC &&
+                    h.type != TRACKLE_FRAME_MISSED) {
+                        bad = true;
+                        break;
+                }
+                if (!payload) {
+                        payload = malloc(TRACKLE_WIRE_LIB_FRAME_MAX + 1);
+                        if (!payload)
+                                return -ENOMEM;
+                        pending_flush(s);
+                }
+                ring_copy(c, c->ring_tail + TRACKLE_WIRE_HEADER_SIZE, payload, h.length);
+                c->ring_tail += TRACKLE_WIRE_HEADER_SIZE + h.length;
+                s->last_frame_usec = now_usec();
+                r = h.type == TRACKLE_FRAME_EVENT  ? handle_event(c, payload, h.length)
+                    : h.type == TRACKLE_FRAME_EXEC ? handle_exec(c, payload, h.length)
+                                                   : handle_missed(c, payload, h.length);
+                if (r == -EBADMSG) {
+                        bad = true;
+                        break;
+                }
+                if (r < 0)
+                        break;
+        }
+done:
+        if (bad) {
+                char msg[128];
+
+                snprintf(msg, sizeof(msg),
+                         "the event ring of process %d was malformed; its events from then on "
+                         "are missing",
+                         (int)c->cred.pid);
+                log_warning("Library connection of PID %d: malformed event ring, dropped.",
+                            (int)c->cred.pid);
+                if (session_find(s, c->session))
+                        (void)trackled_store_note(s->store, c->session, msg);
+                ring_unmap(c);
+                return 0;
+        }
+        if (c->ring)
+                __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL),
+                                 c->ring_tail, __ATOMIC_RELEASE);
+        return r < 0 ? r : 0;
 }
 
 static int handle_library_frame(Conn *c)
@@ -1041,11 +1214,13 @@ static int handle_library_frame(Conn *c)
         case TRACKLE_FRAME_BEFORE:
                 return handle_before(c);
         case TRACKLE_FRAME_EVENT:
-                return handle_event(c);
+                return handle_event(c, c->payload, c->h.length);
         case TRACKLE_FRAME_EXEC:
-                return handle_exec(c);
+                return handle_exec(c, c->payload, c->h.length);
         case TRACKLE_FRAME_MISSED:
-                return handle_missed(c);
+                return handle_missed(c, c->payload, c->h.length);
+        case TRACKLE_FRAME_RING:
+                return handle_ring(c);
         default:
                 return -EBADMSG;
         }
@@ -1488,6 +1663,13 @@ static int conn_dispatch(Conn *c)
                         return handle_console(c);
                 return -EBADMSG;
         case CONN_LIBRARY:
+                if (c->ring) {
+                        /* what the process put into its ring before this frame comes first */
+                        r = ring_drain(c, RING_READ);
+                        if (r < 0)
+                                return r;
+                        c->ring_frames++;
+                }
                 return handle_library_frame(c);
         case CONN_CONSOLE:
                 if (c->h.type != TRACKLE_FRAME_JSON)
@@ -1730,6 +1912,10 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                         (void)session_end(s, x, NULL, "abandoned",
                                           "the session leader exited without session.end");
         }
+        /* Events of long-lived processes need not wait for their next socket frame. */
+        for (Conn *c = s->conns; c; c = c->next)
+                if (c->kind == CONN_LIBRARY && c->ring)
+                        (void)ring_drain(c, RING_READ);
         /* Retention=: ended sessions older than that go, once an hour (and at the first tick). */
         if (s->config->retention_sec > 0 &&
             (s->last_expire_usec == 0 || now_usec() - s->last_expire_usec > 3600ULL * 1000000ULL)) {

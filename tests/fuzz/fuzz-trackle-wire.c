@@ -70,6 +70,25 @@ static void check_payload(uint16_t type, const uint8_t *p, size_t n)
                 if (trackle_wire_parse_missed(p, n, &u) == 0)
                         assert(n == 4);
                 break;
+        case TRACKLE_FRAME_RING:
+                if (trackle_wire_parse_ring(p, n, &u) == 0) {
+                        assert(n == 8 && u >= TRACKLE_RING_DATA_MIN && u <= TRACKLE_RING_DATA_MAX &&
+                               (u & (u - 1)) == 0);
+                        r = trackle_wire_ring(again, sizeof(again), u);
+                        assert(r == (int)(n + TRACKLE_WIRE_HEADER_SIZE));
+                        assert(memcmp(again + TRACKLE_WIRE_HEADER_SIZE, p, n) == 0);
+                }
+                break;
+        case TRACKLE_FRAME_MARK: {
+                uint64_t m;
+                if (trackle_wire_parse_mark(p, n, &m) == 0) {
+                        assert(n == 8);
+                        r = trackle_wire_mark(again, sizeof(again), m);
+                        assert(r == (int)(n + TRACKLE_WIRE_HEADER_SIZE));
+                        assert(memcmp(again + TRACKLE_WIRE_HEADER_SIZE, p, n) == 0);
+                }
+                break;
+        }
         case TRACKLE_FRAME_ACK:
                 if (trackle_wire_parse_ack(p, n, &st) == 0)
                         assert(n == 4 && st <= 0);

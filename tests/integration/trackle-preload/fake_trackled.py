@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """A fake trackled for libtrackle.so tests: listens on the control socket, decodes the binary
 frames of lib/trackle-wire.h, appends one JSON line per frame to a log, ACKs every HELLO and BEFORE.
+Frames that came through the process's event ring (a shared memfd, trackle-protocol(7)) are
+logged with "via": "ring", in the order trackled would work them off: before each socket frame
+the ring up to the first MARK that counts more socket frames than were read; all of it when the
+connection ends.
 
 usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody|nolock] [--ready FILE]
   silent: accept and never read or reply (a hung trackled)
@@ -10,13 +14,16 @@ usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody|nolock] [--ready
 """
 import json
 import fcntl
+import mmap
 import os
 import socket
 import struct
 import sys
 import threading
 
-HELLO, BEFORE, EVENT, EXEC, MISSED, ACK = 1, 2, 3, 4, 5, 0x81
+HELLO, BEFORE, EVENT, EXEC, MISSED, RING, MARK, ACK = 1, 2, 3, 4, 5, 6, 7, 0x81
+RING_HEADER, OFF_HEAD, OFF_TAIL, RING_MAGIC = 128, 8, 64, 0x676E6952
+F_SEAL_SHRINK, F_SEAL_GROW = 0x2, 0x4
 RUN_LOCK = "/run/tracksuite/trackle/trackled.lock"  # TRACKLE_RUN_LOCK
 
 lock = threading.Lock()
@@ -74,8 +81,66 @@ def recv_exact(conn, n, fds):
     return buf
 
 
+class Ring:
+    def __init__(self, fd, size):
+        self.size = size
+        st = os.fstat(fd)
+        seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        if st.st_size != RING_HEADER + size or not seals & F_SEAL_SHRINK:
+            raise ValueError("ring memfd not sealed or of the wrong size")
+        self.seals = seals
+        self.m = mmap.mmap(fd, RING_HEADER + size, mmap.MAP_SHARED,
+                           mmap.PROT_READ | mmap.PROT_WRITE)
+        magic, hsize = struct.unpack_from("=II", self.m, 0)
+        if magic != RING_MAGIC or hsize != size:
+            raise ValueError("bad ring header")
+        self.tail = 0
+        self.frames = 0  # socket frames read since the ring came
+
+    def copy(self, pos, n):
+        off = pos % self.size
+        first = min(n, self.size - off)
+        d = self.m[RING_HEADER + off:RING_HEADER + off + first]
+        return d + self.m[RING_HEADER:RING_HEADER + n - first]
+
+    def drain(self, until):
+        """until: "read" (what came before the next unread socket frame) or "all"."""
+        out = []
+        (head,) = struct.unpack_from("=Q", self.m, OFF_HEAD)
+        if head < self.tail or head - self.tail > self.size:
+            raise ValueError("ring head out of bounds")
+        while self.tail < head:
+            length, t, _ = struct.unpack("=IHH", self.copy(self.tail, 8))
+            if head - self.tail - 8 < length:
+                raise ValueError("ring frame overruns head")
+            if t == MARK:
+                if length != 8:
+                    raise ValueError("bad MARK")
+                (sent,) = struct.unpack("=Q", self.copy(self.tail + 8, 8))
+                if until != "all" and sent > self.frames:
+                    break
+                self.tail += 16
+                continue
+            if t not in (EVENT, EXEC, MISSED):
+                raise ValueError("frame type %d in a ring" % t)
+            out.append((t, self.copy(self.tail + 8, length)))
+            self.tail += 8 + length
+        struct.pack_into("=Q", self.m, OFF_TAIL, self.tail)
+        return out
+
+
 def serve(conn, logpath):
     pid = struct.unpack("=3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    ring = None
+
+    def from_ring(until):
+        for t, p in ring.drain(until):
+            rec = decode(t, p)
+            rec["peer"] = pid
+            rec["fds"] = 0
+            rec["via"] = "ring"
+            log(logpath, rec)
+
     try:
         while True:
             fds = []
@@ -86,6 +151,17 @@ def serve(conn, logpath):
             payload = recv_exact(conn, length, fds) if length else b""
             if payload is None:
                 break
+            if ring:
+                from_ring("read")
+                ring.frames += 1
+            if t == RING:
+                (size, flags) = struct.unpack_from("=II", payload)
+                ring = Ring(fds[0], size)
+                log(logpath, {"type": "ring", "peer": pid, "size": size, "seals": ring.seals,
+                              "fds": len(fds)})
+                for fd in fds:
+                    os.close(fd)
+                continue
             rec = decode(t, payload)
             rec["peer"] = pid
             rec["fds"] = len(fds)
@@ -104,6 +180,11 @@ def serve(conn, logpath):
     except OSError:
         pass
     finally:
+        if ring:
+            try:
+                from_ring("all")
+            except ValueError as e:
+                log(logpath, {"type": "ring-error", "peer": pid, "error": str(e)})
         log(logpath, {"type": "close", "peer": pid})
         conn.close()
 

@@ -2,7 +2,7 @@
 """libtrackle.so against a fake trackled, in a private mount namespace.
 
 usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED [GROUP]
-GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit (each a
+GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit, ring (each a
 rule of the library, and a meson test of its own); without it all run. Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
 and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
 """
@@ -395,6 +395,81 @@ def test_propagation(sid):
     shutil.rmtree(d, ignore_errors=True)
 
 
+RING_SCRIPT = r"""
+import os, signal, sys
+d, n, kill = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "kill"
+pad = "x" * 60
+for i in range(n):
+    os.close(os.open("%s/new%05d%s" % (d, i, pad), os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
+    if i < 1500 and i % 500 == 250:
+        # a synchronous BEFORE on the socket between events in the ring
+        os.close(os.open("%s/old%05d" % (d, i), os.O_WRONLY))
+    if i < 1500 and i % 500 == 100:
+        # an asynchronous BEFORE (rename over: the old inode's fd, no answer awaited) on the
+        # socket, then the RENAMED event in the ring, then more events
+        os.close(os.open("%s/tmp%05d" % (d, i), os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
+        os.rename("%s/tmp%05d" % (d, i), "%s/old%05d" % (d, i))
+if kill:
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_ring(sid):
+    """Many asynchronous events from one process go through its event ring: all of them, once,
+    in the process's order relative to its socket frames, also when the ring overflows and
+    when the process is killed before it could say anything more."""
+    d = scratch()
+    n = 6000  # the last 4,500 events (~100 bytes each) with no socket frame overflow the ring
+    for i in list(range(250, 1500, 500)) + list(range(100, 1500, 500)):
+        with open("%s/old%05d" % (d, i), "w") as f:
+            f.write("old\n")
+    with Server() as srv:
+        r = run([sys.executable, "-c", RING_SCRIPT, d, str(n), "nokill"], session=sid)
+        check(r.returncode == 0, "python creating %d files ran: %r" % (n, r.stderr[-300:]))
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    rings = events(fr, "ring")
+    check(len(rings) == 1 and rings[0]["size"] == 262144 and rings[0]["fds"] == 1 and
+          rings[0]["seals"] & 0x6 == 0x6,
+          "one ring, 256 KiB, sealed against shrinking and growing: %s" % rings)
+    check(not events(fr, "ring-error"), "the ring was well formed: %s" % events(fr, "ring-error"))
+    seq = [(f["type"], os.path.basename(f["path"])) for f in fr
+           if f["type"] in ("event", "before") and os.path.dirname(f["path"]) == d]
+    want = []
+    for i in range(n):
+        want.append(("event", "new%05d" % i + "x" * 60))
+        if i < 1500 and i % 500 == 250:
+            want.append(("before", "old%05d" % i))
+        if i < 1500 and i % 500 == 100:
+            want += [("event", "tmp%05d" % i), ("before", "old%05d" % i),
+                     ("event", "tmp%05d" % i)]
+    check(seq == want, "every event once, in program order around the BEFOREs "
+          "(%d seen, %d wanted; first difference at %s)"
+          % (len(seq), len(want), next((i for i, (a, b) in enumerate(zip(seq, want)) if a != b),
+                                       min(len(seq), len(want)))))
+    via = [f.get("via") for f in fr if f["type"] == "event" and
+           os.path.dirname(f["path"]) == d]
+    check(via.count("ring") > n * 9 // 10, "most events came through the ring (%d of %d)"
+          % (via.count("ring"), len(via)))
+    check(via.count(None) >= 2, "a full ring falls back to the socket (%d events)"
+          % via.count(None))
+    shutil.rmtree(d, ignore_errors=True)
+
+    # SIGKILL: what the process put into its ring is still read when its connection ends
+    d = scratch()
+    with Server() as srv:
+        r = run([sys.executable, "-c", RING_SCRIPT, d, "40", "kill"], session=sid)
+        check(r.returncode == -9, "the process was killed: %r" % r.returncode)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    got = sorted(os.path.basename(f["path"]) for f in events(fr, "event")
+                 if os.path.dirname(f["path"]) == d)
+    check(got == ["new%05d" % i + "x" * 60 for i in range(40)],
+          "SIGKILL: all 40 events of the killed process arrived (%d)" % len(got))
+    check(any(f.get("via") == "ring" for f in events(fr, "event")), "... through its ring")
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
     d = scratch()
@@ -429,7 +504,7 @@ def main():
     sid = 5150
     groups = {"surface": test_surface, "errno": test_errno, "inert": test_inert,
               "before": test_before, "fds": test_fds, "fail-open": test_fail_open,
-              "propagation": test_propagation, "audit": test_audit_mode}
+              "propagation": test_propagation, "audit": test_audit_mode, "ring": test_ring}
     if GROUP is not None and GROUP not in groups:
         print("unknown group %r" % GROUP)
         return 2

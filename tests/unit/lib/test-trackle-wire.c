@@ -185,6 +185,42 @@ static void test_header_limits(void)
         ASSERT_EQ_INT(h.type, TRACKLE_FRAME_JSON);
 }
 
+static void test_ring(void)
+{
+        TrackleHeader h;
+        const uint8_t *p;
+        uint32_t v, bad[] = {0, 4095, 6000, TRACKLE_RING_DATA_MAX * 2, 3u << 12};
+        int len;
+
+        len = trackle_wire_ring(buf, sizeof(buf), 65536);
+        p = payload(len, &h);
+        ASSERT_EQ_INT(h.type, TRACKLE_FRAME_RING);
+        ASSERT_EQ_INT(trackle_wire_parse_ring(p, h.length, &v), 0);
+        ASSERT_EQ_INT(v, 65536);
+        ASSERT_EQ_INT(trackle_wire_parse_ring(p, h.length - 1, &v), -EBADMSG);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                len = trackle_wire_ring(buf, sizeof(buf), bad[i]);
+                p = payload(len, &h);
+                ASSERT_EQ_INT(trackle_wire_parse_ring(p, h.length, &v), -EBADMSG);
+        }
+        /* flags must be zero */
+        len = trackle_wire_ring(buf, sizeof(buf), 4096);
+        buf[TRACKLE_WIRE_HEADER_SIZE + 4] = 1;
+        p = payload(len, &h);
+        ASSERT_EQ_INT(trackle_wire_parse_ring(p, h.length, &v), -EBADMSG);
+
+        /* MARK: exactly one u64 */
+        uint64_t m = 0;
+        len = trackle_wire_mark(buf, sizeof(buf), 1234567890123ull);
+        ASSERT_EQ_INT(len, (int)TRACKLE_WIRE_HEADER_SIZE + 8);
+        p = payload(len, &h);
+        ASSERT_EQ_INT(h.type, TRACKLE_FRAME_MARK);
+        ASSERT_EQ_INT(trackle_wire_parse_mark(p, h.length, &m), 0);
+        ASSERT_TRUE(m == 1234567890123ull);
+        ASSERT_EQ_INT(trackle_wire_parse_mark(p, h.length - 1, &m), -EBADMSG);
+        ASSERT_EQ_INT(trackle_wire_parse_mark(p, h.length + 1, &m), -EBADMSG);
+}
+
 int main(void)
 {
         test_hello();
@@ -192,5 +228,6 @@ int main(void)
         test_event();
         test_exec();
         test_header_limits();
+        test_ring();
         return test_result();
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The event ring against the real trackled (trackle-protocol(7) "EVENT RING"): a process of an
+open session speaks the wire protocol by hand and hands trackled rings that break the rules.
+
+1. a ring whose memfd is not sealed against shrinking (the process could cut the pages from
+   under trackled's mapping) is refused: the connection is closed, trackled keeps running;
+2. a sealed ring whose head claims more than the ring holds is dropped with a note in the
+   session ("missing"), and the connection's socket frames after it still count;
+3. a sealed, well-formed ring is read when the connection ends, though no socket frame
+   followed the events in it (a process killed right after writing them)."""
+
+import json
+import os
+
+import tk_harness as tk
+
+CLIENT = r'''
+import fcntl, mmap, os, socket, struct, sys
+out, x, y, z = sys.argv[1:5]
+HDR, OFF_HEAD, SIZE = 128, 8, 4096
+
+def frame(t, p): return struct.pack("=IHH", len(p), t, 0) + p
+def wstr(s):
+    b = s.encode(); return struct.pack("=H", len(b)) + b
+def created(path):
+    return frame(3, struct.pack("=IIIIIQ", 20, 0, 0, 0, 0, 0) + wstr(path) + wstr(""))
+
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect("/run/tracksuite/trackle.sock")
+    root = os.open("/", os.O_PATH | os.O_DIRECTORY)
+    socket.send_fds(s, [frame(1, struct.pack("=IIQI", 1, 2, 0, os.getpid()))], [root])
+    os.close(root)
+    ack = s.recv(12)
+    return s, ack
+
+def ring(sealed):
+    fd = os.memfd_create("test-ring", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, HDR + SIZE)
+    if sealed:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+    m = mmap.mmap(fd, HDR + SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+    struct.pack_into("=II", m, 0, 0x676E6952, SIZE)
+    return fd, m
+
+def attach(sealed):
+    """A new connection (HELLO answered) that has passed a ring: (socket, map, HELLO reply)."""
+    s, ack = connect()
+    fd, m = ring(sealed)
+    socket.send_fds(s, [frame(6, struct.pack("=II", SIZE, 0))], [fd])
+    os.close(fd)
+    return s, m, ack
+
+res = {}
+# 1. unsealed: refused
+s, m, ack = attach(False)
+res["ack1"] = len(ack)
+try:
+    res["unsealed"] = "closed" if s.recv(64) == b"" else "open"
+except socket.timeout:
+    res["unsealed"] = "open"
+except OSError:
+    res["unsealed"] = "closed"
+s.close()
+
+# 2. sealed, then a head beyond the ring: dropped with a note; the socket frame after counts
+s, m, ack = attach(True)
+ev = created(x)
+m[HDR:HDR + len(ev)] = ev
+struct.pack_into("=Q", m, OFF_HEAD, SIZE + 100)
+s.sendall(created(y))
+s.shutdown(socket.SHUT_WR)
+res["bad-head-then"] = "closed-by-us" if s.recv(64) == b"" else "?"
+s.close()
+
+# 3. sealed and well formed, no socket frame after the events: read at the connection's end
+s, m, ack = attach(True)
+ev = created(z)
+m[HDR:HDR + len(ev)] = ev
+struct.pack_into("=Q", m, OFF_HEAD, len(ev))
+s.close()
+with open(out, "w") as f:
+    f.write(__import__("json").dumps(res))
+'''
+
+
+def main(t):
+    d = os.path.join(t.scratch, "ring")
+    os.mkdir(d)
+    x, y, z = (os.path.join(d, n) for n in ("x-in-bad-ring", "y-on-socket", "z-in-ring"))
+    for p in (x, y, z):
+        tk.write(p, "new\n", 0o644)
+    out = os.path.join(d, "result.json")
+    script = os.path.join(d, "client.py")
+    tk.write(script, CLIENT, 0o644)
+    r = t.shell(f"{tk.PY} {tk.q(script)} {tk.q(out)} {tk.q(x)} {tk.q(y)} {tk.q(z)}",
+                as_root=True)
+    t.expect(r.rc == 0 and os.path.exists(out), "the hand-made client ran in a session", r)
+    res = json.load(open(out)) if os.path.exists(out) else {}
+    t.expect(res.get("ack1") == 12, "HELLO answered: the client is in the session", res)
+    t.expect(res.get("unsealed") == "closed",
+             "a ring memfd not sealed against shrinking: connection refused", res)
+    t.expect(t.trackled.alive(), "trackled still runs")
+    s = t.show(r.id)
+    paths = {f["path"] for f in s.get("files", [])}
+    t.expect(y in paths, "after a malformed ring, the socket frame still counts", sorted(paths))
+    t.expect(x not in paths, "nothing is read from a ring whose head lies", sorted(paths))
+    t.expect(any("malformed" in m for m in map(str, s.get("missing", []))),
+             "the session says that a ring was malformed", s.get("missing"))
+    t.expect(z in paths, "a well-formed ring is read at the connection's end", sorted(paths))
+    t.expect("malformed event ring" in t.trackled.logtext(),
+             "trackled's log names the malformed ring")
+
+
+if __name__ == "__main__":
+    tk.run(main, needs=["bash"])
