@@ -1,4 +1,5 @@
 /* conf.c - INI-style configuration parser. */
+#include <assert.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -55,14 +56,24 @@ int conf_parse_text(const char *filename, char *text, const ConfItem *items, siz
         return conf_parse_text_warn(filename, text, items, n_items, base, NULL, NULL, err);
 }
 
-int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items, size_t n_items,
-                         void *base, ConfWarn warn, void *userdata, ConfError *err)
+/* One problem on one line: an error (strict), or a warning and the line skipped (lenient). */
+#define LINE_PROBLEM(...)                                                                          \
+        ({                                                                                         \
+                if (!lenient)                                                                      \
+                        return conf_fail(err, lineno, __VA_ARGS__);                                \
+                conf_warn(warn, userdata, err, lineno, __VA_ARGS__);                               \
+                problems++;                                                                        \
+        })
+
+static int conf_parse(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                      void *base, ConfWarn warn, void *userdata, bool lenient, ConfError *err)
 {
         const char *section = NULL;
         bool skip_section = false;
         unsigned lineno = 0;
         char *next = text;
         size_t len = strlen(text);
+        int problems = 0;
 
         if (err) {
                 err->file = filename;
@@ -89,11 +100,17 @@ int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items
 
                 if (*line == '[') {
                         char *end = strchr(line, ']');
-                        if (!end || end[1] != '\0' || end == line + 1)
-                                return conf_fail(err, lineno, "invalid section header '%s'", line);
+                        bool known = false;
+
+                        if (!end || end[1] != '\0' || end == line + 1) {
+                                LINE_PROBLEM("invalid section header '%s'%s", line,
+                                             lenient ? ", ignoring the section" : "");
+                                section = line;
+                                skip_section = true;
+                                continue;
+                        }
                         *end = '\0';
                         section = line + 1;
-                        bool known = false;
                         for (size_t i = 0; i < n_items && !known; i++)
                                 known = streq(items[i].section, section);
                         skip_section = false;
@@ -103,21 +120,30 @@ int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items
                                                          section);
                                 conf_warn(warn, userdata, err, lineno,
                                           "unknown section [%s], ignoring", section);
+                                problems += lenient;
                                 skip_section = true;
                         }
                         continue;
                 }
 
                 eq = strchr(line, '=');
-                if (!eq)
-                        return conf_fail(err, lineno, "expected Key=Value, got '%s'", line);
+                if (!eq) {
+                        LINE_PROBLEM("expected Key=Value, got '%s'%s", line,
+                                     lenient ? ", ignoring" : "");
+                        continue;
+                }
                 *eq = '\0';
                 key = strip(line);
                 value = strip(eq + 1);
-                if (*key == '\0')
-                        return conf_fail(err, lineno, "missing key before '='");
-                if (!section)
-                        return conf_fail(err, lineno, "'%s' outside of any [Section]", key);
+                if (*key == '\0') {
+                        LINE_PROBLEM("missing key before '='%s", lenient ? ", ignoring" : "");
+                        continue;
+                }
+                if (!section) {
+                        LINE_PROBLEM("'%s' outside of any [Section]%s", key,
+                                     lenient ? ", ignoring" : "");
+                        continue;
+                }
 
                 for (size_t i = 0; i < n_items; i++)
                         if (streq(items[i].section, section) && streq(items[i].key, key)) {
@@ -129,6 +155,7 @@ int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items
                 if (!item && warn) {
                         conf_warn(warn, userdata, err, lineno,
                                   "unknown key '%s' in section [%s], ignoring", key, section);
+                        problems += lenient;
                         continue;
                 }
                 if (!item)
@@ -136,11 +163,26 @@ int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items
                                          section);
 
                 r = item->parse(value, (uint8_t *)base + item->offset, &msg);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
-                        return conf_fail(err, lineno, "invalid value '%s' for %s=: %s", value, key,
-                                         msg ?: strerror(-r));
+                        LINE_PROBLEM("invalid value '%s' for %s=: %s%s", value, key,
+                                     msg ?: strerror(-r), lenient ? ", ignoring" : "");
         }
-        return 0;
+        return problems;
+}
+
+int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                         void *base, ConfWarn warn, void *userdata, ConfError *err)
+{
+        return conf_parse(filename, text, items, n_items, base, warn, userdata, false, err);
+}
+
+int conf_parse_text_lenient(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                            void *base, ConfWarn warn, void *userdata, ConfError *err)
+{
+        assert(warn);
+        return conf_parse(filename, text, items, n_items, base, warn, userdata, true, err);
 }
 
 int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, void *base,
@@ -149,15 +191,16 @@ int conf_parse_file(const char *path, const ConfItem *items, size_t n_items, voi
         return conf_parse_file_warn(path, items, n_items, base, NULL, NULL, err);
 }
 
-int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items, void *base,
-                         ConfWarn warn, void *userdata, ConfError *err)
+/* Read a whole configuration file. A FIFO, device or directory is refused without blocking
+ * (O_NONBLOCK: opening a FIFO with no writer would wait for one for ever). */
+static int conf_read_file(const char *path, char **ret, ConfError *err)
 {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t have = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 int r = negative_errno();
                 if (r == -ENOENT)
@@ -172,10 +215,17 @@ int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items
         }
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        if (err)
+        if (err) {
                 err->file = path;
+                err->line = 0;
+                err->message[0] = '\0';
+        }
         if (!S_ISREG(st.st_mode))
-                return conf_fail(err, 0, "not a regular file");
+                return conf_fail(err, 0, "not a regular file but %s",
+                                 S_ISDIR(st.st_mode)                          ? "a directory"
+                                 : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                                 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                              : "a socket");
         if (st.st_size > CONF_FILE_MAX)
                 return conf_fail(err, 0, "file is larger than %d bytes", CONF_FILE_MAX);
 
@@ -196,7 +246,33 @@ int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items
         buf[have] = '\0';
         if (strlen(buf) != have)
                 return conf_fail(err, 0, "file contains a NUL byte");
-        return conf_parse_text_warn(path, buf, items, n_items, base, warn, userdata, err);
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int conf_parse_file_full(const char *path, const ConfItem *items, size_t n_items, void *base,
+                                ConfWarn warn, void *userdata, bool lenient, ConfError *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = conf_read_file(path, &buf, err);
+        if (r < 0)
+                return r;
+        return conf_parse(path, buf, items, n_items, base, warn, userdata, lenient, err);
+}
+
+int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items, void *base,
+                         ConfWarn warn, void *userdata, ConfError *err)
+{
+        return conf_parse_file_full(path, items, n_items, base, warn, userdata, false, err);
+}
+
+int conf_parse_file_lenient(const char *path, const ConfItem *items, size_t n_items, void *base,
+                            ConfWarn warn, void *userdata, ConfError *err)
+{
+        assert(warn);
+        return conf_parse_file_full(path, items, n_items, base, warn, userdata, true, err);
 }
 
 int conf_parse_string(const char *value, void *data, const char **ret_msg)

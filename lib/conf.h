@@ -1,5 +1,6 @@
 /* conf.h - a strict INI-style ("[Section]" + "Key=Value") configuration parser with file:line
- * errors. Unknown sections and keys are errors: a typo must never be silently ignored. */
+ * errors. Unknown sections and keys are errors (strict) or warnings with file:line (lenient),
+ * never silently ignored. Files are opened without blocking: a FIFO is refused, not waited on. */
 #pragma once
 
 #include <stddef.h>
@@ -42,6 +43,18 @@ int conf_parse_text_warn(const char *filename, char *text, const ConfItem *items
                          void *base, ConfWarn warn, void *userdata, ConfError *err);
 int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items, void *base,
                          ConfWarn warn, void *userdata, ConfError *err);
+
+/* systemd's convention for its own files, for daemons: every problem on a line (unknown
+ * section or key, bad value, a line that is not Key=Value) is passed to warn (required) with
+ * its line, the line is skipped and parsing goes on, so one typo never stops a service.
+ * Returns the number of problems (>= 0), or -errno with err set when the file as a whole
+ * cannot be used (unreadable, not a regular file, not UTF-8, too large). The file variant
+ * returns -ENOENT untouched, and never blocks on a FIFO. */
+int conf_parse_text_lenient(const char *filename, char *text, const ConfItem *items,
+                            size_t n_items, void *base, ConfWarn warn, void *userdata,
+                            ConfError *err);
+int conf_parse_file_lenient(const char *path, const ConfItem *items, size_t n_items, void *base,
+                            ConfWarn warn, void *userdata, ConfError *err);
 
 /* Value parsers for common field types. */
 int conf_parse_string(const char *value, void *data, const char **ret_msg);   /* char * */

@@ -56,12 +56,32 @@ int state_errno(int rc)
         }
 }
 
+/* As state_errno(), but when SQLite failed because a system call did, that call's errno:
+ * "cannot open" on a read-only file system is EROFS, not ENOENT; permission denied is EACCES. */
+static int state_db_errno(sqlite3 *db, int rc)
+{
+        int e;
+
+        switch (rc & 0xff) {
+        case SQLITE_CANTOPEN:
+        case SQLITE_IOERR:
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_FULL:
+                e = db ? sqlite3_system_errno(db) : 0;
+                if (e > 0)
+                        return -e;
+                break;
+        }
+        return state_errno(rc);
+}
+
 int state_exec(sqlite3 *db, const char *sql)
 {
         int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 log_debug("SQLite: %s: %s", sqlite3_errmsg(db), sql);
-                return state_errno(rc);
+                return state_db_errno(db, rc);
         }
         return 0;
 }
@@ -133,8 +153,35 @@ static int state_migrate(sqlite3 *db, const char *const *migrations, size_t n)
         return 0;
 }
 
-int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
-               sqlite3 **ret)
+/* SQLite says "cannot open" or "read-only" for many causes, and its last system errno is
+ * often that of a fallback attempt (a read-only open of a file that does not exist). Ask the
+ * file system what writing path needs: the file, else its directory. */
+static int state_write_errno(const char *path, int r)
+{
+        _cleanup_free_ char *dir = NULL;
+        char *slash;
+
+        if (access(path, W_OK) >= 0)
+                return r;
+        if (errno != ENOENT)
+                return -errno;
+        dir = strdup(path);
+        if (!dir)
+                return r;
+        slash = strrchr(dir, '/');
+        if (slash == dir)
+                slash[1] = '\0';
+        else if (slash)
+                *slash = '\0';
+        else
+                strcpy(dir, ".");
+        if (access(dir, W_OK) < 0)
+                return -errno;
+        return r;
+}
+
+static int state_open_db(const char *path, bool readonly, const char *const *migrations,
+                         size_t n_migrations, sqlite3 **ret)
 {
         _cleanup_db_ sqlite3 *db = NULL;
         int flags, rc, r, version;
@@ -142,7 +189,7 @@ int state_open(const char *path, bool readonly, const char *const *migrations, s
         flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK)
-                return state_errno(rc);
+                return state_db_errno(db, rc);
         (void)sqlite3_extended_result_codes(db, 1);
         rc = sqlite3_busy_timeout(db, STATE_BUSY_TIMEOUT_MS);
         if (rc != SQLITE_OK)
@@ -172,4 +219,14 @@ int state_open(const char *path, bool readonly, const char *const *migrations, s
         }
         *ret = TAKE_PTR(db);
         return 0;
+}
+
+int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
+               sqlite3 **ret)
+{
+        int r = state_open_db(path, readonly, migrations, n_migrations, ret);
+
+        if (r < 0 && !readonly && (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EIO))
+                r = state_write_errno(path, r);
+        return r;
 }

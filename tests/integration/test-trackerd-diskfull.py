@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A write failure (the state directory's file system is full) loses nothing: trackerd
 keeps the batch, pauses, retries, and stores everything once there is room again; what was
-stored before stays intact."""
+stored before stays intact. On a read-only file system it says so."""
 
 import os
 import socket
@@ -23,10 +23,26 @@ def main(tmp):
         skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     try:
         run(d)
+        if d.alive():
+            d.stop()
+        read_only(d, tmp)
     finally:
         if d.alive():
             d.stop()
         subprocess.run(["umount", d.state])
+
+
+def read_only(d, tmp):
+    """On a read-only file system trackerd says so, whether the database exists or not (not
+    "No such file or directory", SQLite's fallback guess)."""
+    r = subprocess.run(["mount", "-o", "remount,ro", d.state], capture_output=True, text=True)
+    check(r.returncode == 0, f"the state directory is now read-only ({r.stderr.strip()})")
+    for db, what in ((d.db, "an existing database"), (os.path.join(d.state, "new.db"), "a new database")):
+        r = subprocess.run([trackerd_bin, "--config", d.config, "--db", db, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        check(r.returncode == 1 and "Read-only file system" in r.stderr
+              and "No such file" not in r.stderr, f"{what} on a read-only file system: {r.stderr.strip()}")
 
 
 def run(d):

@@ -4,7 +4,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -23,6 +25,18 @@ static const ConfItem items[] = {
         {"Main", "Count", conf_parse_uint64, offsetof(Demo, count)},
         {"Other", "Span", conf_parse_timespan_sec, offsetof(Demo, span)},
 };
+
+static char warnings[16][CONF_MESSAGE_MAX];
+static unsigned warning_lines[16], n_warnings;
+
+static void collect(const char *file, unsigned line, const char *message, void *userdata)
+{
+        if (n_warnings < 16) {
+                snprintf(warnings[n_warnings], sizeof(warnings[0]), "%s", message);
+                warning_lines[n_warnings] = line;
+        }
+        n_warnings++;
+}
 
 static int parse(const char *text, Demo *d, ConfError *err)
 {
@@ -129,10 +143,92 @@ static void test_file(void)
         free(d.name);
 }
 
+/* Neither parser waits on a FIFO without a writer, a FIFO with a writer that never writes,
+ * or a device; each is refused as not a regular file. SIGALRM ends the test if one hangs. */
+static void test_not_regular(void)
+{
+        char dir[] = "/tmp/test-conf-XXXXXX", fifo[64];
+        const char *devices[] = {"/dev/null", "/dev/zero", "/dev/tty"};
+        Demo d = {};
+        int wfd;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+        ASSERT_EQ_INT(mkfifo(fifo, 0600), 0);
+        alarm(10);
+        for (int writer = 0; writer < 2; writer++) {
+                ConfError err = {};
+
+                wfd = writer ? open(fifo, O_RDWR | O_CLOEXEC) : -1;
+                ASSERT_EQ_INT(conf_parse_file(fifo, items, 4, &d, &err), -EINVAL);
+                ASSERT_TRUE(strstr(err.message, "a FIFO") != NULL);
+                ASSERT_STREQ(err.file, fifo);
+                ASSERT_EQ_INT(conf_parse_file_lenient(fifo, items, 4, &d, collect, NULL, &err),
+                              -EINVAL);
+                if (wfd >= 0)
+                        close(wfd);
+        }
+        for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+                ConfError err = {};
+                int r = conf_parse_file(devices[i], items, 4, &d, &err);
+
+                if (r == -ENXIO || r == -ENOENT || r == -EACCES)
+                        continue; /* no controlling terminal here */
+                ASSERT_EQ_INT(r, -EINVAL);
+                ASSERT_TRUE(strstr(err.message, "a device") != NULL);
+        }
+        alarm(0);
+        unlink(fifo);
+        rmdir(dir);
+}
+
+/* The lenient parser warns about every problem with its line and keeps the good values. */
+static void test_lenient(void)
+{
+        char text[] = "[Main]\n"
+                      "Count=7\n"
+                      "Flag=bogus\n"
+                      "Colour=blue\n"
+                      "Name=kept\n"
+                      "no equals sign\n"
+                      "[Nope]\n"
+                      "Anything=1\n"
+                      "[broken\n"
+                      "Count=8\n"
+                      "[Other]\n"
+                      "Span=soon\n"
+                      "=3\n";
+        ConfError err = {};
+        Demo d = {.flag = true};
+
+        n_warnings = 0;
+        ASSERT_EQ_INT(conf_parse_text_lenient("l.conf", text, items, 4, &d, collect, NULL, &err),
+                      7);
+        ASSERT_EQ_INT(n_warnings, 7);
+        ASSERT_EQ_INT(warning_lines[0], 3);
+        ASSERT_TRUE(strstr(warnings[0], "Flag=") != NULL);
+        ASSERT_EQ_INT(warning_lines[1], 4);
+        ASSERT_TRUE(strstr(warnings[1], "Colour") != NULL);
+        ASSERT_EQ_INT(warning_lines[2], 6);
+        ASSERT_EQ_INT(warning_lines[3], 7);
+        ASSERT_EQ_INT(warning_lines[4], 9);
+        ASSERT_EQ_INT(warning_lines[5], 12);
+        ASSERT_EQ_INT(warning_lines[6], 13);
+        for (unsigned i = 0; i < n_warnings; i++)
+                ASSERT_TRUE(strstr(warnings[i], "ignoring") != NULL);
+        ASSERT_EQ_INT(d.count, 7); /* line 10 is in the broken section */
+        ASSERT_TRUE(d.flag);       /* the bad value left the old one */
+        ASSERT_STREQ(d.name, "kept");
+        ASSERT_EQ_INT(d.span, 0);
+        free(d.name);
+}
+
 int main(void)
 {
         test_good();
         test_errors();
         test_file();
+        test_not_regular();
+        test_lenient();
         return test_result();
 }
