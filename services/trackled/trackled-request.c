@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "macro.h"
+#include "trackled-request-admin.h"
 #include "trackled-request.h"
 #include "utf8.h"
 
@@ -19,6 +20,7 @@ static const char *const op_names[_TRACKLED_OP_MAX] = {
         [TRACKLED_OP_SESSION_LIST] = "session.list",
         [TRACKLED_OP_SESSION_SHOW] = "session.show",
         [TRACKLED_OP_SESSION_FILES] = "session.files",
+        [TRACKLED_OP_ADMIN] = "admin",
 };
 
 const char *trackled_op_to_string(TrackledOp op)
@@ -205,6 +207,10 @@ static int parse_op(const char *s, TrackledOp *ret)
                         *ret = (TrackledOp)i;
                         return 0;
                 }
+        if (trackled_admin_op_known(s)) {
+                *ret = TRACKLED_OP_ADMIN;
+                return 0;
+        }
         return -EINVAL;
 }
 
@@ -328,6 +334,10 @@ int trackled_request_parse(const char *text, size_t len, TrackledRequest *ret,
                     !json_object_is_type(o, json_type_boolean))
                         FAIL("field 'shown' (a boolean) is required");
                 q.shown = json_object_get_boolean(o);
+                break;
+        case TRACKLED_OP_ADMIN:
+                if (!trackled_admin_op_known(op))
+                        FAIL("unknown op");
                 break;
         default:
                 FAIL("unknown op");

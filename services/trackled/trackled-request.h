@@ -26,6 +26,7 @@ typedef enum TrackledOp {
         TRACKLED_OP_SESSION_LIST,
         TRACKLED_OP_SESSION_SHOW,
         TRACKLED_OP_SESSION_FILES,
+        TRACKLED_OP_ADMIN, /* trackled-request-admin.c: validated and answered there */
         _TRACKLED_OP_MAX,
 } TrackledOp;
 

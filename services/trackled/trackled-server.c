@@ -25,6 +25,7 @@
 #include "trackled-content.h"
 #include "trackled-ids.h"
 #include "trackled-proc.h"
+#include "trackled-request-admin.h"
 #include "trackled-request.h"
 #include "trackled-server.h"
 
@@ -1631,6 +1632,21 @@ static int handle_console(Conn *c)
                     : r < 0      ? reply_error(c, r, "cannot store: %s", strerror(-r))
                                  : reply_ok(c, NULL, NULL);
                 break;
+        case TRACKLED_OP_ADMIN: {
+                char msg[1024];
+
+                r = trackled_admin_request(s->store, q.root, user, c->n_fds > 0 ? c->fds[0] : -1,
+                                           &o, msg, sizeof(msg));
+                if (r < 0) {
+                        r = reply_error(c, r, "%s", msg);
+                        break;
+                }
+                r = send_json(c, o);
+                json_object_put(o);
+                if (r == -EMSGSIZE)
+                        r = reply_error(c, EMSGSIZE, "reply too large");
+                break;
+        }
         default:
                 r = reply_error(c, EINVAL, "unknown op");
         }

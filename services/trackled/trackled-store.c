@@ -288,6 +288,11 @@ const char *const trackled_store_migrations[] = {
         "INSERT INTO annotation_fts(annotation_fts) VALUES ('rebuild');"
         "INSERT INTO wiki_fts(name, text) SELECT p.name, v.text FROM wiki_page p"
         "  JOIN wiki_version v ON v.page = p.name AND v.version = p.version;",
+        /* 3 -> 4: small named values of trackle's tools (trackle-notify's digest watermark) */
+        "CREATE TABLE setting ("
+        "  name TEXT PRIMARY KEY,"
+        "  value TEXT NOT NULL,"
+        "  changed INTEGER NOT NULL) WITHOUT ROWID;",
 };
 const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations);
 

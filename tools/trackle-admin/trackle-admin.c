@@ -10,6 +10,14 @@
 
 /* One line per subcommand (see trackle-admin.h for how to add one). */
 static const AdminCommand commands[] = {
+        {"component", admin_enum_main, "list|add|rename|remove  values of the component field"},
+        {"priority", admin_enum_main, "list|add|rename|remove  values of the priority field"},
+        {"severity", admin_enum_main, "list|add|rename|remove  values of the severity field"},
+        {"type", admin_enum_main, "list|add|rename|remove  values of the type field"},
+        {"milestone", admin_milestone_main, "list|add|set|rename|remove  milestones"},
+        {"wiki", admin_wiki_main, "list|export DIR|import DIR  wiki pages as files"},
+        {"check", admin_check_main, "check the database's integrity"},
+        {"backup", admin_backup_main, "FILE  write a consistent copy of the database"},
         {},
 };
 
