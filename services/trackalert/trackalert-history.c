@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "state.h"
 #include "trackalert-history.h"
+#include "trackalert-ids.h"
 #include "trackalert-stats.h"
 
 /* The comments line up with the columns. */
@@ -148,8 +149,12 @@ struct TaHistory {
         /* Producers append to *fill; the writer swaps it with the empty spare and writes the
          * full one outside the lock. */
         pthread_mutex_t lock;
-        pthread_cond_t cond, done_cond;
+        pthread_cond_t cond, done_cond, room_cond;
         RecBuf bufs[2];
+        /* CLOCK_MONOTONIC µs when the oldest report not yet committed was queued: of the
+         * batch being written (0: none) and of the one filling (0: empty) */
+        uint64_t writing_since, fill_since;
+        bool failing; /* the last commit failed, the writer retries */
         RecBuf *fill;
         size_t max_records, max_bytes;
         uint64_t enqueued, committed; /* sequence numbers for ta_history_sync() */
@@ -519,6 +524,66 @@ static void expire_now_and_then(TaHistory *h)
                          (unsigned long long)h->expired);
 }
 
+/* Nothing acknowledged is dropped: a batch that cannot be committed (a full disk, an I/O
+ * error, a database locked by someone else) is kept and retried every TA_HISTORY_RETRY_USEC
+ * while the request threads go on queueing (and wait, or are refused, once the queue is full or
+ * stale: see ta_history_wait_room()). At stop the retries end after TA_HISTORY_STOP_RETRY_USEC
+ * and what is still not stored is counted as failed and logged. Called without the lock. */
+static void write_batch_retrying(TaHistory *h, RecBuf *b, RateLimit *fail_log)
+{
+        uint64_t stop_deadline = 0;
+        int r;
+
+        for (;;) {
+                bool stopping;
+
+                r = write_batch(h, b);
+                if (r >= 0)
+                        break;
+                __atomic_add_fetch(&h->counters.write_errors, 1, __ATOMIC_RELAXED);
+                pthread_mutex_lock(&h->lock);
+                h->failing = true;
+                stopping = h->stop;
+                if (stopping && stop_deadline == 0)
+                        stop_deadline = now_cond_usec() + TA_HISTORY_STOP_RETRY_USEC;
+                if (stopping && now_cond_usec() >= stop_deadline) {
+                        pthread_mutex_unlock(&h->lock);
+                        log_fields_internal(LOG_ERR, r, __FILE__, __LINE__, __func__,
+                                            TRACKALERT_MID_HISTORY_DROPPED, NULL, 0,
+                                            "Failed to store %zu reports in the history at stop, "
+                                            "they are lost: %m",
+                                            b->n);
+                        __atomic_add_fetch(&h->counters.failed, b->n, __ATOMIC_RELAXED);
+                        goto done;
+                }
+                if (ratelimit_below(fail_log, ta_now_usec(), NULL))
+                        log_fields_internal(LOG_ERR, r, __FILE__, __LINE__, __func__,
+                                            TRACKALERT_MID_HISTORY_DROPPED, NULL, 0,
+                                            "Failed to store %zu reports in the history, keeping "
+                                            "them and retrying: %m",
+                                            b->n);
+                {
+                        struct timespec ts = usec_timespec(
+                                now_cond_usec() +
+                                (stopping ? TA_HISTORY_RETRY_USEC / 10 : TA_HISTORY_RETRY_USEC));
+
+                        /* woken early by the stop only */
+                        while (!h->stop || stopping)
+                                if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) == ETIMEDOUT)
+                                        break;
+                }
+                pthread_mutex_unlock(&h->lock);
+        }
+        __atomic_add_fetch(&h->counters.written, b->n, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&h->lock);
+        if (h->failing)
+                log_info("Storing reports in the history works again.");
+        h->failing = false;
+        pthread_mutex_unlock(&h->lock);
+done:
+        b->len = b->n = 0;
+}
+
 /* Commits at most every TA_HISTORY_FLUSH_USEC (sooner when a batch is full, on sync and at
  * stop): one transaction per batch, and the request threads wake the writer about once per
  * batch instead of once per report. */
@@ -531,7 +596,6 @@ static void *writer(void *userdata)
         for (;;) {
                 RecBuf *b;
                 uint64_t target, deadline;
-                int r = 0;
 
                 while (h->fill->n == 0 && !h->stop) {
                         struct timespec ts =
@@ -554,28 +618,25 @@ static void *writer(void *userdata)
                 }
                 b = h->fill;
                 h->fill = b == &h->bufs[0] ? &h->bufs[1] : &h->bufs[0];
+                h->writing_since = h->fill_since;
+                h->fill_since = 0;
                 h->flush_now = false;
                 h->writing = true;
+                pthread_cond_broadcast(&h->room_cond);
                 target = h->enqueued;
                 pthread_mutex_unlock(&h->lock);
 
-                if (b->n > 0) {
-                        r = write_batch(h, b);
-                        if (r < 0 && ratelimit_below(&fail_log, ta_now_usec(), NULL))
-                                log_error_errno(r,
-                                                "Failed to store %zu reports in the history, "
-                                                "dropping them: %m",
-                                                b->n);
-                        __atomic_add_fetch(r < 0 ? &h->counters.failed : &h->counters.written, b->n,
-                                           __ATOMIC_RELAXED);
-                }
+                if (b->n > 0)
+                        write_batch_retrying(h, b, &fail_log);
                 b->len = b->n = 0;
                 expire_now_and_then(h);
 
                 pthread_mutex_lock(&h->lock);
                 h->writing = false;
+                h->writing_since = 0;
                 h->committed = target;
                 pthread_cond_broadcast(&h->done_cond);
+                pthread_cond_broadcast(&h->room_cond);
         }
         pthread_mutex_unlock(&h->lock);
         return NULL;
@@ -594,8 +655,9 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&h->cond, &ca);
-        pthread_condattr_destroy(&ca);
         pthread_cond_init(&h->done_cond, NULL);
+        pthread_cond_init(&h->room_cond, &ca);
+        pthread_condattr_destroy(&ca);
         h->fill = &h->bufs[0];
         h->seen = (Aggregate){.elem_size = sizeof(Seen),
                               .taken_offset = offsetof(Seen, kind),
@@ -698,6 +760,7 @@ TaHistory *ta_history_free(TaHistory *h)
         pthread_mutex_destroy(&h->lock);
         pthread_cond_destroy(&h->cond);
         pthread_cond_destroy(&h->done_cond);
+        pthread_cond_destroy(&h->room_cond);
         free(h->bufs[0].data);
         free(h->bufs[1].data);
         free(h->path);
@@ -750,10 +813,11 @@ int ta_history_add(TaHistory *h, const TaTuple *t, double when)
         need = rec_align(need);
 
         pthread_mutex_lock(&h->lock);
-        if (h->fill->n >= h->max_records || h->fill->len + need > h->max_bytes ||
-            rec_reserve(h->fill, need) < 0) {
-                h->counters.dropped++;
-                r = -EAGAIN;
+        /* Over the bound by at most the reports of the threads that passed
+         * ta_history_wait_room() together: what was answered is kept. */
+        if (rec_reserve(h->fill, need) < 0) {
+                h->counters.refused++;
+                r = -ENOMEM;
         } else {
                 p = h->fill->data + h->fill->len;
                 memcpy(p, &rec, sizeof(rec));
@@ -766,10 +830,46 @@ int ta_history_add(TaHistory *h, const TaTuple *t, double when)
                 h->fill->len += need;
                 h->fill->n++;
                 h->enqueued++;
+                if (h->fill_since == 0)
+                        h->fill_since = now_cond_usec();
                 /* The writer sleeps until the first report of a batch, then waits out the
                  * flush delay unless the batch fills up first. */
                 if (h->fill->n == 1 || h->fill->n == TA_HISTORY_BATCH_MAX)
                         pthread_cond_signal(&h->cond);
+        }
+        pthread_mutex_unlock(&h->lock);
+        return r;
+}
+
+static bool queue_full(TaHistory *h, uint64_t now)
+{
+        uint64_t oldest = h->writing_since ?: h->fill_since;
+
+        return h->fill->n >= h->max_records || h->fill->len >= h->max_bytes ||
+               (oldest > 0 && now > oldest + TA_HISTORY_STALE_USEC);
+}
+
+int ta_history_wait_room(TaHistory *h)
+{
+        uint64_t now = now_cond_usec(), deadline = now + TA_HISTORY_WAIT_USEC;
+        struct timespec ts = usec_timespec(deadline);
+        int r = 0;
+
+        pthread_mutex_lock(&h->lock);
+        while (queue_full(h, now) && !h->stop) {
+                if (h->fill->n > 0) {
+                        h->flush_now = true;
+                        pthread_cond_signal(&h->cond);
+                }
+                if (pthread_cond_timedwait(&h->room_cond, &h->lock, &ts) == ETIMEDOUT) {
+                        now = now_cond_usec();
+                        if (queue_full(h, now)) {
+                                h->counters.refused++;
+                                r = -EAGAIN;
+                        }
+                        break;
+                }
+                now = now_cond_usec();
         }
         pthread_mutex_unlock(&h->lock);
         return r;
@@ -800,11 +900,12 @@ int ta_history_sync(TaHistory *h)
 void ta_history_counters(TaHistory *h, TaHistoryCounters *ret)
 {
         pthread_mutex_lock(&h->lock);
-        ret->dropped = h->counters.dropped;
+        ret->refused = h->counters.refused;
         ret->queued = h->bufs[0].n + h->bufs[1].n;
         pthread_mutex_unlock(&h->lock);
         ret->written = __atomic_load_n(&h->counters.written, __ATOMIC_RELAXED);
         ret->failed = __atomic_load_n(&h->counters.failed, __ATOMIC_RELAXED);
+        ret->write_errors = __atomic_load_n(&h->counters.write_errors, __ATOMIC_RELAXED);
 }
 
 int ta_history_open_reader(const char *path, sqlite3 **ret)

@@ -24,6 +24,14 @@ extern const size_t ta_history_n_migrations;
 #define TA_HISTORY_EXPIRE_CHUNK 50000
 /* The queue's bound in bytes besides its bound in reports (setHistoryQueueSize()). */
 #define TA_HISTORY_QUEUE_BYTES_MAX (32U * 1024 * 1024)
+/* A report not committed this long makes new reports wait: what kill -9 can lose is what was
+ * acknowledged within one such interval (and at most the queue's bound). */
+#define TA_HISTORY_STALE_USEC (1000ULL * 1000ULL)
+/* How long a request waits for room before it is refused (503). */
+#define TA_HISTORY_WAIT_USEC (1000ULL * 1000ULL)
+/* Between attempts to commit a batch that failed, and for how long at stop. */
+#define TA_HISTORY_RETRY_USEC (1000ULL * 1000ULL)
+#define TA_HISTORY_STOP_RETRY_USEC (3000ULL * 1000ULL)
 
 /* Opens (creates, migrates) the database and starts the writer thread. */
 int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_size,
@@ -31,16 +39,23 @@ int ta_history_open(const char *path, uint64_t retention_sec, unsigned queue_siz
 /* Writes what is queued, stops the thread, closes. */
 TaHistory *ta_history_free(TaHistory *h);
 const char *ta_history_path(const TaHistory *h);
-/* Queue a copy of the report's history fields without blocking: -EAGAIN when the queue is
- * full. */
+/* Back-pressure: wait (at most TA_HISTORY_WAIT_USEC) while the queue is full, i.e. holds
+ * setHistoryQueueSize() reports or TA_HISTORY_QUEUE_BYTES_MAX, or its oldest report has not
+ * been committed for TA_HISTORY_STALE_USEC (the disk is full, the database locked...).
+ * -EAGAIN (counted as refused) if it still is: the report must not be acknowledged. */
+int ta_history_wait_room(TaHistory *h);
+/* Queue a copy of the report's history fields after ta_history_wait_room(): it is kept (and
+ * retried on write errors) whatever happens but kill -9 or a failure at stop; -ENOMEM only. */
 int ta_history_add(TaHistory *h, const TaTuple *t, double when);
 /* Wait until everything queued so far is committed (tests, console). */
 int ta_history_sync(TaHistory *h);
 /* Delete reports older than the retention now; returns how many. */
 int ta_history_expire(TaHistory *h, uint64_t *ret_deleted);
 
+/* written: committed; refused: not acknowledged (queue full); failed: acknowledged but not
+ * stored (the commit at stop failed); write_errors: commits that failed and were retried. */
 typedef struct TaHistoryCounters {
-        uint64_t written, dropped, failed, queued;
+        uint64_t written, refused, failed, queued, write_errors;
 } TaHistoryCounters;
 void ta_history_counters(TaHistory *h, TaHistoryCounters *ret);
 

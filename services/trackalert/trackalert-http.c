@@ -48,6 +48,7 @@ struct TaHttp {
         HttpServer *server;
         RateLimit auth_log;
         pthread_mutex_t auth_log_lock;
+        uint64_t bad_remote; /* atomic: reports whose remote is not an address */
 };
 
 static struct MHD_Response *response_new(const char *ctype, const char *body, size_t len, bool copy,
@@ -192,22 +193,39 @@ static bool check_access(TaHttp *h, struct MHD_Connection *c, const char *url, b
         return true;
 }
 
-static void history_add(TaRuntime *rt, const TaTuple *t)
+static RateLimit history_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 1};
+static RateLimit bad_remote_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 5};
+static pthread_mutex_t http_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool log_allowed(RateLimit *rl, unsigned long long *ret_suppressed)
 {
-        static RateLimit drop_log = {.interval_usec = 60ULL * 1000000ULL, .burst = 1};
-        static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
         bool show;
 
-        if (!rt->history)
-                return;
-        if (ta_history_add(rt->history, t, (double)ta_now_realtime_usec() / 1e6) != -EAGAIN)
-                return;
-        pthread_mutex_lock(&drop_lock);
-        show = ratelimit_below(&drop_log, ta_now_usec(), NULL);
-        pthread_mutex_unlock(&drop_lock);
-        if (show)
+        pthread_mutex_lock(&http_log_lock);
+        show = ratelimit_below(rl, ta_now_usec(), ret_suppressed);
+        pthread_mutex_unlock(&http_log_lock);
+        return show;
+}
+
+/* Before the report is processed: false when the history cannot take it, and then the report
+ * is neither run nor acknowledged (503), so that a 200 always means "stored". */
+static bool history_room(TaRuntime *rt)
+{
+        if (!rt->history || ta_history_wait_room(rt->history) >= 0)
+                return true;
+        if (log_allowed(&history_log, NULL))
                 log_fields(LOG_WARNING, TRACKALERT_MID_HISTORY_DROPPED, NULL, 0,
-                           "The history queue is full, reports are not being stored.");
+                           "The history queue is full (the database is not keeping up or cannot "
+                           "be written), refusing reports with 503 "
+                           "(trackalert_history_reports_total{status=\"refused\"}).");
+        return false;
+}
+
+static int history_add(TaRuntime *rt, const TaTuple *t)
+{
+        if (!rt->history)
+                return 0;
+        return ta_history_add(rt->history, t, (double)ta_now_realtime_usec() / 1e6);
 }
 
 static void log_report(const TaTuple *t)
@@ -236,8 +254,21 @@ static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, const Htt
         int r;
 
         r = ta_tuple_parse(req->body, req->body_len, arena, &t, &err);
-        if (r == -EADDRNOTAVAIL)
-                return respond_failure(c, MHD_HTTP_BAD_REQUEST, "status", err);
+        if (r == -EADDRNOTAVAIL) {
+                /* As the original: 200 ok, report() is not run and nothing is counted as a
+                 * report or stored; we log it (rate-limited) and count it. */
+                unsigned long long suppressed = 0;
+
+                __atomic_add_fetch(&h->bad_remote, 1, __ATOMIC_RELAXED);
+                if (log_allowed(&bad_remote_log, &suppressed)) {
+                        if (suppressed > 0)
+                                log_warning("Suppressed %llu messages about reports with a bad "
+                                            "remote.",
+                                            suppressed);
+                        log_warning("Report ignored: %s (trackalert_reports_ignored_total).", err);
+                }
+                return respond_canned(h, c, CANNED_OK);
+        }
         if (r < 0)
                 return respond_failure(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "status",
                                        err ?: "cannot parse the report");
@@ -251,11 +282,16 @@ static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, const Htt
                 if (db && ta_geodb_country(db, &t.remote, cc, sizeof(cc)) >= 0 && cc[0])
                         t.country = ta_arena_strdup(arena, cc);
         }
+        if (!history_room(rt))
+                return respond_failure(c, MHD_HTTP_SERVICE_UNAVAILABLE, "status",
+                                       "the history queue is full");
         ta_stats_report(rt->stats);
         if (rt->verbose)
                 log_report(&t);
         (void)ta_lua_report(rt, &t); /* a Lua error is logged and still answered with ok */
-        history_add(rt, &t);
+        if (history_add(rt, &t) < 0)
+                return respond_failure(c, MHD_HTTP_SERVICE_UNAVAILABLE, "status",
+                                       "out of memory for the history queue");
         return respond_canned(h, c, CANNED_OK);
 }
 
@@ -287,14 +323,28 @@ static enum MHD_Result cmd_metrics(TaHttp *h, struct MHD_Connection *c)
                               "history database\n"
                               "# TYPE trackalert_history_reports_total counter\n"
                               "trackalert_history_reports_total{status=\"written\"} %llu\n"
-                              "trackalert_history_reports_total{status=\"dropped\"} %llu\n"
+                              "trackalert_history_reports_total{status=\"refused\"} %llu\n"
                               "trackalert_history_reports_total{status=\"failed\"} %llu\n"
+                              "# HELP trackalert_history_write_errors_total Commits of the "
+                              "history that failed and were retried\n"
+                              "# TYPE trackalert_history_write_errors_total counter\n"
+                              "trackalert_history_write_errors_total %llu\n"
                               "# HELP trackalert_history_queue_size Reports waiting to be "
                               "written\n"
                               "# TYPE trackalert_history_queue_size gauge\n"
                               "trackalert_history_queue_size %llu\n",
-                              (unsigned long long)hc.written, (unsigned long long)hc.dropped,
-                              (unsigned long long)hc.failed, (unsigned long long)hc.queued);
+                              (unsigned long long)hc.written, (unsigned long long)hc.refused,
+                              (unsigned long long)hc.failed, (unsigned long long)hc.write_errors,
+                              (unsigned long long)hc.queued);
+        }
+        {
+                ta_buf_printf(
+                        &b,
+                        "# HELP trackalert_reports_ignored_total Reports answered ok "
+                        "without running report(), as the original does\n"
+                        "# TYPE trackalert_reports_ignored_total counter\n"
+                        "trackalert_reports_ignored_total{reason=\"bad_remote\"} %llu\n",
+                        (unsigned long long)__atomic_load_n(&h->bad_remote, __ATOMIC_RELAXED));
         }
         return respond_buf(c, MHD_HTTP_OK, CT_METRICS, &b);
 }

@@ -90,8 +90,20 @@ def main(tmp):
           f"bad JSON is 500 with json11's reason ({body})")
     st, _, body = d.request("POST", "/command/report", body='')
     check(st == 500 and "unexpected end of input" in body, f"an empty body is 500 ({body})")
-    st, _, body = d.request("POST", "/command/report", body='{"remote":"not-an-ip"}')
-    check(st == 400 and json.loads(body)["status"] == "failure", f"a bad remote is 400 ({body})")
+    # a remote that is not an address: 200 ok as the original, report() not run, not counted
+    # as a report, counted as ignored
+    before = json.loads(d.request("GET", "/command/stats")[2])["reports"]
+    bad_remotes = ["not-an-ip", "", "999.1.2.3", "1.2.3.4.5", "::g", "host.example", "1.2.3.4\n",
+                   "192.0.2.1/24", "\u202e1.2.3.4"]
+    for remote in bad_remotes:
+        st, _, body = d.request("POST", "/command/report", body=json.dumps({"login": "badremote", "remote": remote}))
+        check(st == 200 and body == '{"status":"ok"}', f"a bad remote {remote!r} is 200 ok as the original ({st} {body})")
+    after = json.loads(d.request("GET", "/command/stats")[2])["reports"]
+    check(after == before, f"reports with a bad remote do not run report() nor count ({before} {after})")
+    _, _, metrics = d.request("GET", "/metrics")
+    check(f'trackalert_reports_ignored_total{{reason="bad_remote"}} {len(bad_remotes)}' in metrics,
+          "they are counted as ignored")
+    wait_until(lambda: "Report ignored: remote is not an IP address" in d.logtext(), "they are logged")
     st, _, body = d.report({"login": "boom"})
     check(st == 200 and body == '{"status":"ok"}', "a Lua error still answers ok")
     wait_until(lambda: "policy exploded" in d.logtext(), "the Lua error to be logged")
@@ -176,7 +188,7 @@ def main(tmp):
         samples[name] = float(value)
         check(name.startswith("trackalert_"), f"metric line parses: {line}")
     n_report = samples['trackalert_commands_total{cmd="report"}']
-    check(n_report == 11, f"commands_total counts every routed report ({n_report})")
+    check(n_report == 19, f"commands_total counts every routed report ({n_report})")
     check(samples['trackalert_custom_stats_total{metric="reports_seen"}'] == 7, "custom stat counted by Lua")
 
     # keep-alive: several requests over one connection
