@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "config.h"
 #include "log.h"
 #include "notify.h"
@@ -774,10 +776,29 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
         return sd_event_exit(sd_event_source_get_event(s), r <= 0 || d->lost_lines > 0 ? 1 : 0);
 }
 
+/* Make a new flush interval count at once: the next flush comes no later than one new
+ * interval from now (the old timer may be hours away). */
+static void flush_timer_rearm(NacctDaemon *d, uint64_t old_flush_sec)
+{
+        uint64_t next = 0, now, limit;
+
+        if (!d->flush_timer || d->config->flush_sec == old_flush_sec)
+                return;
+        if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0)
+                return;
+        limit = now + d->config->flush_sec * USEC_PER_SEC;
+        if (sd_event_source_get_time(d->flush_timer, &next) < 0 || next > limit) {
+                (void)sd_event_source_set_time(d->flush_timer, limit);
+                (void)sd_event_source_set_enabled(d->flush_timer, SD_EVENT_ONESHOT);
+        }
+}
+
 int nacct_daemon_reload(NacctDaemon *d)
 {
         _cleanup_(nacct_config_freep) NacctConfig *c = NULL;
+        _cleanup_free_ char *old_dump = NULL;
         NacctConfigReport report;
+        uint64_t old_flush;
         int r;
 
         r = nacct_config_load(d->config_path, &report, &c);
@@ -785,13 +806,23 @@ int nacct_daemon_reload(NacctDaemon *d)
         if (r < 0) {
                 log_fields(LOG_ERR, NACCTD_MID_RELOAD_FAILED, NULL, 0,
                            "Configuration '%s' is broken, keeping the one in use.", d->config_path);
+                (void)notify_status("Reloading '%s' failed (see the journal); running with the "
+                                    "previous configuration",
+                                    d->config_path);
                 return r;
         }
         r = nacct_acct_set_config(d->acct, c);
         if (r < 0) {
                 (void)nacct_acct_set_config(d->acct, d->config);
-                return log_error_errno(r, "Cannot apply the new configuration, keeping the one in "
-                                          "use: %m");
+                log_fields_internal(LOG_ERR, r, __FILE__, __LINE__, __func__,
+                                    NACCTD_MID_RELOAD_FAILED, NULL, 0,
+                                    "Cannot apply the new configuration, keeping the one in use: "
+                                    "%m");
+                return r;
+        }
+        old_flush = d->config->flush_sec;
+        if (d->config->dumpfile && !streq_ptr(d->config->dumpfile, c->dumpfile)) {
+                old_dump = TAKE_PTR(d->config->dumpfile);
         }
         nacct_config_free(d->config);
         d->config = TAKE_PTR(c);
@@ -801,13 +832,24 @@ int nacct_daemon_reload(NacctDaemon *d)
                 log_warning("Cannot open debug file '%s', ignoring: %s", d->config->debugfile,
                             nacct_strerror_file(r));
         config_echo(d->config);
+        flush_timer_rearm(d, old_flush);
+        /* The dump moved: what the old one held goes into the new one at the next flush. */
+        if (old_dump) {
+                r = nacct_dump_write(old_dump, NULL, 0);
+                if (r < 0)
+                        log_warning("Cannot remove the old dump file '%s': %s", old_dump,
+                                    nacct_strerror_file(r));
+        }
         if (d->links) {
                 r = nacct_link_monitor_resync(d->links);
                 if (r < 0)
                         log_warning_errno(r, "Failed to list the interfaces again: %m");
         }
         log_fields(LOG_INFO, NACCTD_MID_RELOADED, NULL, 0,
-                   "Reloaded '%s': capturing on %zu interfaces.", d->config_path, d->n_captures);
+                   "Reloaded '%s'%s: capturing on %zu interfaces, flushing every %" PRIu64 " s.",
+                   d->config_path,
+                   report.n_warnings > 0 ? " (lines with problems ignored, see above)" : "",
+                   d->n_captures, d->config->flush_sec);
         return 0;
 }
 
@@ -824,8 +866,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         nacct_debug(NACCT_DEBUG_SIGNAL, "got signal %u", si->ssi_signo);
         switch (si->ssi_signo) {
         case SIGHUP:
-                (void)notify_status("Reloading");
+                (void)sd_notify(false, "RELOADING=1\nSTATUS=Reloading");
                 (void)nacct_daemon_reload(d);
+                (void)sd_notify(false, "READY=1");
                 break;
         case SIGUSR1:
                 /* "Increases debugging": one more category each time, as a level would. */

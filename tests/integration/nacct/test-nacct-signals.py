@@ -154,20 +154,47 @@ def main(tmp):
         wait_until(lambda: counted([n.log], PORT + 2) == 20, "lines in the new log after rename + HUP")
         check(True, "rename + SIGHUP: later lines go to a new file")
 
-        # A broken configuration on HUP is reported and the old one kept.
+        # A configuration that cannot be used on HUP (the dump file is the log) is reported
+        # with file:line, the old one kept, nothing touched; visible in the status line.
         with open(n.tab, "a") as f:
-            f.write("bogus-keyword 1\n")
+            f.write(f"dumpfile {n.log}\n")
+        log_before = open(n.log, "rb").read()
         n.send(signal.SIGHUP)
         n.wait_output("keeping the one in use")
-        check(f"{n.tab}:6: unknown keyword 'bogus-keyword'" in n.output(),
+        check(f"{n.tab}:6: dumpfile '{n.log}' is the log file named in line 3" in n.output(),
               "the broken line is reported as file:line")
+        wait_until(lambda: notify.seen("Reloading '") and notify.seen("failed"),
+                   "STATUS= saying the reload failed")
+        check(notify.seen("RELOADING=1"), "RELOADING=1 is sent on SIGHUP")
+        r = subprocess.run([nacctd, "--check-config", "-c", n.tab], capture_output=True, text=True)
+        check(r.returncode == 1 and f"{n.tab}:6:" in r.stderr,
+              "ExecReload's --check-config fails on it, so systemctl reload fails")
         send(ns, A, sent, 10, PORT + 3)
         wait_until(lambda: counted(logs, PORT + 3) == 10, "traffic after a broken reload")
+        check(open(n.log, "rb").read().startswith(log_before), "the log is intact")
         check(n.proc.poll() is None, "nacctd keeps running with its old configuration")
+        # A typo is warned about and ignored, the rest applied.
+        n.write_tab(flush=1, fdelay=0, extra="errdelay 1\nbogus-keyword 1\n")
+        n.send(signal.SIGHUP)
+        n.wait_output("Reloaded", count=2)
+        check(f"{n.tab}:6: unknown keyword 'bogus-keyword', ignoring the line." in n.output(),
+              "a typo on HUP: warned about with file:line, the rest applied")
+        # A new flush interval applies at once: from one hour to one second.
+        n.write_tab(flush=3600, fdelay=0, extra="errdelay 1\n")
+        n.send(signal.SIGHUP)
+        n.wait_output("flushing every 3600 s")
+        # The flush that was due under the old interval comes; the next one is an hour away.
+        n.wait_output("Flush:", count=n.output().count("Flush:") + 1)
+        send(ns, A, sent, 7, PORT + 8)
+        n.write_tab(flush=1, fdelay=0, extra="errdelay 1\n")
+        n.send(signal.SIGHUP)
+        n.wait_output("flushing every 1 s")
+        wait_until(lambda: counted(logs, PORT + 8) == 7, "lines within seconds after flush 1", 10)
+        check(True, "a reloaded flush interval applies at once")
         # A good configuration is taken: disable 7 -> 9 columns.
         n.write_tab(flush=1, fdelay=0, extra="errdelay 1\ndisable 7\n")
         n.send(signal.SIGHUP)
-        n.wait_output("Reloaded", count=2)
+        n.wait_output("Reloaded", count=5)
         send(ns, A, sent, 5, PORT + 4)
 
         def nine():
@@ -176,7 +203,7 @@ def main(tmp):
         check(nine()[0][6] == str(5 * 100), "after HUP with disable 7 the lines have 9 columns")
         n.write_tab(flush=1, fdelay=0, extra="errdelay 1\n")
         n.send(signal.SIGHUP)
-        n.wait_output("Reloaded", count=3)
+        n.wait_output("Reloaded", count=6)
 
         # The log cannot be written (a directory in its place), then can again.
         rotated3 = n.log + ".3"
