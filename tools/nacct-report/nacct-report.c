@@ -1,11 +1,14 @@
 /* nacct-report.c - the back end net-acct never had: who and what used the network, when. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -221,6 +224,8 @@ static void make_title(NrKind kind, const NrFilter *f, char *buf, size_t size)
         }
 }
 
+static int open_database(const char *path, sqlite3 **ret);
+
 static int run(int argc, char **argv)
 {
         _cleanup_db_ sqlite3 *db = NULL;
@@ -268,11 +273,9 @@ static int run(int argc, char **argv)
         path = state_path(arg_db, "nacct.db", NACCTD_DB_DEFAULT);
         if (!path)
                 return log_error_errno(ENOMEM, "Out of memory.");
-        r = state_open(path, true, nacct_store_migrations, nacct_store_n_migrations, &db);
-        if (r == -EPROTONOSUPPORT)
-                return log_error_errno(r, "'%s' was written by a newer nacctd.", path);
+        r = open_database(path, &db);
         if (r < 0)
-                return log_error_errno(r, "Cannot open '%s': %m", path);
+                return r;
         r = nr_query(db, kind, &f, &rows);
         if (r < 0)
                 return log_error_errno(r, "Query failed: %m");
@@ -290,6 +293,103 @@ static int run(int argc, char **argv)
                 r = -errno;
         if (r < 0)
                 return log_error_errno(r, "Failed to write the report: %m");
+        return 0;
+}
+
+/* The tables every nacct database has, whatever its schema version. */
+static const char *const nacct_tables[] = {"settings",  "totals", "hosts",     "users",
+                                           "protocols", "ports",  "interfaces"};
+
+/* Open the database read-only, and say what is wrong in words an admin can act on: SQLite's
+ * own codes become "Structure needs cleaning" or "Input/output error" for a file that is simply
+ * not a nacct database, and "No such file" for a permission problem. */
+static int open_database(const char *path, sqlite3 **ret)
+{
+        static const char magic[16] = "SQLite format 3";
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_db_ sqlite3 *db = NULL;
+        char head[16];
+        struct stat st;
+        ssize_t n;
+        int r, found = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == EACCES || errno == EPERM)
+                        return log_error_errno(errno,
+                                               "Permission denied reading '%s': run nacct-report "
+                                               "as root (the database is private to nacctd) or "
+                                               "pass a readable copy with --db.",
+                                               path);
+                if (errno == ENOENT)
+                        return log_error_errno(errno,
+                                               "'%s' does not exist: nacctd has not run yet, or "
+                                               "its database is elsewhere (--db).",
+                                               path);
+                return log_error_errno(errno, "Cannot open '%s': %m", path);
+        }
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Cannot open '%s': %m", path);
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EBADMSG, "'%s' is not a nacct database: not a regular file.",
+                                       path);
+        n = pread(fd, head, sizeof(head), 0);
+        if (n < 0)
+                return log_error_errno(errno, "Cannot read '%s': %m", path);
+        if (n == 0)
+                return log_error_errno(EBADMSG, "'%s' is not a nacct database: the file is empty.",
+                                       path);
+        if ((size_t)n < sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0)
+                return log_error_errno(EBADMSG, "'%s' is not a nacct database: not an SQLite file.",
+                                       path);
+
+        /* An SQLite file: one of nacctd's? Look for its tables before trusting its version. */
+        r = state_errno(
+                sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL));
+        if (r >= 0) {
+                sqlite3_stmt *st_tables = NULL;
+
+                r = state_errno(sqlite3_prepare_v2(db,
+                                                   "SELECT name FROM sqlite_master "
+                                                   "WHERE type = 'table'",
+                                                   -1, &st_tables, NULL));
+                while (r >= 0 && sqlite3_step(st_tables) == SQLITE_ROW) {
+                        const char *name = (const char *)sqlite3_column_text(st_tables, 0);
+
+                        for (size_t i = 0; name && i < ELEMENTSOF(nacct_tables); i++)
+                                found += streq(name, nacct_tables[i]);
+                }
+                sqlite3_finalize(st_tables);
+        }
+        if (r == -EUCLEAN || r == -EIO)
+                return log_error_errno(r,
+                                       "'%s' is not a nacct database: an SQLite file, but "
+                                       "damaged or unreadable (%s).",
+                                       path, sqlite3_errmsg(db));
+        if (r < 0)
+                return log_error_errno(r, "Cannot open '%s': %m", path);
+        if ((size_t)found != ELEMENTSOF(nacct_tables))
+                return log_error_errno(EBADMSG,
+                                       "'%s' is not a nacct database: an SQLite file without "
+                                       "nacctd's tables.",
+                                       path);
+        sqlite3_close_v2(TAKE_PTR(db));
+
+        r = state_open(path, true, nacct_store_migrations, nacct_store_n_migrations, ret);
+        if (r == -EPROTONOSUPPORT)
+                return log_error_errno(r, "'%s' was written by a newer nacctd.", path);
+        if (r == -EPROTO)
+                return log_error_errno(r,
+                                       "'%s' has an older schema; nacctd upgrades it when it "
+                                       "next starts.",
+                                       path);
+        if (r == -EACCES)
+                return log_error_errno(r,
+                                       "Permission denied reading '%s' (or its -wal/-shm "
+                                       "files).",
+                                       path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open '%s': %m", path);
         return 0;
 }
 

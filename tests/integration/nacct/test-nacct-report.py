@@ -8,6 +8,8 @@ import io
 import json
 import os
 import random
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -110,7 +112,44 @@ def main(tmp):
     check(rep(n, "hosts", "--svg", rc=2).returncode == 2, "--svg on a top list exits 2")
     check(rep(n, "daily", "--since", "2024-02-30", rc=2).returncode == 2, "an invalid date exits 2")
     r = subprocess.run([report, "-d", os.path.join(tmp, "missing.db")], capture_output=True, text=True)
-    check(r.returncode == 1 and "Cannot open" in r.stderr, "a missing database exits 1")
+    check(r.returncode == 1 and "does not exist" in r.stderr, "a missing database exits 1")
+    test_bad_databases(tmp, n)
+
+
+def test_bad_databases(tmp, n):
+    """Every file that is not a nacct database says so (not "Structure needs cleaning" or
+    "Input/output error"); permission denied says so (not "No such file")."""
+    d = os.path.join(tmp, "bad")
+    os.makedirs(d)
+    files = {"text": b"hello\n", "empty": b"", "random": bytes(random.Random(3).randrange(256) for _ in range(8192)),
+             "short": b"SQLite", "damaged": b"SQLite format 3\0" + b"\xff" * 2000,
+             "a log": open(n.log, "rb").read()}
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    con = sqlite3.connect(os.path.join(d, "other.db"))
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    os.mkfifo(os.path.join(d, "fifo"))
+    os.mkdir(os.path.join(d, "dir"))
+    wrong = ("Structure needs cleaning", "Input/output error", "No such file", "Protocol error")
+    for name in list(files) + ["other.db", "fifo", "dir"]:
+        r = subprocess.run([report, "-d", os.path.join(d, name), "hosts"], capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 1 and "is not a nacct database" in r.stderr,
+              f"{name}: says it is not a nacct database ({r.stderr.strip()})")
+        check(not any(w in r.stderr for w in wrong), f"{name}: no misleading cause")
+    # Permission denied, as a user who cannot read the database.
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        os.chmod(n.db, 0o600)
+        os.chmod(tmp, 0o755)
+        os.chmod(n.dir, 0o755)
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            report, "-d", n.db, "hosts"], capture_output=True, text=True)
+        check(r.returncode == 1 and "Permission denied" in r.stderr and
+              not any(w in r.stderr for w in wrong),
+              f"an unreadable database: permission denied ({r.stderr.strip()})")
 
 
 run_test(main)
