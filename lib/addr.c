@@ -152,3 +152,74 @@ int addr_format(const struct sockaddr *sa, socklen_t len, bool with_port, char *
                 return -ENOBUFS;
         return 0;
 }
+
+int addr_prefix_parse(const char *s, AddrPrefix *ret)
+{
+        char host[INET6_ADDRSTRLEN];
+        const char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t)(slash - s) : strlen(s);
+        AddrPrefix p = {};
+        unsigned max;
+        uint64_t bits;
+
+        if (len == 0 || len >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, len);
+        host[len] = '\0';
+        if (inet_pton(AF_INET, host, p.addr) == 1)
+                p.family = AF_INET, max = 32;
+        else if (inet_pton(AF_INET6, host, p.addr) == 1)
+                p.family = AF_INET6, max = 128;
+        else
+                return -EINVAL;
+        p.bits = max;
+        if (slash) {
+                if (parse_uint64(slash + 1, &bits) < 0 || bits > max)
+                        return -EINVAL;
+                p.bits = (unsigned)bits;
+        }
+        for (unsigned i = p.bits; i < max; i++)
+                if (p.addr[i / 8] & (0x80 >> (i % 8)))
+                        return -EINVAL;
+        *ret = p;
+        return 0;
+}
+
+static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+        if (memcmp(a, b, bits / 8) != 0)
+                return false;
+        if (bits % 8 == 0)
+                return true;
+        return ((a[bits / 8] ^ b[bits / 8]) & (uint8_t)(0xff00 >> (bits % 8))) == 0;
+}
+
+bool addr_prefix_contains(const AddrPrefix *p, const struct sockaddr *sa, socklen_t len)
+{
+        if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+                return p->family == AF_INET &&
+                       bits_equal(p->addr, (const uint8_t *)&in->sin_addr, p->bits);
+        }
+        if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+                if (p->family == AF_INET6)
+                        return bits_equal(p->addr, in6->sin6_addr.s6_addr, p->bits);
+                return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+                       bits_equal(p->addr, in6->sin6_addr.s6_addr + 12, p->bits);
+        }
+        return false;
+}
+
+int addr_prefix_format(const AddrPrefix *p, char *buf, size_t size)
+{
+        char a[INET6_ADDRSTRLEN];
+        int n;
+
+        if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+                return -EAFNOSUPPORT;
+        n = snprintf(buf, size, "%s/%u", a, p->bits);
+        if (n < 0 || (size_t)n >= size)
+                return -ENOBUFS;
+        return 0;
+}

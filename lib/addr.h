@@ -30,3 +30,21 @@ int addr_parse_ip(const char *s, uint16_t port, SockaddrUnion *ret, socklen_t *r
 /* Format a socket address: IPv4-mapped IPv6 addresses come out as plain IPv4. With port:
  * "1.2.3.4:5" / "[::1]:5". buf must hold ADDR_STRLEN bytes. */
 int addr_format(const struct sockaddr *sa, socklen_t len, bool with_port, char *buf, size_t size);
+
+/* An address prefix (CIDR), for allow-lists. */
+typedef struct AddrPrefix {
+        int family;       /* AF_INET or AF_INET6 */
+        uint8_t addr[16]; /* network byte order (4 bytes used for IPv4), host bits zero */
+        unsigned bits;    /* 0..32 or 0..128 */
+} AddrPrefix;
+
+/* "192.0.2.0/24", "2001:db8::/32" or a bare address (all bits). -EINVAL for anything else,
+ * including a prefix with host bits set ("192.0.2.1/24": most likely a typo). */
+int addr_prefix_parse(const char *s, AddrPrefix *ret);
+
+/* Is the socket address inside p? An IPv4-mapped IPv6 address (an IPv4 sender on a
+ * dual-stack socket) matches IPv4 prefixes. */
+bool addr_prefix_contains(const AddrPrefix *p, const struct sockaddr *sa, socklen_t len);
+
+/* "192.0.2.0/24"; buf must hold ADDR_STRLEN bytes. */
+int addr_prefix_format(const AddrPrefix *p, char *buf, size_t size);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -31,6 +32,16 @@ int notify_status(const char *fmt, ...)
 int notify_stopping(void)
 {
         return sd_notify(false, "STOPPING=1");
+}
+
+int notify_reloading(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                          (unsigned long long)ts.tv_sec * 1000000ULL +
+                                  (unsigned long long)ts.tv_nsec / 1000ULL);
 }
 
 unsigned long long notify_watchdog_usec(void)

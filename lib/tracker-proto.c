@@ -10,7 +10,7 @@ static const char *const bad_names[_TRACKER_BAD_MAX] = {
         [TRACKER_BAD_TRUNCATED] = "truncated", [TRACKER_BAD_OVERSIZED] = "oversized",
         [TRACKER_BAD_MAGIC] = "bad-magic",     [TRACKER_BAD_VERSION] = "bad-version",
         [TRACKER_BAD_FLAGS] = "bad-flags",     [TRACKER_BAD_EMPTY] = "bad-length",
-        [TRACKER_BAD_TEXT] = "bad-text",
+        [TRACKER_BAD_TEXT] = "bad-text",       [TRACKER_BAD_SOURCE] = "source-not-allowed",
 };
 
 const char *tracker_bad_to_string(TrackerBad b)

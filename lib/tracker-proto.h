@@ -39,8 +39,10 @@ typedef enum TrackerBad {
         TRACKER_BAD_MAGIC,
         TRACKER_BAD_VERSION,
         TRACKER_BAD_FLAGS,
-        TRACKER_BAD_EMPTY,   /* a field of length zero or over its limit */
-        TRACKER_BAD_TEXT,    /* not UTF-8, a NUL or a control character */
+        TRACKER_BAD_EMPTY,  /* a field of length zero or over its limit */
+        TRACKER_BAD_TEXT,   /* not UTF-8, a NUL or a control character */
+        TRACKER_BAD_SOURCE, /* from an address the receiver does not accept (trackerd's
+                             * AllowSource=), not a property of the datagram */
         _TRACKER_BAD_MAX,
 } TrackerBad;
 

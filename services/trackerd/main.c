@@ -31,11 +31,12 @@ static void help(void)
 {
         printf("Usage: trackerd [OPTION]...\n\n"
                "Collects tracker datagrams (UDP port %d) and counts each use in SQLite.\n"
-               "Normally started by tracker.socket; see trackerd(8).\n\n"
+               "Normally started by tracker.socket; SIGHUP reloads the configuration. See "
+               "trackerd(8).\n\n"
                "  -h --help            show this help\n"
                "     --version         show the version\n"
                "  -c --config=FILE     configuration file (default %s)\n"
-               "     --check-config    check the configuration and exit\n"
+               "     --check-config    report every problem in the configuration; exit 1 if any\n"
                "  -d --db=PATH         database (default $STATE_DIRECTORY/tracker.db, else %s)\n"
                "  -l --listen=ADDR     bind ADDR (e.g. [::]:1738) when not socket-activated\n",
                TRACKER_DEFAULT_PORT, TRACKERD_CONFIG_FILE, TRACKER_DB_DEFAULT);
@@ -51,8 +52,7 @@ static int parse_argv(int argc, char **argv)
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
                 {"db", required_argument, NULL, 'd'},
                 {"listen", required_argument, NULL, 'l'},
-                {}
-        };
+                {}};
         int c;
 
         while ((c = getopt_long(argc, argv, "hc:d:l:", options, NULL)) >= 0)
@@ -110,6 +110,51 @@ static int collect_sockets(int *fds, size_t *ret_n)
         return 0;
 }
 
+static void config_warn(const char *file, unsigned line, const char *message, void *userdata)
+{
+        log_warning("%s:%u: %s", file, line, message);
+}
+
+static int config_error(int r, const ConfError *err)
+{
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory.");
+        if (err->line > 0)
+                return log_error_errno(r, "%s:%u: %s", arg_config, err->line, err->message);
+        return log_error_errno(r, "%s: %s", arg_config,
+                               err->message[0] ? err->message : strerror(-r));
+}
+
+/* SIGHUP (systemctl reload): read the file again from the defaults and apply it at once. A
+ * problem on a line is warned about and ignored as at start; a file that cannot be used at
+ * all keeps the running configuration, and says so in STATUS=. */
+static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+        TrackerdServer *server = userdata;
+        _cleanup_free_ TrackerdConfig *c = malloc(sizeof(*c));
+        ConfError err = {};
+        int r;
+
+        (void)notify_reloading();
+        r = c ? trackerd_config_load(arg_config, c, config_warn, NULL, &err) : -ENOMEM;
+        if (r < 0) {
+                (void)config_error(r, &err);
+                log_error("Reloading failed, keeping the running configuration.");
+                (void)notify_ready("Reloading failed, running with the previous configuration "
+                                   "(see the journal)");
+                return 0;
+        }
+        trackerd_server_reload(server, c);
+        if (r > 0)
+                log_warning("Reloaded '%s' with %d problem(s) ignored (see above).", arg_config, r);
+        else
+                log_info("Reloaded '%s'.", arg_config);
+        (void)notify_ready(r > 0 ? "Collecting uses (configuration problems ignored, see the "
+                                   "journal)"
+                                 : "Collecting uses");
+        return 0;
+}
+
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
 {
         TrackerdServer *server = userdata;
@@ -131,7 +176,7 @@ static int run(int argc, char **argv)
         TrackerdConfig config;
         TrackerdCounters counters;
         ConfError err = {};
-        int fds[TRACKERD_FDS_MAX];
+        int fds[TRACKERD_FDS_MAX], n_problems;
         size_t n_fds = 0;
         sigset_t mask;
         int r;
@@ -141,20 +186,20 @@ static int run(int argc, char **argv)
         if (r <= 0)
                 return r;
 
-        trackerd_config_defaults(&config);
-        r = trackerd_config_load(arg_config, &config, &err);
-        if (r < 0) {
-                if (err.line > 0)
-                        log_error("%s:%u: %s", arg_config, err.line, err.message);
-                else
-                        log_error_errno(r, "%s: %s", arg_config,
-                                        err.message[0] ? err.message : strerror(-r));
-                return r;
-        }
+        /* Problems on a line are warned about and ignored, so that one typo never stops
+         * collection; --check-config reports them all and fails. */
+        r = trackerd_config_load(arg_config, &config, config_warn, NULL, &err);
+        if (r < 0)
+                return config_error(r, &err);
         if (arg_check_config) {
+                if (r > 0) {
+                        log_error("%s: %d problem(s).", arg_config, r);
+                        return 1;
+                }
                 printf("%s: OK\n", arg_config);
                 return 0;
         }
+        n_problems = r;
 
         db = state_path(arg_db, "tracker.db", TRACKER_DB_DEFAULT);
         if (!db)
@@ -172,6 +217,7 @@ static int run(int argc, char **argv)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&event);
@@ -191,12 +237,17 @@ static int run(int argc, char **argv)
                 (void)sd_event_source_set_floating(src, true);
                 sd_event_source_unref(src);
         }
+        r = sd_event_add_signal(event, NULL, SIGHUP, on_reload, server);
+        if (r < 0)
+                goto finish;
         (void)sd_event_set_watchdog(event, true);
 
         log_fields(LOG_INFO, TRACKERD_MID_STARTED, NULL, 0,
                    "trackerd %s collecting on %zu socket(s) into '%s'.", PROJECT_VERSION, n_fds,
                    db);
-        (void)notify_ready("Collecting uses");
+        (void)notify_ready(n_problems > 0 ? "Collecting uses (configuration problems ignored, "
+                                            "see the journal)"
+                                          : "Collecting uses");
         r = sd_event_loop(event);
 
         trackerd_server_counters(server, &counters);

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "macro.h"
 #include "parse.h"
@@ -31,13 +33,62 @@ static int parse_receive_buffer(const char *value, void *data, const char **ret_
         return 0;
 }
 
+/* AllowSource=: addresses and prefixes separated by spaces; repeated lines add to the list,
+ * an empty value empties it. A line with one bad entry is ignored as a whole. */
+static int parse_allow(const char *value, void *data, const char **ret_msg)
+{
+        TrackerdAllow *a = data;
+        size_t n = a->n;
+        const char *p = value;
+
+        if (*value == '\0') {
+                a->n = 0;
+                return 0;
+        }
+        while (*p) {
+                char word[ADDR_STRLEN];
+                size_t len = strcspn(p, " \t");
+
+                if (len >= sizeof(word) || n >= TRACKERD_ALLOW_MAX) {
+                        *ret_msg = len >= sizeof(word) ? "an entry is too long"
+                                                       : "more than 256 addresses and prefixes";
+                        return -EINVAL;
+                }
+                memcpy(word, p, len);
+                word[len] = '\0';
+                if (addr_prefix_parse(word, &a->prefixes[n]) < 0) {
+                        *ret_msg = "expected IPv4 or IPv6 addresses or prefixes such as "
+                                   "192.0.2.0/24 or 2001:db8::/32, separated by spaces";
+                        return -EINVAL;
+                }
+                n++;
+                p += len;
+                p += strspn(p, " \t");
+        }
+        a->n = n;
+        return 0;
+}
+
+bool trackerd_allow_contains(const TrackerdAllow *a, const struct sockaddr *sa, socklen_t len)
+{
+        if (a->n == 0)
+                return true;
+        for (size_t i = 0; i < a->n; i++)
+                if (addr_prefix_contains(&a->prefixes[i], sa, len))
+                        return true;
+        return false;
+}
+
 static const ConfItem items[] = {
         {"Collector", "LogUses", conf_parse_bool, offsetof(TrackerdConfig, log_uses)},
-        {"Collector", "Retention", conf_parse_timespan_sec, offsetof(TrackerdConfig, retention_sec)},
-        {"Collector", "IdleExitSec", conf_parse_timespan_sec, offsetof(TrackerdConfig, idle_exit_sec)},
+        {"Collector", "Retention", conf_parse_timespan_sec,
+         offsetof(TrackerdConfig, retention_sec)},
+        {"Collector", "IdleExitSec", conf_parse_timespan_sec,
+         offsetof(TrackerdConfig, idle_exit_sec)},
         {"Collector", "BatchMax", parse_batch_max, offsetof(TrackerdConfig, batch_max)},
         {"Collector", "ReceiveBuffer", parse_receive_buffer,
          offsetof(TrackerdConfig, receive_buffer)},
+        {"Collector", "AllowSource", parse_allow, offsetof(TrackerdConfig, allow)},
 };
 
 void trackerd_config_defaults(TrackerdConfig *c)
@@ -51,16 +102,20 @@ void trackerd_config_defaults(TrackerdConfig *c)
         };
 }
 
-int trackerd_config_load(const char *path, TrackerdConfig *c, ConfError *err)
+int trackerd_config_load(const char *path, TrackerdConfig *c, ConfWarn warn, void *userdata,
+                         ConfError *err)
 {
-        TrackerdConfig n = *c;
+        _cleanup_free_ TrackerdConfig *n = malloc(sizeof(*n));
         int r;
 
-        r = conf_parse_file(path, items, ELEMENTSOF(items), &n, err);
+        if (!n)
+                return -ENOMEM;
+        trackerd_config_defaults(n);
+        r = conf_parse_file_lenient(path, items, ELEMENTSOF(items), n, warn, userdata, err);
         if (r == -ENOENT)
-                return 0;
+                r = 0;
         if (r < 0)
                 return r;
-        *c = n;
-        return 0;
+        *c = *n;
+        return r;
 }

@@ -27,7 +27,7 @@
 
 typedef struct Batch {
         TrackerdRecord *records;
-        size_t n;
+        size_t n, capacity;
         uint64_t rejects[_TRACKER_BAD_MAX];
 } Batch;
 
@@ -78,6 +78,21 @@ static uint64_t now_usec(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+/* Room for n records (batches only grow: BatchMax= may go up on reload). */
+static int batch_reserve(Batch *b, size_t n)
+{
+        TrackerdRecord *r;
+
+        if (b->capacity >= n)
+                return 0;
+        r = reallocarray(b->records, n, sizeof(TrackerdRecord));
+        if (!r)
+                return -ENOMEM;
+        b->records = r;
+        b->capacity = n;
+        return 0;
 }
 
 static bool batch_empty(const Batch *b)
@@ -208,6 +223,7 @@ static void server_committed(TrackerdServer *s, int r)
                 s->counters.rejected += b->rejects[i];
         b->n = 0;
         memset(b->rejects, 0, sizeof(b->rejects));
+        (void)batch_reserve(b, s->config.batch_max); /* after a reload; else stays smaller */
         s->committing = NULL;
         if (s->failed) {
                 s->failed = false;
@@ -297,6 +313,10 @@ static void server_take(TrackerdServer *s, size_t i, int64_t now)
         TrackerdRecord *rec = &s->filling->records[s->filling->n];
         TrackerBad bad;
 
+        if (!trackerd_allow_contains(&s->config.allow, &s->addrs[i].sa, m->msg_hdr.msg_namelen)) {
+                server_reject(s, TRACKER_BAD_SOURCE, &s->addrs[i], m->msg_hdr.msg_namelen, len);
+                return;
+        }
         if (m->msg_hdr.msg_flags & MSG_TRUNC || len > TRACKER_DATAGRAM_MAX) {
                 server_reject(s, TRACKER_BAD_OVERSIZED, &s->addrs[i], m->msg_hdr.msg_namelen, len);
                 return;
@@ -316,7 +336,9 @@ static void server_take(TrackerdServer *s, size_t i, int64_t now)
 static int server_receive_limited(TrackerdServer *s, int fd, size_t *budget)
 {
         for (;;) {
-                size_t want = MIN((size_t)RECV_VLEN, s->config.batch_max - s->filling->n);
+                size_t limit = MIN(s->config.batch_max, s->filling->capacity);
+                size_t want =
+                        s->filling->n < limit ? MIN((size_t)RECV_VLEN, limit - s->filling->n) : 0;
                 int64_t now;
                 int n;
 
@@ -540,6 +562,35 @@ static void server_tune_socket(TrackerdServer *s, int fd)
                 (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+void trackerd_server_reload(TrackerdServer *s, const TrackerdConfig *config)
+{
+        uint64_t old_retention = s->config.retention_sec;
+        int r;
+
+        s->config = *config;
+        /* The filling batch is ours to grow now; the committing one grows when it is back. */
+        r = batch_reserve(s->filling, config->batch_max);
+        if (r < 0)
+                log_warning_errno(r, "Cannot grow the batch to BatchMax=%llu, using %zu: %m",
+                                  (unsigned long long)config->batch_max, s->filling->capacity);
+        for (size_t i = 0; i < s->n_fds; i++)
+                server_tune_socket(s, s->fds[i]);
+
+        if (config->idle_exit_sec == 0)
+                s->idle_timer = sd_event_source_disable_unref(s->idle_timer);
+        else if (!s->idle_timer) {
+                r = sd_event_add_time_relative(s->event, &s->idle_timer, CLOCK_MONOTONIC,
+                                               config->idle_exit_sec * 1000000ULL, 0, on_idle, s);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot set up IdleExitSec=, ignoring: %m");
+        } else
+                server_touch_idle(s);
+
+        /* A shorter retention takes effect now, not at the next hourly run. */
+        if (config->retention_sec != old_retention && !s->committing)
+                server_expire(s);
+}
+
 int trackerd_server_new(sd_event *event, const TrackerdConfig *config, TrackerdStore *store,
                         const int *fds, size_t n_fds, TrackerdServer **ret)
 {
@@ -562,9 +613,9 @@ int trackerd_server_new(sd_event *event, const TrackerdConfig *config, TrackerdS
         for (size_t i = 0; i < n_fds; i++)
                 s->fds[s->n_fds++] = fds[i];
         for (size_t i = 0; i < 2; i++) {
-                s->batches[i].records = calloc(config->batch_max, sizeof(TrackerdRecord));
-                if (!s->batches[i].records)
-                        return -ENOMEM;
+                r = batch_reserve(&s->batches[i], config->batch_max);
+                if (r < 0)
+                        return r;
         }
         s->filling = &s->batches[0];
         for (size_t i = 0; i < RECV_VLEN; i++) {

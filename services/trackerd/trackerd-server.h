@@ -18,6 +18,9 @@ int trackerd_server_new(sd_event *event, const TrackerdConfig *config, TrackerdS
                         const int *fds, size_t n_fds, TrackerdServer **ret);
 TrackerdServer *trackerd_server_free(TrackerdServer *s);
 
+/* Apply a new configuration at once (systemctl reload). */
+void trackerd_server_reload(TrackerdServer *s, const TrackerdConfig *config);
+
 /* Receive and store whatever is queued right now, without blocking (used at shutdown). */
 int trackerd_server_drain(TrackerdServer *s);
 

@@ -13,16 +13,16 @@
 const char *const trackerd_store_migrations[] = {
         /* 0 -> 1 */
         "CREATE TABLE uses ("
-        "  time INTEGER NOT NULL,"     /* unix seconds when trackerd received it */
+        "  time INTEGER NOT NULL," /* unix seconds when trackerd received it */
         "  user TEXT NOT NULL,"
         "  uid INTEGER NOT NULL,"
-        "  host TEXT NOT NULL,"        /* the sender's own host name */
+        "  host TEXT NOT NULL," /* the sender's own host name */
         "  program TEXT NOT NULL,"
-        "  source TEXT NOT NULL"       /* the address the datagram came from */
+        "  source TEXT NOT NULL" /* the address the datagram came from */
         ");"
         "CREATE INDEX uses_time ON uses(time);"
         "CREATE TABLE daily ("
-        "  day TEXT NOT NULL,"         /* YYYY-MM-DD, local time of the collector */
+        "  day TEXT NOT NULL," /* YYYY-MM-DD, local time of the collector */
         "  program TEXT NOT NULL,"
         "  user TEXT NOT NULL,"
         "  host TEXT NOT NULL,"
@@ -49,8 +49,8 @@ typedef struct DailyAgg {
 
 struct TrackerdStore {
         sqlite3 *db;
-        DailyAgg *aggs;      /* reused from batch to batch */
-        uint32_t *slots;     /* open-addressing table of aggs indices + 1; 0 = empty */
+        DailyAgg *aggs;  /* reused from batch to batch */
+        uint32_t *slots; /* open-addressing table of aggs indices + 1; 0 = empty */
         size_t n_aggs, cap_aggs, n_slots;
         sqlite3_stmt *insert_use;
         sqlite3_stmt *upsert_daily;
@@ -100,21 +100,21 @@ int trackerd_store_open(const char *path, TrackerdStore **ret)
         if (r < 0)
                 return r;
         if ((r = state_prepare(s->db,
-                         "INSERT INTO uses (time, user, uid, host, program, source) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                         &s->insert_use)) < 0 ||
+                               "INSERT INTO uses (time, user, uid, host, program, source) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                               &s->insert_use)) < 0 ||
             (r = state_prepare(s->db,
-                         "INSERT INTO daily (day, program, user, host, runs, first, last) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                         "ON CONFLICT (program, day, user, host) DO UPDATE SET "
-                         "runs = runs + excluded.runs, first = MIN(first, excluded.first), "
-                         "last = MAX(last, excluded.last)",
-                         &s->upsert_daily)) < 0 ||
+                               "INSERT INTO daily (day, program, user, host, runs, first, last) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                               "ON CONFLICT (program, day, user, host) DO UPDATE SET "
+                               "runs = runs + excluded.runs, first = MIN(first, excluded.first), "
+                               "last = MAX(last, excluded.last)",
+                               &s->upsert_daily)) < 0 ||
             (r = state_prepare(s->db,
-                         "INSERT INTO rejects (reason, count, last) VALUES (?1, ?2, ?3) "
-                         "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count, "
-                         "last = excluded.last",
-                         &s->upsert_reject)) < 0 ||
+                               "INSERT INTO rejects (reason, count, last) VALUES (?1, ?2, ?3) "
+                               "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count, "
+                               "last = excluded.last",
+                               &s->upsert_reject)) < 0 ||
             (r = state_prepare(s->db, "DELETE FROM uses WHERE time < ?1", &s->expire)) < 0)
                 return r;
         *ret = TAKE_PTR(s);
@@ -188,7 +188,9 @@ static int store_aggregate(TrackerdStore *s, const TrackerdRecord *records, size
 
                         if (idx == 0) {
                                 a = &s->aggs[s->n_aggs++];
-                                *a = (DailyAgg){.rec = rec, .runs = 1, .first = rec->time,
+                                *a = (DailyAgg){.rec = rec,
+                                                .runs = 1,
+                                                .first = rec->time,
                                                 .last = rec->time};
                                 strcpy(a->day, day);
                                 s->slots[slot] = (uint32_t)s->n_aggs;

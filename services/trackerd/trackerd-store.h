@@ -12,8 +12,8 @@ typedef struct TrackerdStore TrackerdStore;
 /* One received use, as stored. */
 typedef struct TrackerdRecord {
         TrackerUse use;
-        int64_t time;      /* unix seconds when received */
-        char source[64];   /* sender's address as seen by us */
+        int64_t time;    /* unix seconds when received */
+        char source[64]; /* sender's address as seen by us */
 } TrackerdRecord;
 
 extern const char *const trackerd_store_migrations[];

@@ -79,9 +79,53 @@ static void test_parse_format(void)
         ASSERT_EQ_INT(addr_format(&u.sa, len, true, buf, 4), -ENOBUFS);
 }
 
+static bool in_prefix(const char *prefix, const char *addr)
+{
+        AddrPrefix p;
+        SockaddrUnion u;
+        socklen_t len;
+
+        if (addr_prefix_parse(prefix, &p) < 0 || addr_parse_ip(addr, 1738, &u, &len) < 0)
+                return false;
+        return addr_prefix_contains(&p, &u.sa, len);
+}
+
+static void test_prefix(void)
+{
+        const char *bad[] = {"", "/24", "192.0.2.0/", "192.0.2.0/33", "192.0.2.1/24",
+                             "2001:db8::1/64", "::/129", "192.0.2.0/-1", "192.0.2.0/ 8",
+                             "track/8", "192.0.2.0/24/8", "10.0.0.0/8x"};
+        char buf[ADDR_STRLEN];
+        AddrPrefix p;
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                ASSERT_EQ_INT(addr_prefix_parse(bad[i], &p), -EINVAL);
+        ASSERT_EQ_INT(addr_prefix_parse("2001:db8::/32", &p), 0);
+        ASSERT_EQ_INT(addr_prefix_format(&p, buf, sizeof(buf)), 0);
+        ASSERT_STREQ(buf, "2001:db8::/32");
+        ASSERT_EQ_INT(addr_prefix_parse("192.0.2.7", &p), 0);
+        ASSERT_EQ_INT(p.bits, 32);
+
+        ASSERT_TRUE(in_prefix("192.0.2.0/24", "192.0.2.255"));
+        ASSERT_TRUE(!in_prefix("192.0.2.0/24", "192.0.3.0"));
+        ASSERT_TRUE(in_prefix("192.0.2.0/24", "::ffff:192.0.2.9")); /* dual-stack socket */
+        ASSERT_TRUE(!in_prefix("192.0.2.0/24", "::192.0.2.9"));
+        ASSERT_TRUE(in_prefix("10.0.0.0/9", "10.127.0.1"));
+        ASSERT_TRUE(!in_prefix("10.0.0.0/9", "10.128.0.1"));
+        ASSERT_TRUE(in_prefix("0.0.0.0/0", "203.0.113.1"));
+        ASSERT_TRUE(!in_prefix("0.0.0.0/0", "2001:db8::1"));
+        ASSERT_TRUE(in_prefix("::/0", "2001:db8::1"));
+        ASSERT_TRUE(in_prefix("2001:db8::/33", "2001:db8:7fff::1"));
+        ASSERT_TRUE(!in_prefix("2001:db8::/33", "2001:db8:8000::1"));
+        ASSERT_TRUE(in_prefix("::1", "::1"));
+        ASSERT_TRUE(!in_prefix("::1", "127.0.0.1"));
+        ASSERT_TRUE(!in_prefix("2001:db8::/32", "192.0.2.1"));
+}
+
 int main(void)
 {
         test_split();
         test_parse_format();
+        test_prefix();
         return test_result();
 }
