@@ -103,6 +103,148 @@ static int state_panic(lua_State *L)
         abort();
 }
 
+/* ---- pattern matching with a bound
+ *
+ * The instruction hook does not run inside C functions, and Lua's pattern matcher backtracks:
+ * string.find(s, "[%w%.]+@[%w%.]+") takes time quadratic in #s, so a hostile 1 MB login would
+ * hold a Lua state (and a thread) for hours and ignore the time limit and SIGTERM. The
+ * pattern functions are wrapped: before the match, the worst case is estimated from the
+ * pattern's shape, and a match that could exceed TA_LUA_PATTERN_STEPS_MAX fails with a Lua
+ * error instead of running. Linear cases (plain searches, patterns without a repetition that
+ * something follows, anchored patterns with one) are never refused. */
+
+/* Skips one single-character class at p (p < end); returns the position after it. */
+static const char *pattern_class_end(const char *p, const char *end)
+{
+        if (*p == '%')
+                return p + 1 < end ? p + 2 : end;
+        if (*p == '[') {
+                p++;
+                if (p < end && *p == '^')
+                        p++;
+                do { /* a ']' first is a member */
+                        if (p >= end)
+                                return end;
+                        if (*p == '%' && p + 1 < end)
+                                p++;
+                        p++;
+                } while (p < end && *p != ']');
+                return p < end ? p + 1 : end;
+        }
+        return p + 1;
+}
+
+/* The exponent of the worst-case number of steps in the subject's length. */
+static unsigned pattern_degree(const char *p, size_t len, bool anchorable)
+{
+        const char *end = p + len;
+        unsigned degree = 0;
+        bool anchored = anchorable && len > 0 && *p == '^';
+        bool pending = false; /* a repetition that something after it can make backtrack */
+
+        if (anchored)
+                p++;
+        while (p < end) {
+                bool repeats = false;
+
+                if (*p == '(' || *p == ')') {
+                        p++;
+                        continue;
+                }
+                if (*p == '$' && p + 1 == end)
+                        break; /* the end anchor can fail: counts as something after */
+                if (*p == '%' && p + 1 < end && p[1] == 'b') {
+                        p = MIN(p + 4, end);
+                        repeats = true; /* scans for the closing character */
+                } else if (*p == '%' && p + 1 < end && p[1] == 'f') {
+                        p = pattern_class_end(p + 2, end);
+                } else if (*p == '%' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+                        p += 2;
+                        repeats = true; /* a back-reference compares a capture */
+                } else {
+                        p = pattern_class_end(p, end);
+                        if (p < end && (*p == '*' || *p == '+' || *p == '-')) {
+                                p++;
+                                repeats = true;
+                        } else if (p < end && *p == '?')
+                                p++;
+                }
+                if (pending)
+                        degree++;
+                pending = repeats;
+        }
+        if (pending && p < end) /* followed by '$' */
+                degree++;
+        return degree + (anchored ? 0 : 1);
+}
+
+static bool pattern_special(const char *p, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (strchr("^$*+?.([%-", p[i]))
+                        return true;
+        return false;
+}
+
+static int pattern_guard(lua_State *L)
+{
+        size_t slen, plen;
+        const char *subject = luaL_checklstring(L, 1, &slen);
+        const char *pattern = luaL_checklstring(L, 2, &plen);
+        const char *name = lua_tostring(L, lua_upvalueindex(2));
+        bool plain = streq(name, "find") && lua_toboolean(L, 4);
+        double steps;
+        size_t n;
+        unsigned degree;
+
+        (void)subject;
+        if (streq(name, "find") || streq(name, "match")) {
+                lua_Integer init = luaL_optinteger(L, 3, 1);
+
+                /* only the part from init on is searched */
+                if (init < 0)
+                        n = (size_t)-init <= slen ? (size_t)-init : slen;
+                else
+                        n = init >= 1 && (size_t)init <= slen ? slen - (size_t)init + 1 : 0;
+        } else
+                n = slen;
+        if (!plain && pattern_special(pattern, plen)) {
+                degree = pattern_degree(pattern, plen, !streq(name, "gmatch"));
+                steps = 1;
+                for (unsigned i = 0; i < degree && steps <= TA_LUA_PATTERN_STEPS_MAX; i++)
+                        steps *= (double)MAX(n, (size_t)1);
+                if (steps > TA_LUA_PATTERN_STEPS_MAX) {
+                        char msg[256];
+
+                        snprintf(msg, sizeof(msg),
+                                 "string.%s: pattern '%.64s' on %zu bytes could take %.0e "
+                                 "steps (at most %.0e are allowed): shorten the subject or "
+                                 "anchor the pattern",
+                                 name, pattern, n, steps, (double)TA_LUA_PATTERN_STEPS_MAX);
+                        return luaL_error(L, "%s", msg);
+                }
+        }
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+}
+
+/* Replaces string.find/match/gmatch/gsub (and so the methods of strings) by guarded ones. */
+static void guard_string_patterns(lua_State *L)
+{
+        static const char *const names[] = {"find", "match", "gmatch", "gsub"};
+
+        lua_getglobal(L, "string");
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                lua_getfield(L, -1, names[i]);
+                lua_pushstring(L, names[i]);
+                lua_pushcclosure(L, pattern_guard, 2);
+                lua_setfield(L, -2, names[i]);
+        }
+        lua_pop(L, 1);
+}
+
 int ta_state_new(TaRuntime *rt, bool global, unsigned index, TaState **ret)
 {
         TaState *s = calloc(1, sizeof(*s));
@@ -125,6 +267,7 @@ int ta_state_new(TaRuntime *rt, bool global, unsigned index, TaState **ret)
         /* Standard libraries and our API under a generous budget of their own. */
         s->mem_limit = 0;
         luaL_openlibs(s->L);
+        guard_string_patterns(s->L);
         ta_luaapi_register(s->L);
         s->mem_limit = rt->config.lua_memory_limit;
         lua_sethook(s->L, state_hook, LUA_MASKCOUNT, TA_LUA_HOOK_COUNT);

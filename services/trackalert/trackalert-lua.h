@@ -15,6 +15,9 @@
 #define TA_LUA_HOOK_COUNT 1000
 #define TA_LUA_CONFIG_BUDGET_MIN (100ULL * 1000 * 1000)
 #define TA_CONFIG_MAX (16 * 1024 * 1024)
+/* The most steps a pattern match may take in its worst case (see pattern_guard()): about a
+ * second of matching. */
+#define TA_LUA_PATTERN_STEPS_MAX 1e8
 
 struct TaState {
         lua_State *L;
