@@ -467,6 +467,13 @@ static int run(int argc, char **argv)
                 printf("%s: OK\n", arg_config);
                 goto finish;
         }
+        if (!arg_client) {
+                r = ta_runtime_acl_imply_private(rt);
+                if (r < 0) {
+                        log_error_errno(r, "Out of memory.");
+                        goto finish;
+                }
+        }
         r = arg_client ? run_client(rt) : run_server(rt);
 finish:
         ta_pool_free(rt->pool);

@@ -253,6 +253,15 @@ bool ta_netmask_group_match(const TaNetmaskGroup *g, const TaAddr *a)
         return false;
 }
 
+static bool netmask_group_has(const TaNetmaskGroup *g, const TaNetmask *m)
+{
+        for (size_t i = 0; i < g->n; i++)
+                if (g->masks[i].bits == m->bits && g->masks[i].net.family == m->net.family &&
+                    memcmp(g->masks[i].net.bytes, m->net.bytes, sizeof(m->net.bytes)) == 0)
+                        return true;
+        return false;
+}
+
 int ta_netmask_group_add_private(TaNetmaskGroup *g)
 {
         static const char *const private[] = {
@@ -262,7 +271,14 @@ int ta_netmask_group_add_private(TaNetmaskGroup *g)
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(private); i++) {
-                r = ta_netmask_group_add_string(g, private[i]);
+                TaNetmask m;
+
+                r = ta_netmask_parse(private[i], &m);
+                if (r < 0)
+                        return r;
+                if (netmask_group_has(g, &m))
+                        continue;
+                r = ta_netmask_group_add(g, &m);
                 if (r < 0)
                         return r;
         }

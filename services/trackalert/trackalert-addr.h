@@ -56,5 +56,6 @@ int ta_netmask_group_add(TaNetmaskGroup *g, const TaNetmask *m);
 int ta_netmask_group_add_string(TaNetmaskGroup *g, const char *s);
 int ta_netmask_group_copy(TaNetmaskGroup *dst, const TaNetmaskGroup *src);
 bool ta_netmask_group_match(const TaNetmaskGroup *g, const TaAddr *a);
-/* The ranges the original always allowed: loopback, RFC 1918, CGNAT, link-local, ULA. */
+/* The ranges the original always allowed: loopback, RFC 1918, CGNAT, link-local, ULA; those
+ * already in the group are not added twice. */
 int ta_netmask_group_add_private(TaNetmaskGroup *g);

@@ -582,7 +582,6 @@ static int l_setACL(lua_State *L)
         pthread_rwlock_wrlock(&rt->acl_lock);
         ta_netmask_group_done(&rt->acl);
         rt->acl = g;
-        rt->acl_replaced = true;
         pthread_rwlock_unlock(&rt->acl_lock);
         return 0;
 }

@@ -97,6 +97,16 @@ bool ta_runtime_acl_allows(TaRuntime *rt, const TaAddr *peer)
         return ok;
 }
 
+int ta_runtime_acl_imply_private(TaRuntime *rt)
+{
+        int r;
+
+        pthread_rwlock_wrlock(&rt->acl_lock);
+        r = ta_netmask_group_add_private(&rt->acl);
+        pthread_rwlock_unlock(&rt->acl_lock);
+        return r;
+}
+
 static bool secret_eq(const char *a, const char *b)
 {
         size_t la = strlen(a), lb = strlen(b);

@@ -71,7 +71,6 @@ typedef struct TaRuntime {
         /* Read on every request, changed from the console: under acl_lock. */
         pthread_rwlock_t acl_lock;
         TaNetmaskGroup acl;
-        bool acl_replaced; /* setACL() was called: the private ranges are not implied */
         char *password;
 
         TaState *global; /* the configuration state, also runs console commands */
@@ -103,6 +102,9 @@ TaRuntime *ta_runtime_free(TaRuntime *rt);
 
 /* Checks against the ACL and password, under the lock. */
 bool ta_runtime_acl_allows(TaRuntime *rt, const TaAddr *peer);
+/* As the original after loading the configuration: the private ranges are added to whatever
+ * the configuration made of the ACL (setACL() cannot remove them; from the console it can). */
+int ta_runtime_acl_imply_private(TaRuntime *rt);
 bool ta_runtime_password_ok(TaRuntime *rt, const char *authorization);
 /* Fill device_attrs from device_id with the -R rules, if any (under the reload lock). */
 void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *device_id,

@@ -11,7 +11,7 @@ import sys
 import time
 
 from harness import check, run_test, wait_until
-from ta_harness import Trackalert, basic, run_cli
+from ta_harness import KEY, Console, Trackalert, basic, free_tcp_port, run_cli
 
 binary = sys.argv[1]
 
@@ -239,10 +239,22 @@ def main(tmp):
 
     # ACL: a daemon whose ACL excludes loopback closes the connection at accept, before it
     # reads a byte (issue 13 item 5: outsiders cannot hold connections), livez included
-    d2 = Trackalert(binary, tmp, 'setWebserverPassword("super")\nsetACL({"10.0.0.0/8"})\n', name="acl")
-    d2.start(wait_ready=False)
-    d2.request("GET", "/command/livez", auth=None)  # the first connection starts trackalert
-    wait_until(lambda: "serving on" in d2.logtext(), "the ACL daemon", timeout=20)
+    # setACL() in the configuration keeps the original's implied private ranges (issue 13
+    # item 11: a wforce on loopback must not get 401); from the console it replaces them.
+    cport = free_tcp_port()
+    d2 = Trackalert(binary, tmp, f'setWebserverPassword("super")\nsetACL({{"192.0.2.0/24", "10.0.0.0/8"}})\n'
+                    f'controlSocket("127.0.0.1:{cport}")\nsetKey("{KEY}")\n', name="acl")
+    d2.start()
+    st, _, body = d2.report({"login": "wforce", "remote": "192.0.2.1"})
+    check(st == 200 and body == '{"status":"ok"}', f"a report from loopback after setACL() ({st} {body})")
+    acl = Console(cport).command("showACL()").splitlines()
+    check(acl == ["192.0.2.0/24", "10.0.0.0/8", "127.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16",
+                  "192.168.0.0/16", "172.16.0.0/12", "::1/128", "fc00::/7", "fe80::/10"],
+          f"setACL() plus every private range the original implies ({acl})")
+    c = Console(cport)
+    c.command('setACL({"10.0.0.0/8"})')
+    check(c.command("showACL()") == "10.0.0.0/8\n", "setACL() from the console replaces the ACL")
+    c.close()
 
     def raw_answer(path):
         s = socket.create_connection(("127.0.0.1", d2.port), timeout=10)
