@@ -141,7 +141,7 @@ static int send_addrinfo(const struct addrinfo *ai, const uint8_t *buf, size_t s
 /* Resolve host through NSS without letting a dead resolver hold the program: the lookup runs
  * asynchronously and is abandoned at the deadline (exec() then ends the lookup thread). */
 static int resolve_bounded(const char *host, uint16_t port, uint64_t timeout_ms,
-                           struct addrinfo **ret)
+                           struct addrinfo **ret, int *ret_gai)
 {
         static struct addrinfo hints = {
                 .ai_family = AF_UNSPEC,
@@ -157,8 +157,10 @@ static int resolve_bounded(const char *host, uint16_t port, uint64_t timeout_ms,
         snprintf(service, sizeof(service), "%u", port);
         req = (struct gaicb){.ar_name = host, .ar_service = service, .ar_request = &hints};
         r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-        if (r != 0)
-                return -EAGAIN;
+        if (r != 0) {
+                *ret_gai = r;
+                return -EADDRNOTAVAIL;
+        }
 
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += (time_t)(timeout_ms / 1000);
@@ -182,13 +184,16 @@ static int resolve_bounded(const char *host, uint16_t port, uint64_t timeout_ms,
                         return -ETIMEDOUT; /* the request stays behind; exec() ends it */
                 (void)gai_suspend((const struct gaicb *const *)list, 1, &left);
         }
-        if (r != 0 || !req.ar_result)
-                return -EHOSTUNREACH;
+        if (r != 0 || !req.ar_result) {
+                /* Not "no route to host": the name did not resolve, and the caller says so. */
+                *ret_gai = r != 0 ? r : EAI_NODATA;
+                return -EADDRNOTAVAIL;
+        }
         *ret = req.ar_result;
         return 0;
 }
 
-int tracker_send(const char *spec, uint64_t timeout_ms, const TrackerUse *u)
+int tracker_send(const char *spec, uint64_t timeout_ms, const TrackerUse *u, int *ret_gai)
 {
         /* static: an abandoned lookup thread may still read the name after we return */
         static char host[256];
@@ -217,10 +222,24 @@ int tracker_send(const char *spec, uint64_t timeout_ms, const TrackerUse *u)
                 return send_to(fd, &sa.sa, salen, buf, len);
         }
 
-        r = resolve_bounded(host, port, timeout_ms, &ai);
+        r = resolve_bounded(host, port, timeout_ms, &ai, ret_gai ?: &(int){0});
         if (r < 0)
                 return r;
         r = send_addrinfo(ai, buf, len);
         freeaddrinfo(ai);
         return r;
+}
+
+const char *tracker_send_strerror(int r, int gai, uint64_t timeout_ms, char *buf, size_t size)
+{
+        if (r == -EADDRNOTAVAIL && gai != 0)
+                snprintf(buf, size, "name resolution failed: %s",
+                         gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+        else if (r == -ETIMEDOUT)
+                snprintf(buf, size,
+                         "name resolution did not finish within ResolveTimeoutMSec=%llu ms",
+                         (unsigned long long)timeout_ms);
+        else
+                snprintf(buf, size, "%s", strerror(-r));
+        return buf;
 }

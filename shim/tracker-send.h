@@ -29,5 +29,10 @@ int tracker_use_fill(TrackerUse *u, const char *program);
 
 /* Send one datagram describing u to spec ("host[:port]"). Never blocks for longer than
  * timeout_ms on name resolution and never on the network. Returns 0 if the kernel accepted
- * the datagram, -errno otherwise (the caller ignores it on the fast path). */
-int tracker_send(const char *spec, uint64_t timeout_ms, const TrackerUse *u);
+ * the datagram, -errno otherwise (the caller ignores it on the fast path): -ETIMEDOUT if the
+ * lookup took longer than timeout_ms, -EADDRNOTAVAIL if the name did not resolve, with the
+ * resolver's EAI_* code in *ret_gai (may be NULL). */
+int tracker_send(const char *spec, uint64_t timeout_ms, const TrackerUse *u, int *ret_gai);
+
+/* A sentence for a failure of tracker_send() ("name resolution failed: ..."), in buf. */
+const char *tracker_send_strerror(int r, int gai, uint64_t timeout_ms, char *buf, size_t size);

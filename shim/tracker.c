@@ -222,13 +222,18 @@ static int tool_main(int argc, char **argv)
                        (unsigned long long)cfg.resolve_timeout_ms);
         } else {
                 TrackerUse u;
+                char why[256];
+                int gai = 0;
 
                 r = tracker_use_fill(&u, send);
                 if (r >= 0)
-                        r = tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u);
+                        r = tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u,
+                                         &gai);
                 if (r < 0) {
                         fprintf(stderr, "tracker: sending to '%s' failed: %s\n",
-                                tracker_server_spec(&cfg), strerror(-r));
+                                tracker_server_spec(&cfg),
+                                tracker_send_strerror(r, gai, cfg.resolve_timeout_ms, why,
+                                                      sizeof(why)));
                         tracker_config_done(&cfg);
                         return 1;
                 }
@@ -249,7 +254,7 @@ static void count_use(const char *program)
         if (tracker_config_load(config_path(), &cfg, NULL) < 0)
                 return;
         if (tracker_use_fill(&u, program) >= 0)
-                (void)tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u);
+                (void)tracker_send(tracker_server_spec(&cfg), cfg.resolve_timeout_ms, &u, NULL);
         tracker_config_done(&cfg);
 }
 

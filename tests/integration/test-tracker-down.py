@@ -101,6 +101,20 @@ def inner(tmp):
     check(data is not None and data[:2] == b"TK" and data.endswith(b"hello"),
           "a datagram to a name from /etc/hosts arrives")
 
+    # tracker --send names the cause: a name that does not resolve is a name resolution
+    # failure (not "No route to host"), a dead resolver a lookup that did not finish in time.
+    r = subprocess.run([shim, "--send", "probe"], capture_output=True, text=True,
+                       env=dict(base, TRACKSUITE_TRACKER_SERVER=f"{NAME}:{port}", TRACKSUITE_TRACKER_CONFIG=budget))
+    check(r.returncode == 1 and "name resolution did not finish within ResolveTimeoutMSec=500 ms" in r.stderr,
+          f"--send with a dead DNS server says the lookup timed out ({r.stderr.strip()})")
+    with open(os.path.join(etc, "nsswitch.conf"), "r+") as f:  # the bind-mounted file, in place
+        f.truncate(0)
+        f.write("passwd: files\ngroup: files\nhosts: files\n")
+    r = subprocess.run([shim, "--send", "probe"], capture_output=True, text=True,
+                       env=dict(base, TRACKSUITE_TRACKER_SERVER=f"{NAME}:{port}", TRACKSUITE_TRACKER_CONFIG=patient))
+    check(r.returncode == 1 and "name resolution failed" in r.stderr and "No route" not in r.stderr,
+          f"--send to a name that does not resolve says so ({r.stderr.strip()})")
+
     # No route at all (only lo exists here), IPv4 and IPv6.
     for server in ("192.0.2.1:1738", "[2001:db8::1]:1738"):
         r, took = timed([hello, "noroute"], dict(base, TRACKSUITE_TRACKER_SERVER=server))
