@@ -513,19 +513,38 @@ int http_server_add_listener(HttpServer *s, int fd, const char *cert_pem, const 
                 }
                 flags |= MHD_USE_TLS;
         }
-        l->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_LISTEN_SOCKET,
-                                     fd, MHD_OPTION_THREAD_POOL_SIZE, MAX(s->config.threads, 1u),
-                                     MHD_OPTION_CONNECTION_LIMIT, lim->connections_max,
-                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                     lim->connections_per_client, MHD_OPTION_CONNECTION_TIMEOUT,
-                                     lim->keepalive_timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                     lim->connection_memory, MHD_OPTION_NOTIFY_COMPLETED,
-                                     on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-                                     s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-                                     l->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-                                     l->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, l->key_pem,
-                                     priorities ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
-                                     priorities, MHD_OPTION_END);
+        {
+                /* The logger first, so that it sees the messages about the other options. */
+                struct MHD_OptionItem opts[16] = {
+                        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL},
+                        {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+                        {MHD_OPTION_CONNECTION_LIMIT, lim->connections_max, NULL},
+                        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->connections_per_client, NULL},
+                        {MHD_OPTION_CONNECTION_TIMEOUT, lim->keepalive_timeout_sec, NULL},
+                        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)lim->connection_memory,
+                         NULL},
+                        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+                        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
+                };
+                size_t n = 8;
+
+                /* Without threads no pool: libmicrohttpd warns even about one of size 1. */
+                if (s->config.threads > 0)
+                        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                                            s->config.threads, NULL};
+                if (l->cert_pem) {
+                        opts[n++] =
+                                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem};
+                        opts[n++] =
+                                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem};
+                        if (priorities)
+                                opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                                                    (void *)priorities};
+                }
+                opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+                l->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_ARRAY,
+                                             opts, MHD_OPTION_END);
+        }
         if (!l->daemon) {
                 r = -EIO;
                 goto fail;

@@ -20,12 +20,15 @@
 #include "state.h"
 #include "trackled-config.h"
 #include "trackled-ids.h"
+#include "trackled-mail.h"
+#include "trackled-web-internal.h"
 #include "trackled-server.h"
 #include "trackled-store.h"
 
 static const char *arg_config = TRACKLE_CONFIG_FILE;
 static const char *arg_db;
 static const char *arg_listen;
+static const char *arg_listen_http;
 static bool arg_check_config;
 
 static void help(void)
@@ -38,13 +41,16 @@ static void help(void)
                "  -c --config=FILE     configuration file (default %s)\n"
                "     --check-config    check the configuration and exit\n"
                "  -d --db=PATH         database (default $STATE_DIRECTORY/trackle.db, else %s)\n"
-               "     --listen=PATH     bind a unix socket at PATH when not socket-activated\n",
+               "     --listen=PATH     bind a unix socket at PATH when not socket-activated\n"
+               "     --listen-http=ADDR:PORT\n"
+               "                       serve the web on ADDR:PORT when no socket named 'http'\n"
+               "                       is passed (default: no web)\n",
                TRACKLE_CONFIG_FILE, TRACKLE_DB_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv)
 {
-        enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG, ARG_LISTEN };
+        enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG, ARG_LISTEN, ARG_LISTEN_HTTP };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
@@ -52,6 +58,7 @@ static int parse_argv(int argc, char **argv)
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
                 {"db", required_argument, NULL, 'd'},
                 {"listen", required_argument, NULL, ARG_LISTEN},
+                {"listen-http", required_argument, NULL, ARG_LISTEN_HTTP},
                 {}};
         int c;
 
@@ -74,6 +81,9 @@ static int parse_argv(int argc, char **argv)
                         break;
                 case ARG_LISTEN:
                         arg_listen = optarg;
+                        break;
+                case ARG_LISTEN_HTTP:
+                        arg_listen_http = optarg;
                         break;
                 default:
                         return -EINVAL;
@@ -132,6 +142,26 @@ static int collect_sockets(int *fds, size_t *ret_n)
         return 0;
 }
 
+static int collect_http_sockets(int *fds, size_t *ret_n)
+{
+        size_t n;
+        int r;
+
+        r = listen_fds_by_name("http", SOCK_STREAM, fds, TRACKLED_FDS_MAX);
+        if (r < 0)
+                return log_error_errno(r, "Passed sockets named 'http' are not usable (must be "
+                                          "stream sockets): %m");
+        n = (size_t)r;
+        if (n == 0 && arg_listen_http) {
+                r = listen_open(arg_listen_http, SOCK_STREAM, 8087);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on '%s': %m", arg_listen_http);
+                fds[n++] = r;
+        }
+        *ret_n = n;
+        return 0;
+}
+
 static void config_warn(const char *file, unsigned line, const char *message, void *userdata)
 {
         log_warning("%s:%u: %s", file, line, message);
@@ -147,6 +177,10 @@ static int run(int argc, char **argv)
 {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         TrackledServer *server = NULL;
+        TrackledMail *mail = NULL;
+        TrackledWeb *web = NULL;
+        int http_fds[TRACKLED_FDS_MAX];
+        size_t n_http = 0;
         TrackledStore *store = NULL;
         _cleanup_free_ char *db = NULL;
         TrackledConfig config;
@@ -195,6 +229,9 @@ static int run(int argc, char **argv)
         r = collect_sockets(fds, &n_fds);
         if (r < 0)
                 goto finish;
+        r = collect_http_sockets(http_fds, &n_http);
+        if (r < 0)
+                goto finish;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -211,6 +248,17 @@ static int run(int argc, char **argv)
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the control socket: %m");
                 goto finish;
+        }
+        r = trackled_mail_new(event, &config, store, &mail);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the mail queue: %m");
+                goto finish;
+        }
+        if (n_http > 0) {
+                r = trackled_web_new(event, &config, store, mail, http_fds, n_http, &web);
+                n_http = 0; /* taken, even on failure */
+                if (r < 0)
+                        goto finish;
         }
         r = trackled_server_recover(server);
         if (r == -EADDRINUSE) {
@@ -240,6 +288,10 @@ static int run(int argc, char **argv)
         log_fields(LOG_INFO, TRACKLED_MID_STOPPED, NULL, 0,
                    "trackled stopping with %zu open session(s).", trackled_server_n_open(server));
 finish:
+        trackled_web_free(web);
+        trackled_mail_free(mail);
+        for (size_t i = 0; i < n_http; i++)
+                safe_close(http_fds[i]);
         trackled_server_free(server);
         trackled_store_free(store);
         trackled_config_done(&config);

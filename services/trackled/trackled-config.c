@@ -150,6 +150,12 @@ static const ConfItem items[] = {
         {"Trackle", "Retention", conf_parse_timespan_sec, offsetof(TrackledConfig, retention_sec)},
         {"Mail", "Relay", parse_relay, offsetof(TrackledConfig, mail_relay)},
         {"Mail", "From", parse_line_string, offsetof(TrackledConfig, mail_from)},
+        /* [Web] BaseURL= and [Mail] Staff= are the names of issue 10; the [Trackle] ones
+         * stay for configurations written before. */
+        {"Mail", "Staff", parse_line_string, offsetof(TrackledConfig, staff_address)},
+        {"Web", "BaseURL", parse_url, offsetof(TrackledConfig, base_url)},
+        {"Web", "TLSCertificate", parse_line_string, offsetof(TrackledConfig, tls_cert)},
+        {"Web", "TLSKey", parse_line_string, offsetof(TrackledConfig, tls_key)},
 };
 
 int trackled_config_defaults(TrackledConfig *c)
@@ -186,6 +192,8 @@ void trackled_config_done(TrackledConfig *c)
         free(c->admin_group);
         free(c->mail_relay);
         free(c->mail_from);
+        free(c->tls_cert);
+        free(c->tls_key);
         redact_clear(c);
         *c = (TrackledConfig){};
 }
@@ -194,10 +202,10 @@ void trackled_config_done(TrackledConfig *c)
  * strings start NULL, then move what was set over the defaults. */
 static void config_merge(TrackledConfig *c, TrackledConfig *n)
 {
-        char **dst[] = {&c->site_name,   &c->base_url,   &c->staff_address,
-                        &c->admin_group, &c->mail_relay, &c->mail_from};
-        char **src[] = {&n->site_name,   &n->base_url,   &n->staff_address,
-                        &n->admin_group, &n->mail_relay, &n->mail_from};
+        char **dst[] = {&c->site_name,  &c->base_url,  &c->staff_address, &c->admin_group,
+                        &c->mail_relay, &c->mail_from, &c->tls_cert,      &c->tls_key};
+        char **src[] = {&n->site_name,  &n->base_url,  &n->staff_address, &n->admin_group,
+                        &n->mail_relay, &n->mail_from, &n->tls_cert,      &n->tls_key};
 
         for (size_t i = 0; i < ELEMENTSOF(dst); i++)
                 if (*src[i]) {

@@ -23,6 +23,7 @@ typedef struct TrackledConfig {
         uint64_t retention_sec; /* 0: keep for ever */
         char *mail_relay;
         char *mail_from;
+        char *tls_cert, *tls_key; /* [Web]: PEM files; NULL: plain HTTP */
 } TrackledConfig;
 
 int trackled_config_defaults(TrackledConfig *c);

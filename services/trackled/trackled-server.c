@@ -22,6 +22,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "trackle-wire.h"
+#include "trackled-account.h"
 #include "trackled-content.h"
 #include "trackled-ids.h"
 #include "trackled-proc.h"
@@ -1581,6 +1582,12 @@ static int handle_console(Conn *c)
         if (!c->admin) {
                 c->closing = true;
                 return reply_error(c, EACCES, "permission denied");
+        }
+        r = account_console_op(s->store, (const char *)c->payload, c->h.length, &o);
+        if (r > 0) {
+                r = send_json(c, o);
+                json_object_put(o);
+                return r;
         }
         r = trackled_request_parse((const char *)c->payload, c->h.length, &q, &err);
         if (r < 0)

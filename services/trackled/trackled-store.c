@@ -293,6 +293,15 @@ const char *const trackled_store_migrations[] = {
         "  name TEXT PRIMARY KEY,"
         "  value TEXT NOT NULL,"
         "  changed INTEGER NOT NULL) WITHOUT ROWID;",
+        /* 4 -> 5: the web's mail (issue 10): tickets filed anonymously wait for the
+         * confirmation of their reporter's address (kept apart from the name shown);
+         * subscriptions too; confirmation tokens name what they confirm and are used once. */
+        "ALTER TABLE ticket ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;"
+        "ALTER TABLE ticket ADD COLUMN reporter_email TEXT;"
+        "ALTER TABLE ticket_subscriber ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;"
+        "ALTER TABLE confirm_token ADD COLUMN ticket INTEGER;"
+        "ALTER TABLE confirm_token ADD COLUMN address TEXT;"
+        "ALTER TABLE confirm_token ADD COLUMN used INTEGER;",
 };
 const size_t trackled_store_n_migrations = ELEMENTSOF(trackled_store_migrations);
 
@@ -1563,6 +1572,11 @@ int trackled_store_session_list(TrackledStore *s, int64_t ticket, json_object **
         }
         *ret = a;
         return 0;
+}
+
+sqlite3_stmt *trackled_store_stmt(TrackledStore *s, const char *sql)
+{
+        return stmt(s, sql);
 }
 
 /* ---- for trackled-store-admin.c */

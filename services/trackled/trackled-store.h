@@ -126,6 +126,9 @@ int trackled_store_session_fold(TrackledStore *s, int64_t session);
 void trackled_format_time(int64_t t, char buf[32]);
 void trackled_strv_free(char **v, size_t n);
 
-/* For trackled-store-admin.c: the connection and the store's clock (Unix seconds). */
+/* For the modules that keep their own tables (trackled-store-admin.c, trackled-account.c,
+ * trackled-mail.c): a statement prepared once per store, found by the address of its SQL
+ * string (reset it after use); the handle; the store's clock (Unix seconds). */
+sqlite3_stmt *trackled_store_stmt(TrackledStore *s, const char *sql);
 sqlite3 *trackled_store_sqlite(TrackledStore *s);
 int64_t trackled_store_now(TrackledStore *s);

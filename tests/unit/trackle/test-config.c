@@ -41,7 +41,7 @@ int main(void)
         ASSERT_EQ_INT(load("[Trackle]\nSiteName=ops\nAdminGroup=wheel\nContentMax=1M\n"
                            "Redact=/etc/a /etc/b*\nRedact=/srv/c\nRetention=30d\n"
                            "Frobnicate=yes\n[Mail]\nRelay=smtp://mx:2525\nFrom=t@example.org\n"
-                           "[Web]\nPort=1\n",
+                           "Staff=ops@example.org\n[Web]\nPort=1\nBaseURL=https://t.example.org\n",
                            &c, &err),
                       0);
         ASSERT_STREQ(c.site_name, "ops");
@@ -52,8 +52,10 @@ int main(void)
         ASSERT_TRUE(trackled_config_is_redacted(&c, "/etc/bar"));
         ASSERT_TRUE(!trackled_config_is_redacted(&c, "/etc/shadow"));
         ASSERT_STREQ(c.mail_relay, "smtp://mx:2525");
-        ASSERT_EQ_INT(warnings, 2); /* Frobnicate, [Web] (its keys are skipped quietly) */
-        ASSERT_EQ_INT(warn_line, 12);
+        ASSERT_STREQ(c.staff_address, "ops@example.org");
+        ASSERT_STREQ(c.base_url, "https://t.example.org");
+        ASSERT_EQ_INT(warnings, 2); /* Frobnicate, [Web] Port */
+        ASSERT_EQ_INT(warn_line, 14);
 
         ASSERT_EQ_INT(load("[Trackle]\n\nContentMax=lots\n", &c, &err), -EINVAL);
         ASSERT_EQ_INT(err.line, 3);

@@ -189,7 +189,7 @@ int main(void)
         ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM file_change"), 0);
         ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM blob"), 0);
         trackled_store_free(s);
-        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), trackled_store_n_migrations);
+        ASSERT_EQ_INT(count(db, "PRAGMA user_version"), (int)trackled_store_n_migrations);
         ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('account', "
                                 "'wiki_page', 'wiki_version', 'milestone', 'enum_value', "
                                 "'mail_queue', 'confirm_token', 'web_session', 'ticket_subscriber')"),

@@ -1,0 +1,964 @@
+/* trackled-web-api.c - the JSON API of the web (trackle-api(7)) and the mail side of it:
+ * anonymous tickets and subscriptions confirmed by a mailed link, notifications to the staff
+ * and to subscribers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "macro.h"
+#include "parse.h"
+#include "utf8.h"
+#include "trackled-account.h"
+#include "trackled-mail.h"
+#include "trackled-web-internal.h"
+
+#define CT_JSON "application/json; charset=utf-8"
+#define API_JSON_DEPTH 8
+#define TEXT_MAX (256 * 1024)
+
+static void resetp(sqlite3_stmt **st)
+{
+        if (*st) {
+                sqlite3_reset(*st);
+                sqlite3_clear_bindings(*st);
+        }
+}
+#define _cleanup_reset_ _cleanup_(resetp)
+
+static void json_putp(json_object **o)
+{
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+static int reply(WebResponse *resp, unsigned status, json_object *o)
+{
+        const char *text = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+        html_done(&resp->body);
+        resp->status = status;
+        resp->content_type = CT_JSON;
+        html_raw(&resp->body, text ?: "{}");
+        html_raw(&resp->body, "\n");
+        json_object_put(o);
+        return 0;
+}
+
+static int reply_error(WebResponse *resp, unsigned status, const char *message)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "error", json_object_new_string(message));
+        return reply(resp, status, o);
+}
+
+static int parse_body(const WebRequest *req, WebResponse *resp, json_object **ret)
+{
+        json_tokener *tok;
+        json_object *o;
+
+        if (!req->content_type || strncasecmp(req->content_type, "application/json", 16) != 0) {
+                reply_error(resp, 415, "the body must be application/json");
+                return -EINVAL;
+        }
+        tok = json_tokener_new_ex(API_JSON_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+        if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+            tok->char_offset != (int)req->body_len || !json_object_is_type(o, json_type_object)) {
+                json_tokener_free(tok);
+                json_object_put(o);
+                reply_error(resp, 400, "the body must be one JSON object");
+                return -EINVAL;
+        }
+        json_tokener_free(tok);
+        *ret = o;
+        return 0;
+}
+
+/* A string field: NULL when absent; -EINVAL (answered) when not a string or not valid text. */
+static int get_text(json_object *o, const char *key, bool one_line, size_t max, WebResponse *resp,
+                    const char **ret)
+{
+        json_object *v;
+        const char *s;
+        char msg[128];
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return 0;
+        s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+        if (!s || strlen(s) > max || (size_t)json_object_get_string_len(v) != strlen(s) ||
+            !utf8_is_valid_n(s, strlen(s)) || (one_line && strpbrk(s, "\r\n"))) {
+                snprintf(msg, sizeof(msg), "'%s' must be %stext of at most %zu bytes", key,
+                         one_line ? "one line of " : "", max);
+                reply_error(resp, 400, msg);
+                return -EINVAL;
+        }
+        *ret = s;
+        return 0;
+}
+
+static bool logged_in_api(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        if (!req->user) {
+                reply_error(resp, 401, "login required (POST /api/login)");
+                return false;
+        }
+        return true;
+}
+
+/* ---- tickets ---- */
+
+static const char sql_visible[] = "SELECT confirmed, reporter_email FROM ticket WHERE id = ?";
+
+/* 0 visible, -ENOENT not there or not for this visitor (the same answer for both). */
+static int ticket_visible(const WebRequest *req, int64_t id, char **ret_email)
+{
+        _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_visible);
+        const char *e;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENOENT : -EIO;
+        if (!req->admin && sqlite3_column_int(st, 0) == 0)
+                return -ENOENT;
+        e = (const char *)sqlite3_column_text(st, 1);
+        if (ret_email)
+                *ret_email = e ? strdup(e) : NULL;
+        return 0;
+}
+
+static int ticket_object(const WebRequest *req, int64_t id, bool details, json_object **ret)
+{
+        _cleanup_free_ char *email = NULL;
+        json_object *o;
+        int r;
+
+        r = ticket_visible(req, id, &email);
+        if (r < 0)
+                return r;
+        r = trackled_store_ticket_json(req->store, id, details, &o);
+        if (r < 0)
+                return r;
+        if (req->admin) {
+                json_object_object_add(o, "reporter_email",
+                                       email ? json_object_new_string(email) : NULL);
+        } else
+                /* Session logs are for sysadmins only. */
+                json_object_object_del(o, "sessions");
+        *ret = o;
+        return 0;
+}
+
+static const char sql_list_all[] = "SELECT id FROM ticket WHERE (confirmed OR ?1) AND "
+                                   "(?2 IS NULL OR status = ?2) ORDER BY id LIMIT 1000";
+
+static int api_ticket_list(const WebRequest *req, WebResponse *resp)
+{
+        _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_list_all);
+        json_object *a, *o;
+        int rc, r;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int(st, 1, req->admin);
+        if (web_arg(req, "status"))
+                sqlite3_bind_text(st, 2, web_arg(req, "status"), -1, SQLITE_TRANSIENT);
+        a = json_object_new_array();
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = ticket_object(req, sqlite3_column_int64(st, 0), false, &o);
+                if (r >= 0)
+                        json_object_array_add(a, o);
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "tickets", a);
+        return reply(resp, 200, o);
+}
+
+static int notify_staff(TrackledWeb *w, const WebRequest *req, int64_t id, const char *what)
+{
+        _cleanup_json_ json_object *t = NULL;
+        _cleanup_free_ char *email = NULL, *body = NULL, *subject = NULL;
+        const char *staff = req->config->staff_address;
+        json_object *v;
+
+        if (isempty(staff))
+                return 0;
+        if (trackled_store_ticket_json(req->store, id, true, &t) < 0)
+                return -EIO;
+        {
+                WebRequest admin = *req;
+
+                admin.admin = true;
+                (void)ticket_visible(&admin, id, &email);
+        }
+        json_object_object_add(t, "reporter_email", email ? json_object_new_string(email) : NULL);
+        if (asprintf(&subject, "[%s #%" PRId64 "] %s: %s", req->config->site_name, id, what,
+                     json_object_object_get_ex(t, "summary", &v) ? json_object_get_string(v) : "") <
+                    0 ||
+            asprintf(&body, "%s\n\n%s/ticket/%" PRId64 "\n\n%s\n", what, req->config->base_url, id,
+                     json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                return -ENOMEM;
+        return trackled_mail_queue(web_mail(w), staff, subject, body);
+}
+
+static const char sql_subscribers[] =
+        "SELECT address FROM ticket_subscriber WHERE ticket = ? AND confirmed";
+
+/* Abbreviated: what changed and a link; nothing a subscriber has no right to see. */
+static int notify_subscribers(TrackledWeb *w, const WebRequest *req, int64_t id,
+                              const char *summary, const char *status)
+{
+        _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_subscribers);
+        _cleanup_free_ char *subject = NULL, *body = NULL;
+        int rc;
+
+        if (!st)
+                return -EIO;
+        if (asprintf(&subject, "[%s #%" PRId64 "] now %s: %s", req->config->site_name, id, status,
+                     summary) < 0 ||
+            asprintf(&body,
+                     "Ticket #%" PRId64 " (%s) is now %s.\n\n%s/ticket/%" PRId64 "\n\n"
+                     "You get this mail because you subscribed to the ticket.\n",
+                     id, summary, status, req->config->base_url, id) < 0)
+                return -ENOMEM;
+        sqlite3_bind_int64(st, 1, id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                (void)trackled_mail_queue(web_mail(w), (const char *)sqlite3_column_text(st, 0),
+                                          subject, body);
+        return 0;
+}
+
+static int send_confirmation(TrackledWeb *w, const WebRequest *req, const char *purpose, int64_t id,
+                             const char *email, const char *summary)
+{
+        _cleanup_free_ char *subject = NULL, *body = NULL;
+        char token[WEB_TOKEN_HEX];
+        int r;
+
+        r = confirm_token_new(req->store, purpose, id, email, WEB_CONFIRM_LIFETIME_SEC, token);
+        if (r < 0)
+                return r;
+        if (asprintf(&subject, "[%s] Please confirm %s", req->config->site_name,
+                     streq(purpose, "ticket") ? "your ticket" : "your subscription") < 0 ||
+            asprintf(&body,
+                     "Somebody, probably you, %s at %s:\n\n  %s\n\n"
+                     "To confirm, open this link within 48 hours:\n\n  %s/confirm/%s\n\n"
+                     "If it was not you, ignore this mail: nothing happens without the "
+                     "confirmation.\n",
+                     streq(purpose, "ticket") ? "filed a ticket" : "subscribed to a ticket",
+                     req->config->site_name, summary, req->config->base_url, token) < 0)
+                return -ENOMEM;
+        return trackled_mail_queue(web_mail(w), email, subject, body);
+}
+
+static bool anon_allowed(TrackledWeb *w, const WebRequest *req, const char *email)
+{
+        return web_rate_check(w, RATE_ANON_CLIENT, req->client, WEB_TICKETS_PER_CLIENT,
+                              WEB_ANON_WINDOW_SEC, false) &&
+               web_rate_check(w, RATE_MAIL_ADDRESS, email, WEB_MAILS_PER_ADDRESS,
+                              WEB_ANON_WINDOW_SEC, false);
+}
+
+static void anon_count(TrackledWeb *w, const WebRequest *req, const char *email)
+{
+        (void)web_rate_check(w, RATE_ANON_CLIENT, req->client, WEB_TICKETS_PER_CLIENT,
+                             WEB_ANON_WINDOW_SEC, true);
+        (void)web_rate_check(w, RATE_MAIL_ADDRESS, email, WEB_MAILS_PER_ADDRESS,
+                             WEB_ANON_WINDOW_SEC, true);
+}
+
+static const char sql_anon_ticket[] = "UPDATE ticket SET confirmed = ?, reporter_email = ?, "
+                                      "type = coalesce(?, type), severity = coalesce(?, severity) "
+                                      "WHERE id = ?";
+
+static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        _cleanup_json_ json_object *in = NULL;
+        const char *email, *summary, *description, *type, *severity;
+        json_object *o;
+        int64_t id;
+        int r;
+
+        if (parse_body(req, resp, &in) < 0)
+                return 0;
+        if (get_text(in, "email", true, 254, resp, &email) < 0 ||
+            get_text(in, "summary", true, TRACKLED_SUMMARY_MAX, resp, &summary) < 0 ||
+            get_text(in, "description", false, TEXT_MAX, resp, &description) < 0 ||
+            get_text(in, "type", true, 64, resp, &type) < 0 ||
+            get_text(in, "severity", true, 64, resp, &severity) < 0)
+                return 0;
+        if (isempty(summary))
+                return reply_error(resp, 400, "'summary' is required");
+        if (!req->user) {
+                if (!email || !account_email_valid(email))
+                        return reply_error(resp, 400,
+                                           "'email' must be a mail address: the "
+                                           "ticket is filed once you confirm it");
+                if (!anon_allowed(w, req, email))
+                        return reply_error(resp, 429,
+                                           "too many tickets from here or to this "
+                                           "address; try again later");
+        }
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        r = trackled_store_ticket_new(req->store, req->user ?: "anonymous", summary,
+                                      description ?: "", &id);
+        if (r >= 0) {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_anon_ticket);
+
+                if (!st)
+                        r = -EIO;
+                else {
+                        sqlite3_bind_int(st, 1, req->user ? 1 : 0);
+                        if (!req->user)
+                                sqlite3_bind_text(st, 2, email, -1, SQLITE_TRANSIENT);
+                        if (type)
+                                sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
+                        if (severity)
+                                sqlite3_bind_text(st, 4, severity, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int64(st, 5, id);
+                        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+                }
+        }
+        if (r >= 0)
+                r = req->user ? notify_staff(w, req, id, "new ticket")
+                              : send_confirmation(w, req, "ticket", id, email, summary);
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        if (!req->user) {
+                anon_count(w, req, email);
+                o = json_object_new_object();
+                json_object_object_add(o, "status", json_object_new_string("pending"));
+                json_object_object_add(o, "message",
+                                       json_object_new_string("a confirmation link was mailed "
+                                                              "to the address given"));
+                return reply(resp, 202, o);
+        }
+        r = ticket_object(req, id, true, &o);
+        if (r < 0)
+                return r;
+        {
+                char loc[64];
+
+                snprintf(loc, sizeof(loc), "/api/tickets/%" PRId64, id);
+                (void)web_response_header(resp, "Location", loc);
+        }
+        return reply(resp, 201, o);
+}
+
+static int api_ticket_get(const WebRequest *req, WebResponse *resp, int64_t id)
+{
+        json_object *o;
+        int r;
+
+        r = ticket_object(req, id, true, &o);
+        if (r == -ENOENT)
+                return reply_error(resp, 404, "no such ticket");
+        if (r < 0)
+                return r;
+        return reply(resp, 200, o);
+}
+
+static int api_comment(TrackledWeb *w, const WebRequest *req, WebResponse *resp, int64_t id)
+{
+        _cleanup_json_ json_object *in = NULL;
+        const char *comment;
+        json_object *o;
+        int r;
+
+        if (!logged_in_api(w, req, resp))
+                return 0;
+        if (ticket_visible(req, id, NULL) < 0)
+                return reply_error(resp, 404, "no such ticket");
+        if (parse_body(req, resp, &in) < 0 ||
+            get_text(in, "comment", false, TEXT_MAX, resp, &comment) < 0)
+                return 0;
+        if (isempty(comment))
+                return reply_error(resp, 400, "'comment' is required");
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        r = trackled_store_ticket_history(req->store, id, req->user, "comment", NULL, NULL,
+                                          comment);
+        if (r >= 0)
+                r = notify_staff(w, req, id, "comment");
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        r = ticket_object(req, id, true, &o);
+        return r < 0 ? r : reply(resp, 201, o);
+}
+
+/* The fields PATCH may change, each with its own statement (column names never come from
+ * the request). */
+static const struct {
+        const char *field, *sql;
+        bool one_line;
+} patch_fields[] = {
+        {"summary", "UPDATE ticket SET summary = ? WHERE id = ?", true},
+        {"description", "UPDATE ticket SET description = ? WHERE id = ?", false},
+        {"type", "UPDATE ticket SET type = ? WHERE id = ?", true},
+        {"severity", "UPDATE ticket SET severity = ? WHERE id = ?", true},
+        {"priority", "UPDATE ticket SET priority = ? WHERE id = ?", true},
+        {"component", "UPDATE ticket SET component = ? WHERE id = ?", true},
+        {"milestone", "UPDATE ticket SET milestone = ? WHERE id = ?", true},
+        {"keywords", "UPDATE ticket SET keywords = ? WHERE id = ?", true},
+        {"owner", "UPDATE ticket SET owner = ? WHERE id = ?", true},
+        {"status", "UPDATE ticket SET status = ? WHERE id = ?", true},
+        {"resolution", "UPDATE ticket SET resolution = ? WHERE id = ?", true},
+};
+
+static const char *const statuses[] = {"new", "assigned", "accepted", "reopened", "closed"};
+
+static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, int64_t id)
+{
+        _cleanup_json_ json_object *in = NULL, *before = NULL;
+        const char *values[ELEMENTSOF(patch_fields)], *comment, *new_status = NULL;
+        json_object *o;
+        bool any = false;
+        int r;
+
+        if (!logged_in_api(w, req, resp))
+                return 0;
+        if (ticket_visible(req, id, NULL) < 0)
+                return reply_error(resp, 404, "no such ticket");
+        if (parse_body(req, resp, &in) < 0 ||
+            get_text(in, "comment", false, TEXT_MAX, resp, &comment) < 0)
+                return 0;
+        json_object_object_foreach(in, key, val)
+        {
+                bool known = streq(key, "comment");
+
+                (void)val;
+                for (size_t i = 0; i < ELEMENTSOF(patch_fields) && !known; i++)
+                        known = streq(key, patch_fields[i].field);
+                if (!known) {
+                        char msg[128];
+
+                        snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
+                        return reply_error(resp, 400, msg);
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(patch_fields); i++) {
+                if (get_text(in, patch_fields[i].field, patch_fields[i].one_line,
+                             streq(patch_fields[i].field, "summary") ? TRACKLED_SUMMARY_MAX
+                                                                     : TEXT_MAX,
+                             resp, &values[i]) < 0)
+                        return 0;
+                if (streq(patch_fields[i].field, "summary") && values[i] && !values[i][0])
+                        return reply_error(resp, 400, "'summary' must not be empty");
+                if (streq(patch_fields[i].field, "status") && values[i]) {
+                        bool ok = false;
+
+                        for (size_t j = 0; j < ELEMENTSOF(statuses); j++)
+                                ok = ok || streq(values[i], statuses[j]);
+                        if (!ok)
+                                return reply_error(resp, 400,
+                                                   "'status' must be new, assigned, "
+                                                   "accepted, reopened or closed");
+                }
+        }
+        r = trackled_store_ticket_json(req->store, id, false, &before);
+        if (r < 0)
+                return r;
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(patch_fields) && r >= 0; i++) {
+                json_object *old;
+                const char *oldv;
+
+                if (!values[i])
+                        continue;
+                oldv = json_object_object_get_ex(before, patch_fields[i].field, &old)
+                               ? json_object_get_string(old)
+                               : "";
+                if (streq(oldv ?: "", values[i]))
+                        continue;
+                _cleanup_reset_ sqlite3_stmt *st =
+                        trackled_store_stmt(req->store, patch_fields[i].sql);
+                if (!st) {
+                        r = -EIO;
+                        break;
+                }
+                sqlite3_bind_text(st, 1, values[i], -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 2, id);
+                r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+                if (r >= 0)
+                        r = trackled_store_ticket_history(req->store, id, req->user,
+                                                          patch_fields[i].field, oldv, values[i],
+                                                          NULL);
+                if (streq(patch_fields[i].field, "status"))
+                        new_status = values[i];
+                any = true;
+        }
+        if (r >= 0 && !isempty(comment)) {
+                r = trackled_store_ticket_history(req->store, id, req->user, "comment", NULL, NULL,
+                                                  comment);
+                any = true;
+        }
+        if (r >= 0 && any)
+                r = notify_staff(w, req, id, new_status ? "status changed" : "changed");
+        if (r >= 0 && new_status) {
+                json_object *s;
+                const char *summary = json_object_object_get_ex(before, "summary", &s)
+                                              ? json_object_get_string(s)
+                                              : "";
+                const char *sum_new = values[0] ?: summary;
+
+                r = notify_subscribers(w, req, id, sum_new, new_status);
+        }
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        r = ticket_object(req, id, true, &o);
+        return r < 0 ? r : reply(resp, 200, o);
+}
+
+/* ---- wiki ---- */
+
+static const char sql_wiki_get[] =
+        "SELECT v.version, v.time, v.author, v.text FROM wiki_page p JOIN wiki_version v "
+        "ON v.page = p.name AND v.version = p.version WHERE p.name = ?";
+static const char sql_wiki_page[] =
+        "INSERT INTO wiki_page (name, version, changed) VALUES (?1, 1, ?2) "
+        "ON CONFLICT(name) DO UPDATE SET version = version + 1, changed = ?2";
+static const char sql_wiki_version[] =
+        "INSERT INTO wiki_version (page, version, time, author, text, comment) "
+        "SELECT ?1, version, ?2, ?3, ?4, ?5 FROM wiki_page WHERE name = ?1";
+
+static bool wiki_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 200 || name[0] == '/' || name[n - 1] == '/' || strstr(name, "//") ||
+            strstr(name, ".."))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/",
+                            name[i]))
+                        return false;
+        return true;
+}
+
+/* Private pages (spec §5) live under Private/: sysadmins only. */
+static bool wiki_private(const char *name)
+{
+        return strncmp(name, "Private/", 8) == 0 || streq(name, "Private");
+}
+
+static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, const char *name)
+{
+        json_object *o;
+        int r;
+
+        if (!wiki_name_valid(name))
+                return reply_error(resp, 400, "bad page name");
+        if (wiki_private(name) && !req->user)
+                return reply_error(resp, 404, "no such page");
+        if (streq(req->method, "PUT")) {
+                _cleanup_json_ json_object *in = NULL;
+                const char *text, *comment;
+
+                if (!logged_in_api(w, req, resp))
+                        return 0;
+                if (parse_body(req, resp, &in) < 0 ||
+                    get_text(in, "text", false, TEXT_MAX, resp, &text) < 0 ||
+                    get_text(in, "comment", true, 1000, resp, &comment) < 0)
+                        return 0;
+                if (!text)
+                        return reply_error(resp, 400, "'text' is required");
+                r = trackled_store_begin(req->store);
+                if (r < 0)
+                        return r;
+                {
+                        _cleanup_reset_ sqlite3_stmt *p =
+                                trackled_store_stmt(req->store, sql_wiki_page);
+                        _cleanup_reset_ sqlite3_stmt *v =
+                                trackled_store_stmt(req->store, sql_wiki_version);
+
+                        if (!p || !v)
+                                r = -EIO;
+                        else {
+                                sqlite3_bind_text(p, 1, name, -1, SQLITE_TRANSIENT);
+                                sqlite3_bind_int64(p, 2, trackled_store_now(req->store));
+                                sqlite3_bind_text(v, 1, name, -1, SQLITE_TRANSIENT);
+                                sqlite3_bind_int64(v, 2, trackled_store_now(req->store));
+                                sqlite3_bind_text(v, 3, req->user, -1, SQLITE_TRANSIENT);
+                                sqlite3_bind_text(v, 4, text, -1, SQLITE_TRANSIENT);
+                                if (comment)
+                                        sqlite3_bind_text(v, 5, comment, -1, SQLITE_TRANSIENT);
+                                r = sqlite3_step(p) == SQLITE_DONE && sqlite3_step(v) == SQLITE_DONE
+                                            ? 0
+                                            : -EIO;
+                        }
+                }
+                if (r < 0) {
+                        trackled_store_rollback(req->store);
+                        return r;
+                }
+                r = trackled_store_commit(req->store);
+                if (r < 0)
+                        return r;
+        } else if (!streq(req->method, "GET") && !streq(req->method, "HEAD"))
+                return reply_error(resp, 405, "GET or PUT");
+        {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_wiki_get);
+                char t[32];
+
+                if (!st)
+                        return -EIO;
+                sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(st) != SQLITE_ROW)
+                        return reply_error(resp, 404, "no such page");
+                o = json_object_new_object();
+                trackled_format_time(sqlite3_column_int64(st, 1), t);
+                json_object_object_add(o, "name", json_object_new_string(name));
+                json_object_object_add(o, "version",
+                                       json_object_new_int64(sqlite3_column_int64(st, 0)));
+                json_object_object_add(o, "time", json_object_new_string(t));
+                json_object_object_add(
+                        o, "author",
+                        json_object_new_string((const char *)sqlite3_column_text(st, 2)));
+                json_object_object_add(
+                        o, "text",
+                        json_object_new_string((const char *)sqlite3_column_text(st, 3)));
+        }
+        return reply(resp, streq(req->method, "PUT") ? 200 : 200, o);
+}
+
+/* ---- search: a LIKE fallback until the FTS5 index of the pages is there ---- */
+
+static const char sql_search_tickets[] =
+        "SELECT id, summary FROM ticket WHERE (confirmed OR ?2) AND "
+        "(instr(lower(summary), lower(?1)) OR instr(lower(description), lower(?1)) OR "
+        "id IN (SELECT ticket FROM ticket_change WHERE field = 'comment' AND "
+        "instr(lower(comment), lower(?1)))) ORDER BY id DESC LIMIT 100";
+static const char sql_search_wiki[] =
+        "SELECT p.name FROM wiki_page p JOIN wiki_version v ON v.page = p.name AND "
+        "v.version = p.version WHERE (instr(lower(p.name), lower(?1)) OR "
+        "instr(lower(v.text), lower(?1))) AND (?2 OR (p.name NOT LIKE 'Private/%' AND "
+        "p.name != 'Private')) ORDER BY p.name LIMIT 100";
+
+static int api_search(const WebRequest *req, WebResponse *resp)
+{
+        const char *q = web_arg(req, "q");
+        json_object *o, *a;
+
+        if (isempty(q) || strlen(q) > 200)
+                return reply_error(resp, 400, "'q' must be 1 to 200 bytes");
+        o = json_object_new_object();
+        json_object_object_add(o, "query", json_object_new_string(q));
+        json_object_object_add(o, "engine", json_object_new_string("substring"));
+        a = json_object_new_array();
+        {
+                _cleanup_reset_ sqlite3_stmt *st =
+                        trackled_store_stmt(req->store, sql_search_tickets);
+                if (st) {
+                        sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int(st, 2, req->admin);
+                        while (sqlite3_step(st) == SQLITE_ROW) {
+                                json_object *e = json_object_new_object();
+                                char url[64];
+
+                                snprintf(url, sizeof(url), "/ticket/%lld",
+                                         (long long)sqlite3_column_int64(st, 0));
+                                json_object_object_add(e, "kind", json_object_new_string("ticket"));
+                                json_object_object_add(
+                                        e, "id",
+                                        json_object_new_int64(sqlite3_column_int64(st, 0)));
+                                json_object_object_add(
+                                        e, "title",
+                                        json_object_new_string(
+                                                (const char *)sqlite3_column_text(st, 1)));
+                                json_object_object_add(e, "url", json_object_new_string(url));
+                                json_object_array_add(a, e);
+                        }
+                }
+        }
+        {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_search_wiki);
+                if (st) {
+                        sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int(st, 2, req->admin);
+                        while (sqlite3_step(st) == SQLITE_ROW) {
+                                json_object *e = json_object_new_object();
+                                const char *name = (const char *)sqlite3_column_text(st, 0);
+                                _cleanup_free_ char *url = NULL;
+
+                                if (asprintf(&url, "/wiki/%s", name) < 0)
+                                        continue;
+                                json_object_object_add(e, "kind", json_object_new_string("wiki"));
+                                json_object_object_add(e, "title", json_object_new_string(name));
+                                json_object_object_add(e, "url", json_object_new_string(url));
+                                json_object_array_add(a, e);
+                        }
+                }
+        }
+        json_object_object_add(o, "results", a);
+        return reply(resp, 200, o);
+}
+
+/* ---- login ---- */
+
+static int api_login(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        _cleanup_json_ json_object *in = NULL;
+        const char *user, *password;
+        char csrf[WEB_TOKEN_HEX];
+        json_object *o;
+        int r;
+
+        if (parse_body(req, resp, &in) < 0 ||
+            get_text(in, "user", true, ACCOUNT_NAME_MAX, resp, &user) < 0 ||
+            get_text(in, "password", false, ACCOUNT_PASSWORD_MAX, resp, &password) < 0)
+                return 0;
+        if (!user || !password)
+                return reply_error(resp, 400, "'user' and 'password' are required");
+        r = web_login_start(w, req, resp, user, password, csrf);
+        if (r == -EBUSY)
+                return reply_error(resp, 429, "too many failed logins; try again later");
+        if (r == -EACCES)
+                return reply_error(resp, 403, "wrong user or password");
+        if (r < 0)
+                return r;
+        o = json_object_new_object();
+        json_object_object_add(o, "user", json_object_new_string(user));
+        json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
+        return reply(resp, 200, o);
+}
+
+static int parse_id(const char *s, int64_t *ret, const char **ret_rest)
+{
+        char buf[24];
+        size_t n = strspn(s, "0123456789");
+        uint64_t v;
+
+        if (n == 0 || n >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        if (parse_uint64(buf, &v) < 0 || v == 0 || v > INT64_MAX)
+                return -EINVAL;
+        *ret = (int64_t)v;
+        *ret_rest = s + n;
+        return 0;
+}
+
+int web_api(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        const char *p = req->path + 4, *rest, *m = req->method;
+        bool get = streq(m, "GET") || streq(m, "HEAD");
+        int64_t id;
+
+        /* A call that carries the login cookie changes state only with the session's token:
+         * a page of another site cannot send the header. */
+        if (!get && req->user && !web_token_equal(web_header(req, "X-CSRF-Token"), req->csrf_token))
+                return reply_error(resp, 403,
+                                   "X-CSRF-Token missing or wrong (POST /api/login "
+                                   "returns it)");
+        if (streq(p, "/login"))
+                return streq(m, "POST") ? api_login(w, req, resp)
+                                        : reply_error(resp, 405, "POST only");
+        if (streq(p, "/tickets"))
+                return get                ? api_ticket_list(req, resp)
+                       : streq(m, "POST") ? api_ticket_new(w, req, resp)
+                                          : reply_error(resp, 405, "GET or POST");
+        if (strncmp(p, "/tickets/", 9) == 0 && parse_id(p + 9, &id, &rest) >= 0) {
+                if (streq(rest, ""))
+                        return get                 ? api_ticket_get(req, resp, id)
+                               : streq(m, "PATCH") ? api_patch(w, req, resp, id)
+                                                   : reply_error(resp, 405, "GET or PATCH");
+                if (streq(rest, "/comments"))
+                        return streq(m, "POST") ? api_comment(w, req, resp, id)
+                                                : reply_error(resp, 405, "POST only");
+        }
+        if (strncmp(p, "/wiki/", 6) == 0)
+                return api_wiki(w, req, resp, p + 6);
+        if (streq(p, "/search"))
+                return get ? api_search(req, resp) : reply_error(resp, 405, "GET only");
+        return reply_error(resp, 404, "no such API path (see trackle-api(7))");
+}
+
+/* ---- the mail side of the pages: subscribe and confirm (forms, CSRF checked) ---- */
+
+static const char sql_subscribe[] = "INSERT INTO ticket_subscriber (ticket, address, confirmed) "
+                                    "VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                                    "confirmed = max(confirmed, excluded.confirmed)";
+static const char sql_confirm_ticket[] = "UPDATE ticket SET confirmed = 1 WHERE id = ?";
+
+static int simple_page(WebResponse *resp, unsigned status, const char *title, const char *text)
+{
+        Html *h = &resp->body;
+
+        resp->status = status;
+        html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+        html_txt(h, title);
+        html_raw(h, "</title><link rel=\"stylesheet\" href=\"/trackle.css\"></head><body><h1>");
+        html_txt(h, title);
+        html_raw(h, "</h1><p>");
+        html_txt(h, text);
+        html_raw(h, "</p></body></html>\n");
+        return 0;
+}
+
+int web_subscribe(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        const char *email = web_arg(req, "email"), *ticket = web_arg(req, "ticket"), *rest;
+        _cleanup_json_ json_object *t = NULL;
+        json_object *s;
+        int64_t id;
+        int r;
+
+        if (!streq(req->method, "POST"))
+                return simple_page(resp, 405, "Subscribe", "Use the form of the ticket's page.");
+        if (!ticket || parse_id(ticket, &id, &rest) < 0 || *rest ||
+            ticket_visible(req, id, NULL) < 0)
+                return simple_page(resp, 404, "Subscribe", "No such ticket.");
+        if (!email || !account_email_valid(email))
+                return simple_page(resp, 400, "Subscribe", "That is not a mail address.");
+        if (!req->user && !anon_allowed(w, req, email))
+                return simple_page(resp, 429, "Subscribe",
+                                   "Too many requests from here or to this address; try again "
+                                   "later.");
+        r = trackled_store_ticket_json(req->store, id, false, &t);
+        if (r < 0)
+                return r;
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_subscribe);
+
+                if (!st)
+                        r = -EIO;
+                else {
+                        sqlite3_bind_int64(st, 1, id);
+                        sqlite3_bind_text(st, 2, email, -1, SQLITE_TRANSIENT);
+                        /* A sysadmin subscribes others at once; anyone else confirms first. */
+                        sqlite3_bind_int(st, 3, req->user ? 1 : 0);
+                        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+                }
+        }
+        if (r >= 0 && !req->user)
+                r = send_confirmation(w, req, "subscribe", id, email,
+                                      json_object_object_get_ex(t, "summary", &s)
+                                              ? json_object_get_string(s)
+                                              : "");
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        if (req->user)
+                return simple_page(resp, 200, "Subscribed", "The address is subscribed.");
+        anon_count(w, req, email);
+        return simple_page(resp, 202, "Almost subscribed",
+                           "A confirmation link was mailed to the address; the subscription "
+                           "starts once you open it.");
+}
+
+int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
+{
+        const char *token = req->path + strlen("/confirm/");
+        _cleanup_free_ char *address = NULL;
+        char purpose[32];
+        int64_t id;
+        int r;
+
+        if (streq(req->method, "GET") || streq(req->method, "HEAD")) {
+                Html *h = &resp->body;
+
+                /* The link only shows a button: a mail scanner that follows links confirms
+                 * nothing. */
+                html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                            "<title>Confirm</title><link rel=\"stylesheet\" "
+                            "href=\"/trackle.css\"></head><body><h1>Confirm</h1>"
+                            "<form method=\"post\" action=\"/confirm/");
+                html_url_arg(h, token);
+                html_printf(h, "\"><input type=\"hidden\" name=\"%s\"", WEB_CSRF_FIELD);
+                html_attribute(h, "value", req->csrf_token);
+                html_raw(h, "><button type=\"submit\">Confirm</button></form></body></html>\n");
+                return 0;
+        }
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        r = confirm_token_use(req->store, token, purpose, sizeof(purpose), &id, &address);
+        if (r == -ENOENT || r == -ESTALE) {
+                trackled_store_rollback(req->store);
+                return simple_page(resp, 404, "Not confirmed",
+                                   "This link is unknown, was used already or has expired.");
+        }
+        if (r >= 0 && streq(purpose, "ticket")) {
+                _cleanup_reset_ sqlite3_stmt *st =
+                        trackled_store_stmt(req->store, sql_confirm_ticket);
+
+                r = st && sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+                                    sqlite3_step(st) == SQLITE_DONE
+                            ? 0
+                            : -EIO;
+                if (r >= 0)
+                        r = trackled_store_ticket_history(req->store, id, "anonymous", "confirmed",
+                                                          NULL, NULL, NULL);
+                if (r >= 0)
+                        r = notify_staff(w, req, id, "new ticket");
+        } else if (r >= 0) {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_subscribe);
+
+                if (!st)
+                        r = -EIO;
+                else {
+                        sqlite3_bind_int64(st, 1, id);
+                        sqlite3_bind_text(st, 2, address, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int(st, 3, 1);
+                        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+                }
+        }
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        {
+                char text[128];
+
+                snprintf(text, sizeof(text), "%s #%" PRId64 " is confirmed. Thank you.",
+                         streq(purpose, "ticket") ? "Ticket" : "Your subscription to ticket", id);
+                return simple_page(resp, 200, "Confirmed", text);
+        }
+}
