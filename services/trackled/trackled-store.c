@@ -293,10 +293,10 @@ const char *const trackled_store_migrations[] = {
         "  name TEXT PRIMARY KEY,"
         "  value TEXT NOT NULL,"
         "  changed INTEGER NOT NULL) WITHOUT ROWID;",
-        /* 4 -> 5: the web's mail (issue 10): tickets filed anonymously wait for the
-         * confirmation of their reporter's address (kept apart from the name shown);
-         * subscriptions too; confirmation tokens name what they confirm and are used once. */
-        "ALTER TABLE ticket ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;"
+        /* 4 -> 5: the web's mail (issue 10): a ticket filed anonymously (status
+         * 'unconfirmed' until then) keeps its reporter's address apart from the name shown;
+         * subscriptions wait for their confirmation too; confirmation tokens name what they
+         * confirm and are used once. */
         "ALTER TABLE ticket ADD COLUMN reporter_email TEXT;"
         "ALTER TABLE ticket_subscriber ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;"
         "ALTER TABLE confirm_token ADD COLUMN ticket INTEGER;"

@@ -15,6 +15,8 @@
 #include "utf8.h"
 #include "trackled-account.h"
 #include "trackled-mail.h"
+#include "trackled-search.h"
+#include "trackled-store-admin.h"
 #include "trackled-web-internal.h"
 
 #define CT_JSON "application/json; charset=utf-8"
@@ -119,7 +121,8 @@ static bool logged_in_api(TrackledWeb *w, const WebRequest *req, WebResponse *re
 
 /* ---- tickets ---- */
 
-static const char sql_visible[] = "SELECT confirmed, reporter_email FROM ticket WHERE id = ?";
+static const char sql_visible[] = "SELECT status != 'unconfirmed', reporter_email FROM ticket "
+                                  "WHERE id = ?";
 
 /* 0 visible, -ENOENT not there or not for this visitor (the same answer for both). */
 static int ticket_visible(const WebRequest *req, int64_t id, char **ret_email)
@@ -164,8 +167,9 @@ static int ticket_object(const WebRequest *req, int64_t id, bool details, json_o
         return 0;
 }
 
-static const char sql_list_all[] = "SELECT id FROM ticket WHERE (confirmed OR ?1) AND "
-                                   "(?2 IS NULL OR status = ?2) ORDER BY id LIMIT 1000";
+static const char sql_list_all[] =
+        "SELECT id FROM ticket WHERE (status != 'unconfirmed' OR ?1) AND "
+        "(?2 IS NULL OR status = ?2) ORDER BY id LIMIT 1000";
 
 static int api_ticket_list(const WebRequest *req, WebResponse *resp)
 {
@@ -283,7 +287,8 @@ static void anon_count(TrackledWeb *w, const WebRequest *req, const char *email)
                              WEB_ANON_WINDOW_SEC, true);
 }
 
-static const char sql_anon_ticket[] = "UPDATE ticket SET confirmed = ?, reporter_email = ?, "
+static const char sql_anon_ticket[] = "UPDATE ticket SET status = CASE WHEN ?1 THEN status ELSE "
+                                      "'unconfirmed' END, reporter_email = ?2, "
                                       "type = coalesce(?, type), severity = coalesce(?, severity) "
                                       "WHERE id = ?";
 
@@ -400,8 +405,7 @@ static int api_comment(TrackledWeb *w, const WebRequest *req, WebResponse *resp,
         r = trackled_store_begin(req->store);
         if (r < 0)
                 return r;
-        r = trackled_store_ticket_history(req->store, id, req->user, "comment", NULL, NULL,
-                                          comment);
+        r = trackled_store_ticket_update(req->store, id, req->user, NULL, 0, comment, 0, NULL);
         if (r >= 0)
                 r = notify_staff(w, req, id, "comment");
         if (r < 0) {
@@ -415,33 +419,15 @@ static int api_comment(TrackledWeb *w, const WebRequest *req, WebResponse *resp,
         return r < 0 ? r : reply(resp, 201, o);
 }
 
-/* The fields PATCH may change, each with its own statement (column names never come from
- * the request). */
-static const struct {
-        const char *field, *sql;
-        bool one_line;
-} patch_fields[] = {
-        {"summary", "UPDATE ticket SET summary = ? WHERE id = ?", true},
-        {"description", "UPDATE ticket SET description = ? WHERE id = ?", false},
-        {"type", "UPDATE ticket SET type = ? WHERE id = ?", true},
-        {"severity", "UPDATE ticket SET severity = ? WHERE id = ?", true},
-        {"priority", "UPDATE ticket SET priority = ? WHERE id = ?", true},
-        {"component", "UPDATE ticket SET component = ? WHERE id = ?", true},
-        {"milestone", "UPDATE ticket SET milestone = ? WHERE id = ?", true},
-        {"keywords", "UPDATE ticket SET keywords = ? WHERE id = ?", true},
-        {"owner", "UPDATE ticket SET owner = ? WHERE id = ?", true},
-        {"status", "UPDATE ticket SET status = ? WHERE id = ?", true},
-        {"resolution", "UPDATE ticket SET resolution = ? WHERE id = ?", true},
-};
-
 static const char *const statuses[] = {"new", "assigned", "accepted", "reopened", "closed"};
 
 static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, int64_t id)
 {
-        _cleanup_json_ json_object *in = NULL, *before = NULL;
-        const char *values[ELEMENTSOF(patch_fields)], *comment, *new_status = NULL;
-        json_object *o;
-        bool any = false;
+        _cleanup_json_ json_object *in = NULL, *before = NULL, *after = NULL;
+        TrackledFieldChange changes[32];
+        const char *comment, *bad = NULL;
+        size_t n = 0;
+        json_object *o, *v;
         int r;
 
         if (!logged_in_api(w, req, resp))
@@ -453,36 +439,38 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
                 return 0;
         json_object_object_foreach(in, key, val)
         {
-                bool known = streq(key, "comment");
+                const char *value;
+                char msg[160];
 
-                (void)val;
-                for (size_t i = 0; i < ELEMENTSOF(patch_fields) && !known; i++)
-                        known = streq(key, patch_fields[i].field);
-                if (!known) {
-                        char msg[128];
-
-                        snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
+                if (streq(key, "comment"))
+                        continue;
+                if (!trackled_ticket_field_valid(key) || streq(key, "reporter") ||
+                    n >= ELEMENTSOF(changes)) {
+                        snprintf(msg, sizeof(msg), "'%.64s' is not a field PATCH can change", key);
                         return reply_error(resp, 400, msg);
                 }
-        }
-        for (size_t i = 0; i < ELEMENTSOF(patch_fields); i++) {
-                if (get_text(in, patch_fields[i].field, patch_fields[i].one_line,
-                             streq(patch_fields[i].field, "summary") ? TRACKLED_SUMMARY_MAX
-                                                                     : TEXT_MAX,
-                             resp, &values[i]) < 0)
+                (void)val;
+                if (get_text(in, key, !streq(key, "description"),
+                             streq(key, "summary") ? TRACKLED_SUMMARY_MAX : TEXT_MAX, resp,
+                             &value) < 0)
                         return 0;
-                if (streq(patch_fields[i].field, "summary") && values[i] && !values[i][0])
+                if (!value) {
+                        snprintf(msg, sizeof(msg), "'%.64s' must be a string", key);
+                        return reply_error(resp, 400, msg);
+                }
+                if (streq(key, "summary") && !value[0])
                         return reply_error(resp, 400, "'summary' must not be empty");
-                if (streq(patch_fields[i].field, "status") && values[i]) {
+                if (streq(key, "status")) {
                         bool ok = false;
 
                         for (size_t j = 0; j < ELEMENTSOF(statuses); j++)
-                                ok = ok || streq(values[i], statuses[j]);
+                                ok = ok || streq(value, statuses[j]);
                         if (!ok)
                                 return reply_error(resp, 400,
                                                    "'status' must be new, assigned, "
                                                    "accepted, reopened or closed");
                 }
+                changes[n++] = (TrackledFieldChange){.field = key, .value = value};
         }
         r = trackled_store_ticket_json(req->store, id, false, &before);
         if (r < 0)
@@ -490,49 +478,32 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
         r = trackled_store_begin(req->store);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(patch_fields) && r >= 0; i++) {
-                json_object *old;
-                const char *oldv;
+        r = trackled_store_ticket_update(req->store, id, req->user, changes, n, comment, 0, &bad);
+        if (r == -EDOM) {
+                char msg[160];
 
-                if (!values[i])
-                        continue;
-                oldv = json_object_object_get_ex(before, patch_fields[i].field, &old)
-                               ? json_object_get_string(old)
-                               : "";
-                if (streq(oldv ?: "", values[i]))
-                        continue;
-                _cleanup_reset_ sqlite3_stmt *st =
-                        trackled_store_stmt(req->store, patch_fields[i].sql);
-                if (!st) {
-                        r = -EIO;
-                        break;
-                }
-                sqlite3_bind_text(st, 1, values[i], -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(st, 2, id);
-                r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-                if (r >= 0)
-                        r = trackled_store_ticket_history(req->store, id, req->user,
-                                                          patch_fields[i].field, oldv, values[i],
-                                                          NULL);
-                if (streq(patch_fields[i].field, "status"))
-                        new_status = values[i];
-                any = true;
+                trackled_store_rollback(req->store);
+                snprintf(msg, sizeof(msg), "'%.64s' is not one of the values configured for it",
+                         bad ?: "a field");
+                return reply_error(resp, 400, msg);
         }
-        if (r >= 0 && !isempty(comment)) {
-                r = trackled_store_ticket_history(req->store, id, req->user, "comment", NULL, NULL,
-                                                  comment);
-                any = true;
-        }
-        if (r >= 0 && any)
-                r = notify_staff(w, req, id, new_status ? "status changed" : "changed");
-        if (r >= 0 && new_status) {
-                json_object *s;
-                const char *summary = json_object_object_get_ex(before, "summary", &s)
-                                              ? json_object_get_string(s)
+        if (r > 0)
+                r = trackled_store_ticket_json(req->store, id, false, &after);
+        if (r > 0 || (r >= 0 && after)) {
+                const char *s0 = json_object_object_get_ex(before, "status", &v)
+                                         ? json_object_get_string(v)
+                                         : "";
+                const char *s1 = json_object_object_get_ex(after, "status", &v)
+                                         ? json_object_get_string(v)
+                                         : "";
+                const char *summary = json_object_object_get_ex(after, "summary", &v)
+                                              ? json_object_get_string(v)
                                               : "";
-                const char *sum_new = values[0] ?: summary;
+                bool status_changed = !streq_ptr(s0, s1);
 
-                r = notify_subscribers(w, req, id, sum_new, new_status);
+                r = notify_staff(w, req, id, status_changed ? "status changed" : "changed");
+                if (r >= 0 && status_changed)
+                        r = notify_subscribers(w, req, id, summary, s1);
         }
         if (r < 0) {
                 trackled_store_rollback(req->store);
@@ -547,34 +518,17 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
 
 /* ---- wiki ---- */
 
-static const char sql_wiki_get[] =
-        "SELECT v.version, v.time, v.author, v.text FROM wiki_page p JOIN wiki_version v "
-        "ON v.page = p.name AND v.version = p.version WHERE p.name = ?";
-static const char sql_wiki_page[] =
-        "INSERT INTO wiki_page (name, version, changed) VALUES (?1, 1, ?2) "
-        "ON CONFLICT(name) DO UPDATE SET version = version + 1, changed = ?2";
-static const char sql_wiki_version[] =
-        "INSERT INTO wiki_version (page, version, time, author, text, comment) "
-        "SELECT ?1, version, ?2, ?3, ?4, ?5 FROM wiki_page WHERE name = ?1";
+static const char sql_wiki_private[] = "SELECT private FROM wiki_page WHERE name = ?";
 
-static bool wiki_name_valid(const char *name)
+/* Private pages (spec §5): sysadmins only; to anyone else they do not exist. */
+static bool wiki_private(TrackledStore *s, const char *name)
 {
-        size_t n = strlen(name);
+        _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(s, sql_wiki_private);
 
-        if (n == 0 || n > 200 || name[0] == '/' || name[n - 1] == '/' || strstr(name, "//") ||
-            strstr(name, ".."))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/",
-                            name[i]))
-                        return false;
-        return true;
-}
-
-/* Private pages (spec §5) live under Private/: sysadmins only. */
-static bool wiki_private(const char *name)
-{
-        return strncmp(name, "Private/", 8) == 0 || streq(name, "Private");
+        if (!st)
+                return true;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 }
 
 static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, const char *name)
@@ -582,13 +536,14 @@ static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, co
         json_object *o;
         int r;
 
-        if (!wiki_name_valid(name))
+        if (!wiki_name_valid(name, strlen(name)))
                 return reply_error(resp, 400, "bad page name");
-        if (wiki_private(name) && !req->user)
+        if (!req->user && wiki_private(req->store, name))
                 return reply_error(resp, 404, "no such page");
         if (streq(req->method, "PUT")) {
                 _cleanup_json_ json_object *in = NULL;
                 const char *text, *comment;
+                int64_t version;
 
                 if (!logged_in_api(w, req, resp))
                         return 0;
@@ -598,133 +553,39 @@ static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, co
                         return 0;
                 if (!text)
                         return reply_error(resp, 400, "'text' is required");
-                r = trackled_store_begin(req->store);
-                if (r < 0)
-                        return r;
-                {
-                        _cleanup_reset_ sqlite3_stmt *p =
-                                trackled_store_stmt(req->store, sql_wiki_page);
-                        _cleanup_reset_ sqlite3_stmt *v =
-                                trackled_store_stmt(req->store, sql_wiki_version);
-
-                        if (!p || !v)
-                                r = -EIO;
-                        else {
-                                sqlite3_bind_text(p, 1, name, -1, SQLITE_TRANSIENT);
-                                sqlite3_bind_int64(p, 2, trackled_store_now(req->store));
-                                sqlite3_bind_text(v, 1, name, -1, SQLITE_TRANSIENT);
-                                sqlite3_bind_int64(v, 2, trackled_store_now(req->store));
-                                sqlite3_bind_text(v, 3, req->user, -1, SQLITE_TRANSIENT);
-                                sqlite3_bind_text(v, 4, text, -1, SQLITE_TRANSIENT);
-                                if (comment)
-                                        sqlite3_bind_text(v, 5, comment, -1, SQLITE_TRANSIENT);
-                                r = sqlite3_step(p) == SQLITE_DONE && sqlite3_step(v) == SQLITE_DONE
-                                            ? 0
-                                            : -EIO;
-                        }
-                }
-                if (r < 0) {
-                        trackled_store_rollback(req->store);
-                        return r;
-                }
-                r = trackled_store_commit(req->store);
+                r = trackled_store_wiki_put(req->store, name, text, req->user, comment, -1,
+                                            &version);
                 if (r < 0)
                         return r;
         } else if (!streq(req->method, "GET") && !streq(req->method, "HEAD"))
                 return reply_error(resp, 405, "GET or PUT");
-        {
-                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_wiki_get);
-                char t[32];
-
-                if (!st)
-                        return -EIO;
-                sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-                if (sqlite3_step(st) != SQLITE_ROW)
-                        return reply_error(resp, 404, "no such page");
-                o = json_object_new_object();
-                trackled_format_time(sqlite3_column_int64(st, 1), t);
-                json_object_object_add(o, "name", json_object_new_string(name));
-                json_object_object_add(o, "version",
-                                       json_object_new_int64(sqlite3_column_int64(st, 0)));
-                json_object_object_add(o, "time", json_object_new_string(t));
-                json_object_object_add(
-                        o, "author",
-                        json_object_new_string((const char *)sqlite3_column_text(st, 2)));
-                json_object_object_add(
-                        o, "text",
-                        json_object_new_string((const char *)sqlite3_column_text(st, 3)));
-        }
-        return reply(resp, streq(req->method, "PUT") ? 200 : 200, o);
+        r = trackled_store_wiki_get(req->store, name, 0, &o);
+        if (r == -ENOENT)
+                return reply_error(resp, 404, "no such page");
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "private",
+                               json_object_new_boolean(wiki_private(req->store, name)));
+        return reply(resp, 200, o);
 }
 
-/* ---- search: a LIKE fallback until the FTS5 index of the pages is there ---- */
-
-static const char sql_search_tickets[] =
-        "SELECT id, summary FROM ticket WHERE (confirmed OR ?2) AND "
-        "(instr(lower(summary), lower(?1)) OR instr(lower(description), lower(?1)) OR "
-        "id IN (SELECT ticket FROM ticket_change WHERE field = 'comment' AND "
-        "instr(lower(comment), lower(?1)))) ORDER BY id DESC LIMIT 100";
-static const char sql_search_wiki[] =
-        "SELECT p.name FROM wiki_page p JOIN wiki_version v ON v.page = p.name AND "
-        "v.version = p.version WHERE (instr(lower(p.name), lower(?1)) OR "
-        "instr(lower(v.text), lower(?1))) AND (?2 OR (p.name NOT LIKE 'Private/%' AND "
-        "p.name != 'Private')) ORDER BY p.name LIMIT 100";
+/* ---- search: the full-text index of the pages (trackled-search.c) ---- */
 
 static int api_search(const WebRequest *req, WebResponse *resp)
 {
         const char *q = web_arg(req, "q");
         json_object *o, *a;
+        int r;
 
-        if (isempty(q) || strlen(q) > 200)
-                return reply_error(resp, 400, "'q' must be 1 to 200 bytes");
+        if (isempty(q) || strlen(q) > TRACKLED_SEARCH_QUERY_MAX)
+                return reply_error(resp, 400, "'q' must be 1 to 512 bytes");
+        r = trackled_search(req->store, q, req->admin, 50, &a);
+        if (r == -EINVAL)
+                return reply_error(resp, 400, "'q' needs 1 to 16 words");
+        if (r < 0)
+                return r;
         o = json_object_new_object();
         json_object_object_add(o, "query", json_object_new_string(q));
-        json_object_object_add(o, "engine", json_object_new_string("substring"));
-        a = json_object_new_array();
-        {
-                _cleanup_reset_ sqlite3_stmt *st =
-                        trackled_store_stmt(req->store, sql_search_tickets);
-                if (st) {
-                        sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
-                        sqlite3_bind_int(st, 2, req->admin);
-                        while (sqlite3_step(st) == SQLITE_ROW) {
-                                json_object *e = json_object_new_object();
-                                char url[64];
-
-                                snprintf(url, sizeof(url), "/ticket/%lld",
-                                         (long long)sqlite3_column_int64(st, 0));
-                                json_object_object_add(e, "kind", json_object_new_string("ticket"));
-                                json_object_object_add(
-                                        e, "id",
-                                        json_object_new_int64(sqlite3_column_int64(st, 0)));
-                                json_object_object_add(
-                                        e, "title",
-                                        json_object_new_string(
-                                                (const char *)sqlite3_column_text(st, 1)));
-                                json_object_object_add(e, "url", json_object_new_string(url));
-                                json_object_array_add(a, e);
-                        }
-                }
-        }
-        {
-                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_search_wiki);
-                if (st) {
-                        sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
-                        sqlite3_bind_int(st, 2, req->admin);
-                        while (sqlite3_step(st) == SQLITE_ROW) {
-                                json_object *e = json_object_new_object();
-                                const char *name = (const char *)sqlite3_column_text(st, 0);
-                                _cleanup_free_ char *url = NULL;
-
-                                if (asprintf(&url, "/wiki/%s", name) < 0)
-                                        continue;
-                                json_object_object_add(e, "kind", json_object_new_string("wiki"));
-                                json_object_object_add(e, "title", json_object_new_string(name));
-                                json_object_object_add(e, "url", json_object_new_string(url));
-                                json_object_array_add(a, e);
-                        }
-                }
-        }
         json_object_object_add(o, "results", a);
         return reply(resp, 200, o);
 }
@@ -815,7 +676,8 @@ int web_api(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
 static const char sql_subscribe[] = "INSERT INTO ticket_subscriber (ticket, address, confirmed) "
                                     "VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                                     "confirmed = max(confirmed, excluded.confirmed)";
-static const char sql_confirm_ticket[] = "UPDATE ticket SET confirmed = 1 WHERE id = ?";
+static const char sql_confirm_ticket[] = "UPDATE ticket SET status = 'new' WHERE id = ? AND "
+                                         "status = 'unconfirmed'";
 
 static int simple_page(WebResponse *resp, unsigned status, const char *title, const char *text)
 {

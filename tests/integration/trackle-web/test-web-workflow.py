@@ -65,7 +65,7 @@ def main(tmp):
         # Bob finds it and subscribes (the subscribe form of the ticket page).
         bob = t.client()
         r = bob.get("/api/search?q=archives")
-        check(r.status == 200 and [x["id"] for x in r.json()["results"]] == [1],
+        check(r.status == 200 and [x.get("ticket") for x in r.json()["results"]] == [1],
               f"search finds the ticket ({r})")
         r = bob.post("/subscribe", form={"ticket": "1", "email": "bob@example.org"})
         check(r.status == 403, f"a subscription without the form's token is refused ({r})")
