@@ -28,6 +28,8 @@
 
 static const char body_ok[] = "{\"status\":\"ok\"}";
 static const char body_not_found[] = "{\"status\":\"failure\", \"reason\":\"Not found\"}";
+static const char body_not_allowed[] =
+        "{\"status\":\"failure\", \"reason\":\"Method not allowed\"}";
 static const char body_unauthorized[] = "{\"status\":\"failure\", \"reason\":\"Unauthorized\"}";
 static const char body_too_large[] =
         "{\"status\":\"failure\", \"reason\":\"Request body too large\"}";
@@ -39,6 +41,8 @@ typedef enum Canned {
         CANNED_UNAUTHORIZED,
         CANNED_READYZ,
         CANNED_LIVEZ,
+        CANNED_NOT_ALLOWED_GET,  /* 405, Allow: GET */
+        CANNED_NOT_ALLOWED_POST, /* 405, Allow: POST */
         _CANNED_MAX,
 } Canned;
 
@@ -82,6 +86,8 @@ static const struct {
         [CANNED_UNAUTHORIZED] = {MHD_HTTP_UNAUTHORIZED, CT_HTML, body_unauthorized, false, true},
         [CANNED_READYZ] = {MHD_HTTP_OK, CT_JSON, ""},
         [CANNED_LIVEZ] = {MHD_HTTP_OK, CT_HTML, ""},
+        [CANNED_NOT_ALLOWED_GET] = {MHD_HTTP_METHOD_NOT_ALLOWED, CT_HTML, body_not_allowed},
+        [CANNED_NOT_ALLOWED_POST] = {MHD_HTTP_METHOD_NOT_ALLOWED, CT_HTML, body_not_allowed},
 };
 
 static enum MHD_Result respond_canned(TaHttp *h, struct MHD_Connection *c, Canned which)
@@ -398,6 +404,9 @@ typedef enum Route {
         ROUTE_LIVEZ,
         ROUTE_METRICS,
         ROUTE_CUSTOM,
+        ROUTE_UNKNOWN_COMMAND, /* 401 without credentials, as the original; else 404 */
+        ROUTE_ONLY_GET,        /* a known path, another method: 405 */
+        ROUTE_ONLY_POST,
 } Route;
 
 static Route route_of(TaHttp *h, struct MHD_Connection *c, const char *url, const char *method,
@@ -408,7 +417,7 @@ static Route route_of(TaHttp *h, struct MHD_Connection *c, const char *url, cons
 
         *ret_legacy = false;
         if (streq(url, "/metrics"))
-                return get ? ROUTE_METRICS : ROUTE_NONE;
+                return get ? ROUTE_METRICS : ROUTE_ONLY_GET;
         if (streq(url, "/")) {
                 cmd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "command");
                 if (!cmd)
@@ -420,16 +429,16 @@ static Route route_of(TaHttp *h, struct MHD_Connection *c, const char *url, cons
                 return ROUTE_NONE;
         *ret_cmd = cmd;
         if (streq(cmd, "report"))
-                return post ? ROUTE_REPORT : ROUTE_NONE;
+                return post ? ROUTE_REPORT : ROUTE_ONLY_POST;
         if (streq(cmd, "stats"))
-                return get ? ROUTE_STATS : ROUTE_NONE;
+                return get ? ROUTE_STATS : ROUTE_ONLY_GET;
         if (streq(cmd, "readyz"))
-                return get ? ROUTE_READYZ : ROUTE_NONE;
-        if (streq(cmd, "livez"))
-                return get && !*ret_legacy ? ROUTE_LIVEZ : ROUTE_NONE;
-        if (post && ta_counter_set_find(h->rt->endpoints, cmd))
-                return ROUTE_CUSTOM;
-        return ROUTE_NONE;
+                return get ? ROUTE_READYZ : ROUTE_ONLY_GET;
+        if (streq(cmd, "livez") && !*ret_legacy)
+                return get ? ROUTE_LIVEZ : ROUTE_ONLY_GET;
+        if (ta_counter_set_find(h->rt->endpoints, cmd))
+                return post ? ROUTE_CUSTOM : ROUTE_ONLY_POST;
+        return ROUTE_UNKNOWN_COMMAND;
 }
 
 static enum MHD_Result on_request(void *userdata, const HttpRequest *req)
@@ -446,6 +455,13 @@ static enum MHD_Result on_request(void *userdata, const HttpRequest *req)
         route = route_of(h, c, url, method, &cmd, &legacy);
         if (route == ROUTE_NONE)
                 return respond_canned(h, c, CANNED_NOT_FOUND);
+        if (route == ROUTE_ONLY_GET || route == ROUTE_ONLY_POST)
+                return respond_canned(h, c,
+                                      route == ROUTE_ONLY_GET ? CANNED_NOT_ALLOWED_GET
+                                                              : CANNED_NOT_ALLOWED_POST);
+        if (route == ROUTE_UNKNOWN_COMMAND)
+                return check_access(h, c, url, true, &ret) ? respond_canned(h, c, CANNED_NOT_FOUND)
+                                                           : ret;
         auth = route == ROUTE_LIVEZ     ? false
                : route == ROUTE_READYZ  ? legacy
                : route == ROUTE_METRICS ? !h->rt->config.metrics_no_password
@@ -575,6 +591,13 @@ int ta_http_new(TaRuntime *rt, const int *fds, size_t n_fds, TaHttp **ret)
                 h->canned[i] = response_new(canned_table[i].ctype, canned_table[i].body,
                                             strlen(canned_table[i].body), false,
                                             canned_table[i].close, canned_table[i].auth);
+                if (h->canned[i] && (i == CANNED_NOT_ALLOWED_GET || i == CANNED_NOT_ALLOWED_POST) &&
+                    MHD_add_response_header(h->canned[i], MHD_HTTP_HEADER_ALLOW,
+                                            i == CANNED_NOT_ALLOWED_GET ? "GET" : "POST") !=
+                            MHD_YES) {
+                        MHD_destroy_response(h->canned[i]);
+                        h->canned[i] = NULL;
+                }
                 if (!h->canned[i]) {
                         ta_http_free(h);
                         return -ENOMEM;

@@ -137,13 +137,29 @@ def main(tmp):
     st, h, body = d.request("GET", "/command/livez", auth=None)
     check(st == 200 and body == "" and h["content-type"].startswith("text/html"), "livez")
 
-    # 404s
-    for m, p in [("GET", "/command/report"), ("POST", "/command/stats"), ("PUT", "/?command=report"),
-                 ("GET", "/"), ("GET", "/livez"), ("GET", "/?command=livez"), ("GET", "/readyz"),
-                 ("POST", "/command/nosuch"), ("GET", "/command/custom")]:
+    # 404s: unknown paths, and unknown commands with credentials
+    for m, p in [("GET", "/"), ("GET", "/livez"), ("GET", "/?command=livez"), ("GET", "/readyz"),
+                 ("POST", "/command/nosuch"), ("GET", "/?command=nosuch"), ("POST", "/command/")]:
         st, h, body = d.request(m, p)
         check(st == 404 and body == '{"status":"failure", "reason":"Not found"}' and
-              h["content-type"].startswith("text/html"), f"{m} {p} is 404")
+              h["content-type"].startswith("text/html"), f"{m} {p} is 404 ({st})")
+    # unknown commands without (valid) credentials: 401 as the original
+    for m, p in [("POST", "/command/nosuch"), ("GET", "/?command=nosuch"), ("GET", "/command/nosuch"),
+                 ("POST", "/?command=livez")]:
+        for a in (None, basic("admin", "wrong")):
+            st, h, body = d.request(m, p, auth=a)
+            check(st == 401 and body == '{"status":"failure", "reason":"Unauthorized"}' and
+                  "www-authenticate" in h, f"{m} {p} unauthenticated is 401 ({st})")
+    # wrong methods on known paths: 405 with Allow, with or without credentials
+    for m, p, allow in [("GET", "/command/report", "POST"), ("PUT", "/?command=report", "POST"),
+                        ("POST", "/command/stats", "GET"), ("DELETE", "/?command=stats", "GET"),
+                        ("POST", "/command/readyz", "GET"), ("POST", "/command/livez", "GET"),
+                        ("GET", "/command/custom", "POST"), ("POST", "/metrics", "GET"),
+                        ("HEAD", "/command/report", "POST")]:
+        for a in (basic(), None):
+            st, h, body = d.request(m, p, auth=a)
+            check(st == 405 and h.get("allow") == allow and (m == "HEAD" or "Method not allowed" in body),
+                  f"{m} {p} is 405 with Allow: {allow} ({st} {h.get('allow')})")
 
     # auth
     for a in [None, basic("admin", "wrong"), basic("", "super"), "Bearer x", "Basic !!!"]:
