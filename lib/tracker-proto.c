@@ -20,11 +20,22 @@ const char *tracker_bad_to_string(TrackerBad b)
         return bad_names[b];
 }
 
-static int put_field(uint8_t *buf, size_t *pos, const char *s, size_t max)
+bool tracker_field_is_valid(TrackerField f, const char *s, size_t n)
+{
+        /* A user or host name with a space or an '@' could pass for another in the
+         * "user@host program" of a log line. */
+        if (f != TRACKER_FIELD_PROGRAM && memchr(s, ' ', n))
+                return false;
+        if (f == TRACKER_FIELD_HOST && memchr(s, '@', n))
+                return false;
+        return utf8_is_visible_n(s, n);
+}
+
+static int put_field(uint8_t *buf, size_t *pos, TrackerField f, const char *s, size_t max)
 {
         size_t n = strnlen(s, max + 1);
 
-        if (n == 0 || n > max || !utf8_is_printable_n(s, n))
+        if (n == 0 || n > max || !tracker_field_is_valid(f, s, n))
                 return -EINVAL;
         buf[(*pos)++] = (uint8_t)n;
         memcpy(buf + *pos, s, n);
@@ -47,21 +58,21 @@ int tracker_use_encode(const TrackerUse *u, uint8_t *buf, size_t size, size_t *r
         buf[5] = (uint8_t)(u->uid >> 16);
         buf[6] = (uint8_t)(u->uid >> 8);
         buf[7] = (uint8_t)u->uid;
-        r = put_field(buf, &pos, u->user, TRACKER_USER_MAX);
+        r = put_field(buf, &pos, TRACKER_FIELD_USER, u->user, TRACKER_USER_MAX);
         if (r < 0)
                 return r;
-        r = put_field(buf, &pos, u->host, TRACKER_HOST_MAX);
+        r = put_field(buf, &pos, TRACKER_FIELD_HOST, u->host, TRACKER_HOST_MAX);
         if (r < 0)
                 return r;
-        r = put_field(buf, &pos, u->program, TRACKER_PROGRAM_MAX);
+        r = put_field(buf, &pos, TRACKER_FIELD_PROGRAM, u->program, TRACKER_PROGRAM_MAX);
         if (r < 0)
                 return r;
         *ret_len = pos;
         return 0;
 }
 
-static int get_field(const uint8_t *buf, size_t len, size_t *pos, char *out, size_t max,
-                     TrackerBad *bad)
+static int get_field(const uint8_t *buf, size_t len, size_t *pos, TrackerField f, char *out,
+                     size_t max, TrackerBad *bad)
 {
         size_t n;
 
@@ -78,7 +89,7 @@ static int get_field(const uint8_t *buf, size_t len, size_t *pos, char *out, siz
                 *bad = TRACKER_BAD_TRUNCATED;
                 return -EBADMSG;
         }
-        if (!utf8_is_printable_n((const char *)buf + *pos, n)) {
+        if (!tracker_field_is_valid(f, (const char *)buf + *pos, n)) {
                 *bad = TRACKER_BAD_TEXT;
                 return -EBADMSG;
         }
@@ -112,9 +123,10 @@ int tracker_use_decode(const uint8_t *buf, size_t len, TrackerUse *ret, TrackerB
                 goto fail;
 
         u.uid = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
-        if (get_field(buf, len, &pos, u.user, TRACKER_USER_MAX, &bad) < 0 ||
-            get_field(buf, len, &pos, u.host, TRACKER_HOST_MAX, &bad) < 0 ||
-            get_field(buf, len, &pos, u.program, TRACKER_PROGRAM_MAX, &bad) < 0)
+        if (get_field(buf, len, &pos, TRACKER_FIELD_USER, u.user, TRACKER_USER_MAX, &bad) < 0 ||
+            get_field(buf, len, &pos, TRACKER_FIELD_HOST, u.host, TRACKER_HOST_MAX, &bad) < 0 ||
+            get_field(buf, len, &pos, TRACKER_FIELD_PROGRAM, u.program, TRACKER_PROGRAM_MAX, &bad) <
+                    0)
                 goto fail;
         if (pos != len) {
                 bad = TRACKER_BAD_OVERSIZED;

@@ -1,7 +1,7 @@
 /* tracker-proto.h - the tracker datagram (version 1), shared by the shim and trackerd.
  *
- * All integers are big-endian; strings are not NUL-terminated and must be UTF-8 without
- * control characters. The datagram is exactly as long as its fields say, nothing more:
+ * All integers are big-endian; strings are not NUL-terminated and must be visible UTF-8
+ * (see tracker_field_is_valid()). The datagram is exactly as long as its fields say, nothing more:
  *
  *   0  2  magic "TK"
  *   2  1  version (1)
@@ -14,6 +14,7 @@
  * See tracker-protocol(7). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,18 @@ typedef enum TrackerBad {
 } TrackerBad;
 
 const char *tracker_bad_to_string(TrackerBad b);
+
+typedef enum TrackerField {
+        TRACKER_FIELD_USER,
+        TRACKER_FIELD_HOST,
+        TRACKER_FIELD_PROGRAM,
+} TrackerField;
+
+/* May s[0..n) be field f of a datagram? Visible UTF-8 only (utf8_is_visible_n()): names are
+ * rejected at this boundary rather than escaped at each output, so the database, the journal
+ * and every report only ever hold text that shows as what it is. User and host names have
+ * no space, host names no '@'. */
+bool tracker_field_is_valid(TrackerField f, const char *s, size_t n);
 
 /* Encode u into buf (at least TRACKER_DATAGRAM_MAX bytes). -EINVAL if a field is empty, too
  * long or not printable UTF-8. */

@@ -68,3 +68,63 @@ size_t utf8_sequence_n(const char *s, size_t left, uint32_t *ret_cp)
 {
         return left == 0 ? 0 : utf8_char_len((const unsigned char *)s, left, ret_cp);
 }
+
+/* Code points that show nothing, or change how the text around them is shown, or end a line
+ * for some readers: the Unicode format characters (Cf) in use, line and paragraph
+ * separators, spaces other than U+0020, fillers that render blank, variation selectors,
+ * tags and noncharacters. */
+static bool is_invisible(uint32_t cp)
+{
+        static const struct {
+                uint32_t first, last;
+        } ranges[] = {
+                {0x00a0, 0x00a0},   /* no-break space */
+                {0x00ad, 0x00ad},   /* soft hyphen */
+                {0x034f, 0x034f},   /* combining grapheme joiner */
+                {0x061c, 0x061c},   /* Arabic letter mark */
+                {0x115f, 0x1160},   /* Hangul fillers */
+                {0x1680, 0x1680},   /* Ogham space mark */
+                {0x17b4, 0x17b5},   /* Khmer inherent vowels */
+                {0x180b, 0x180f},   /* Mongolian variation selectors, vowel separator */
+                {0x2000, 0x200f},   /* spaces, zero width space/joiners, LRM, RLM */
+                {0x2028, 0x202f},   /* line/paragraph separators, bidi embeddings and
+                                     * overrides, narrow no-break space */
+                {0x205f, 0x206f},   /* medium space, word joiner, invisible operators,
+                                     * bidi isolates, deprecated format characters */
+                {0x3000, 0x3000},   /* ideographic space */
+                {0x3164, 0x3164},   /* Hangul filler */
+                {0xfdd0, 0xfdef},   /* noncharacters */
+                {0xfe00, 0xfe0f},   /* variation selectors */
+                {0xfeff, 0xfeff},   /* zero width no-break space (BOM) */
+                {0xffa0, 0xffa0},   /* halfwidth Hangul filler */
+                {0xfff0, 0xfffb},   /* unassigned specials, interlinear annotation */
+                {0x1bca0, 0x1bca3}, /* shorthand format controls */
+                {0x1d173, 0x1d17a}, /* musical symbol format characters */
+                {0xe0000, 0xe0fff}, /* tags, variation selectors supplement */
+        };
+
+        if ((cp & 0xfffe) == 0xfffe) /* U+FFFE, U+FFFF and their copies in every plane */
+                return true;
+        for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+                if (cp >= ranges[i].first && cp <= ranges[i].last)
+                        return true;
+        return false;
+}
+
+bool utf8_is_visible_n(const char *s, size_t len)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        if (!utf8_is_printable_n(s, len))
+                return false;
+        while (len > 0) {
+                uint32_t cp;
+                size_t n = utf8_char_len(p, len, &cp);
+
+                if (n == 0 || is_invisible(cp))
+                        return false;
+                p += n;
+                len -= n;
+        }
+        return true;
+}

@@ -63,8 +63,9 @@ const char *tracker_server_spec(const TrackerConfig *c)
         return TRACKER_DEFAULT_SERVER;
 }
 
-/* The user's name, or the decimal UID when there is none or it is longer than the protocol
- * allows (truncating it could name someone else). */
+/* The user's name, or the decimal UID when there is none, it is longer than the protocol
+ * allows (truncating it could name someone else) or not a valid user field (a space, an
+ * invisible character: trackerd would reject the datagram). */
 static void user_name(uint32_t uid, char *out, size_t size)
 {
         const struct passwd *pw = NULL;
@@ -82,7 +83,8 @@ static void user_name(uint32_t uid, char *out, size_t size)
         if (!pw)
                 pw = getpwuid(uid);
         if (pw && pw->pw_name && strlen(pw->pw_name) > 0 && strlen(pw->pw_name) < size &&
-            strlen(pw->pw_name) <= TRACKER_USER_MAX)
+            strlen(pw->pw_name) <= TRACKER_USER_MAX &&
+            tracker_field_is_valid(TRACKER_FIELD_USER, pw->pw_name, strlen(pw->pw_name)))
                 strcpy(out, pw->pw_name);
         else
                 snprintf(out, size, "%u", (unsigned)uid);

@@ -104,6 +104,18 @@ def main(tmp):
     s.sendto(encode("bob", "ws2", "ed"), addr)
     d.wait_uses(2)
     wait_until(lambda: "bob@ws2 ed" in d.logtext(), "LogUses=yes to apply at once")
+
+    # Names that would split or forge a log line, a journal field or a report row are
+    # rejected where they arrive (the whole class is in the unit test test-proto).
+    forged = [("alice\u2028bob", "ws1", "vim"), ("alice", "ws1\u202egpj.exe", "vim"),
+              ("alice", "ws1", "vi\u200bm"), ("root", "ws1", "vim\nroot@ws1 su"),
+              (b"al\xc3ice", "ws1", "vim"), ("alice", "ws1@ws2", "vim"), ("al ice", "ws1", "vim")]
+    for user, host, program in forged:
+        s.sendto(encode(user, host, program), addr)
+    wait_until(lambda: rejects(d, "bad-text") == len(forged), f"{len(forged)} forged names rejected as bad-text")
+    check(d.uses() == 2, "none of them is stored")
+    log = d.logtext()
+    check(not any(c in log for c in "\u2028\u202e\u200b"), "none of them reaches the log")
     check(d.stop() == 0, "trackerd exits cleanly")
 
     # An IPv6 socket: IPv4 senders arrive mapped and match IPv4 prefixes.
