@@ -779,7 +779,50 @@ static bool fd_path(int fd, char *out, size_t size)
         return true;
 }
 
-bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
+/* The names of the last directory fds that *at() calls were relative to: tar and dpkg make
+ * thousands of calls relative to one. An entry counts only if the fd is still that directory
+ * and its name still leads to it (fstat + stat: cheaper than the readlink of /proc/self/fd/N
+ * through procfs), so a directory renamed since is looked up afresh. Used with the lock held. */
+#define TP_DIRCACHE 2
+static struct {
+        int fd;
+        uint64_t dev, ino;
+        char path[TP_PATH_SIZE];
+} dircache[TP_DIRCACHE];
+static unsigned dircache_next;
+
+static bool dir_path(int dirfd, char *out, size_t size, bool cache)
+{
+        struct stat a, b;
+        size_t i;
+
+        if (!cache)
+                return fd_path(dirfd, out, size);
+        if (fstat(dirfd, &a) < 0 || !S_ISDIR(a.st_mode))
+                return fd_path(dirfd, out, size);
+        for (i = 0; i < TP_DIRCACHE; i++)
+                if (dircache[i].fd == dirfd && dircache[i].ino == (uint64_t)a.st_ino &&
+                    dircache[i].dev == (uint64_t)a.st_dev && dircache[i].path[0] == '/')
+                        break;
+        if (i < TP_DIRCACHE && strlen(dircache[i].path) < size &&
+            fstatat(AT_FDCWD, dircache[i].path, &b, 0) == 0 && b.st_ino == a.st_ino &&
+            b.st_dev == a.st_dev) {
+                memcpy(out, dircache[i].path, strlen(dircache[i].path) + 1);
+                return true;
+        }
+        if (!fd_path(dirfd, out, size))
+                return false;
+        i = dircache_next++ % TP_DIRCACHE;
+        if (strlen(out) < sizeof(dircache[i].path)) {
+                dircache[i].fd = dirfd;
+                dircache[i].dev = (uint64_t)a.st_dev;
+                dircache[i].ino = (uint64_t)a.st_ino;
+                memcpy(dircache[i].path, out, strlen(out) + 1);
+        }
+        return true;
+}
+
+static bool abspath(int dirfd, const char *path, char *out, size_t size, bool cache)
 {
         size_t base = 0, len;
 
@@ -789,7 +832,7 @@ bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
                 if (dirfd == AT_FDCWD) {
                         if (!getcwd(out, size) || out[0] != '/')
                                 return false;
-                } else if (!fd_path(dirfd, out, size)) {
+                } else if (!dir_path(dirfd, out, size, cache)) {
                         return false;
                 }
                 base = strlen(out);
@@ -805,11 +848,16 @@ bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
         return !skipped(out);
 }
 
-/* The lock, the per-process state and the session check, in one step for every helper. */
-static bool enter(void)
+bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
 {
-        pid_t pid = getpid();
+        return abspath(dirfd, path, out, size, false);
+}
 
+/* The lock, the per-process state and the session check, in one step for every helper. The
+ * part after the real call passes the pid its part before found (one getpid less per call:
+ * several µs on a VM). */
+static bool enter_pid(pid_t pid)
+{
         if (!lock_try(pid))
                 return false;
         state_for(pid);
@@ -817,6 +865,15 @@ static bool enter(void)
                 return true;
         lock_release();
         return false;
+}
+
+static bool enter(TpPre *p)
+{
+        pid_t pid = getpid();
+
+        if (p)
+                p->pid = pid;
+        return enter_pid(pid);
 }
 
 static TrackleStat wire_stat(const struct stat *st)
@@ -830,10 +887,10 @@ static TrackleStat wire_stat(const struct stat *st)
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
 {
-        p->active = p->exists = false;
-        if (!path || !enter())
+        p->active = p->exists = p->reported = false;
+        if (!path || !enter(p))
                 return;
-        if (tp_abspath(dirfd, path, p->abs, sizeof(p->abs))) {
+        if (abspath(dirfd, path, p->abs, sizeof(p->abs), true)) {
                 p->active = true;
                 p->exists = fstatat(dirfd, path, &p->st, statflags) == 0;
                 if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
@@ -847,12 +904,12 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
         int acc = flags & O_ACCMODE;
         bool write = acc == O_WRONLY || acc == O_RDWR || (flags & (O_TRUNC | O_APPEND));
 
-        p->active = p->exists = false;
+        p->active = p->exists = p->reported = false;
         if (!path || (!write && !(flags & O_CREAT)) || (flags & O_TMPFILE) == O_TMPFILE)
                 return;
-        if (!enter())
+        if (!enter(p))
                 return;
-        if (!tp_abspath(dirfd, path, p->abs, sizeof(p->abs)))
+        if (!abspath(dirfd, path, p->abs, sizeof(p->abs), true))
                 goto out;
         p->active = true;
         /* O_CREAT|O_EXCL succeeds only for a path that did not exist (a symlink included):
@@ -870,15 +927,18 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
 
                 if (fd >= 0) {
                         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                            fd_path(fd, target, sizeof(target)) && !skipped(target))
+                            fd_path(fd, target, sizeof(target)) && !skipped(target)) {
                                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE
                                                             : TRACKLE_OP_WRITE,
                                             AT_FDCWD, target, target);
+                                p->reported = true;
+                        }
                         close(fd);
                 }
         } else if (S_ISREG(p->st.st_mode)) {
                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd, path,
                             p->abs);
+                p->reported = true;
         }
 out:
         lock_release();
@@ -886,8 +946,8 @@ out:
 
 void tp_pre_fd(TpPre *p, int fd)
 {
-        p->active = p->exists = false;
-        if (!enter())
+        p->active = p->exists = p->reported = false;
+        if (!enter(p))
                 return;
         if (fd_path(fd, p->abs, sizeof(p->abs)) && !skipped(p->abs)) {
                 p->active = true;
@@ -900,7 +960,7 @@ void tp_post(const TpPre *p, uint32_t op, const char *path2)
 {
         TrackleStat before = {0};
 
-        if (!p->active || !enter())
+        if (!p->active || !enter_pid(p->pid))
                 return;
         if (p->exists)
                 before = wire_stat(&p->st);
@@ -919,9 +979,47 @@ void tp_post_created(int dirfd, const char *path, bool dir)
         tp_post(&p, dir ? TRACKLE_OP_MKDIR : TRACKLE_OP_CREATED, NULL);
 }
 
+/* Descriptors of files whose state before trackled has (see tp_opened()), by number: the
+ * inode they were opened on. Read and written without the lock: an entry torn by a race of
+ * the program's own threads on one fd number at worst costs one metadata event. After fork()
+ * the child has the same descriptors, so the entries stay true; exec() empties the table. */
+#define TP_FDTAB 1024
+static struct {
+        uint64_t dev, ino;
+} fdtab[TP_FDTAB];
+
+void tp_opened(const TpPre *p, int fd)
+{
+        struct stat st;
+
+        if (!p->active || fd < 0 || fd >= TP_FDTAB)
+                return;
+        if (p->reported && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+                __atomic_store_n(&fdtab[fd].dev, (uint64_t)st.st_dev, __ATOMIC_RELAXED);
+                __atomic_store_n(&fdtab[fd].ino, (uint64_t)st.st_ino, __ATOMIC_RELAXED);
+        } else if (__atomic_load_n(&fdtab[fd].ino, __ATOMIC_RELAXED)) {
+                __atomic_store_n(&fdtab[fd].ino, 0, __ATOMIC_RELAXED);
+        }
+}
+
+bool tp_fd_reported(int fd)
+{
+        struct stat st;
+        uint64_t ino;
+
+        if (fd < 0 || fd >= TP_FDTAB)
+                return false;
+        ino = __atomic_load_n(&fdtab[fd].ino, __ATOMIC_RELAXED);
+        if (ino == 0)
+                return false;
+        /* the program may have closed it and opened something else under that number */
+        return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_ino == ino &&
+               (uint64_t)st.st_dev == __atomic_load_n(&fdtab[fd].dev, __ATOMIC_RELAXED);
+}
+
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
 {
-        if (!enter())
+        if (!enter(NULL))
                 return;
         if (!getcwd(S.cwd, sizeof(S.cwd)))
                 S.cwd[0] = 0;
@@ -960,7 +1058,7 @@ bool tp_exec_info(TpExecInfo *ret)
 {
         pid_t pid = getpid();
 
-        if (!enter()) {
+        if (!enter_pid(pid)) {
                 if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
                         return false;
                 *ret = published;

@@ -48,18 +48,18 @@ static void *tp_resolve(void **slot, const char *name)
         return p;
 }
 
-#define REAL(name)                                                                         \
-        ({                                                                                 \
-                static void *slot_;                                                        \
-                (__typeof__(&name))tp_resolve(&slot_, #name);                              \
+#define REAL(name)                                                                                 \
+        ({                                                                                         \
+                static void *slot_;                                                                \
+                (__typeof__(&name))tp_resolve(&slot_, #name);                                      \
         })
 
 /* Missing real symbol: fail the way a missing kernel feature would. */
-#define REAL_OR(name, fail)                                                                \
-        __typeof__(&name) real = REAL(name);                                               \
-        if (!real) {                                                                       \
-                errno = ENOSYS;                                                            \
-                return fail;                                                               \
+#define REAL_OR(name, fail)                                                                        \
+        __typeof__(&name) real = REAL(name);                                                       \
+        if (!real) {                                                                               \
+                errno = ENOSYS;                                                                    \
+                return fail;                                                                       \
         }
 
 static bool needs_mode(int flags)
@@ -67,61 +67,80 @@ static bool needs_mode(int flags)
         return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-#define MODE_ARG(flags)                                                                    \
-        mode_t mode = 0;                                                                   \
-        if (needs_mode(flags)) {                                                           \
-                va_list ap;                                                                \
-                va_start(ap, flags);                                                       \
-                mode = va_arg(ap, mode_t);                                                 \
-                va_end(ap);                                                                \
+#define MODE_ARG(flags)                                                                            \
+        mode_t mode = 0;                                                                           \
+        if (needs_mode(flags)) {                                                                   \
+                va_list ap;                                                                        \
+                va_start(ap, flags);                                                               \
+                mode = va_arg(ap, mode_t);                                                         \
+                va_end(ap);                                                                        \
         }
 
+static inline int tp_fd_of_int(int fd)
+{
+        return fd;
+}
+
+static inline int tp_fd_of_file(FILE *f)
+{
+        return fileno(f);
+}
+
+#define OPEN_FD(r) _Generic((r), FILE * : tp_fd_of_file, default : tp_fd_of_int)(r)
+
 /* The whole open protocol around CALL: BEFORE for an existing target, CREATED after. */
-#define OPEN_BODY(type, fail, dirfd, path, flags, CALL)                                    \
-        do {                                                                               \
-                int e_ = errno;                                                            \
-                TpPre p_;                                                                  \
-                type r_;                                                                   \
-                tp_pre_open(&p_, dirfd, tp_launder(path), flags);                          \
-                errno = e_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ != (fail) && p_.active && !p_.exists && ((flags) & O_CREAT)) {      \
-                        e_ = errno;                                                        \
-                        tp_post(&p_, TRACKLE_OP_CREATED, NULL);                            \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define OPEN_BODY(type, fail, dirfd, path, flags, CALL)                                            \
+        do {                                                                                       \
+                int e_ = errno;                                                                    \
+                TpPre p_;                                                                          \
+                type r_;                                                                           \
+                tp_pre_open(&p_, dirfd, tp_launder(path), flags);                                  \
+                errno = e_;                                                                        \
+                r_ = CALL;                                                                         \
+                if (r_ != (fail) && p_.active) {                                                   \
+                        e_ = errno;                                                                \
+                        if (!p_.exists && ((flags)&O_CREAT)) {                                     \
+                                tp_post(&p_, TRACKLE_OP_CREATED, NULL);                            \
+                                p_.reported = true;                                                \
+                        }                                                                          \
+                        tp_opened(&p_, OPEN_FD(r_));                                               \
+                        errno = e_;                                                                \
+                }                                                                                  \
+                return r_;                                                                         \
+        } while (0)
+
+/* The real call with the caller's errno, then the EVENT if it succeeded; returns its result. */
+#define CALL_THEN_POST(event_op, CALL)                                                             \
+        do {                                                                                       \
+                errno = e_;                                                                        \
+                r_ = CALL;                                                                         \
+                if (r_ == 0) {                                                                     \
+                        e_ = errno;                                                                \
+                        tp_post(&p_, event_op, NULL);                                              \
+                        errno = e_;                                                                \
+                }                                                                                  \
+                return r_;                                                                         \
         } while (0)
 
 /* A metadata or namespace call: stat before (and BEFORE if op), EVENT after success. */
-#define PATH_BODY(dirfd, path, statflags, before_op, event_op, CALL)                      \
-        do {                                                                               \
-                int e_ = errno, r_;                                                        \
-                TpPre p_;                                                                  \
-                tp_pre(&p_, dirfd, tp_launder(path), statflags, before_op);                \
-                errno = e_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ == 0) {                                                             \
-                        e_ = errno;                                                        \
-                        tp_post(&p_, event_op, NULL);                                      \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define PATH_BODY(dirfd, path, statflags, before_op, event_op, CALL)                               \
+        do {                                                                                       \
+                int e_ = errno, r_;                                                                \
+                TpPre p_;                                                                          \
+                tp_pre(&p_, dirfd, tp_launder(path), statflags, before_op);                        \
+                CALL_THEN_POST(event_op, CALL);                                                    \
         } while (0)
 
-#define FD_BODY(fd, event_op, CALL)                                                        \
-        do {                                                                               \
-                int e_ = errno, r_;                                                        \
-                TpPre p_;                                                                  \
-                tp_pre_fd(&p_, fd);                                                        \
-                errno = e_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ == 0) {                                                             \
-                        e_ = errno;                                                        \
-                        tp_post(&p_, event_op, NULL);                                      \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define FD_BODY(fd, event_op, CALL)                                                                \
+        do {                                                                                       \
+                int e_ = errno, r_;                                                                \
+                TpPre p_;                                                                          \
+                if (tp_fd_reported(fd)) {                                                          \
+                        errno = e_;                                                                \
+                        return CALL;                                                               \
+                }                                                                                  \
+                tp_pre_fd(&p_, fd);                                                                \
+                CALL_THEN_POST(event_op, CALL);                                                    \
         } while (0)
 
 /* ---- A. opening for write ---- */
@@ -250,10 +269,9 @@ TP_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 
 /* ---- B. namespace changes ---- */
 
-static int rename_common(int od, const char *old, int nd, const char *new, unsigned flags,
-                         int r, bool call, int (*fn)(int, const char *, int, const char *,
-                                                     unsigned), int (*fn2)(const char *,
-                                                                           const char *),
+static int rename_common(int od, const char *old, int nd, const char *new, unsigned flags, int r,
+                         bool call, int (*fn)(int, const char *, int, const char *, unsigned),
+                         int (*fn2)(const char *, const char *),
                          int (*fn3)(int, const char *, int, const char *))
 {
         TpPre a, b;
@@ -338,8 +356,9 @@ TP_EXPORT int remove(const char *path)
         r = real(path);
         if (r == 0) {
                 e = errno;
-                tp_post(&p, p.exists && S_ISDIR(p.st.st_mode) ? TRACKLE_OP_RMDIR
-                                                               : TRACKLE_OP_UNLINKED, NULL);
+                tp_post(&p,
+                        p.exists && S_ISDIR(p.st.st_mode) ? TRACKLE_OP_RMDIR : TRACKLE_OP_UNLINKED,
+                        NULL);
                 errno = e;
         }
         return r;
@@ -417,20 +436,20 @@ TP_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
         return r;
 }
 
-#define CREATE_BODY(dirfd, path, op, CALL)                                                 \
-        do {                                                                               \
-                int e_ = errno, r_;                                                        \
-                TpPre p_;                                                                  \
-                tp_pre(&p_, dirfd, tp_launder(path), AT_SYMLINK_NOFOLLOW, 0);              \
-                errno = e_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ == 0) {                                                             \
-                        e_ = errno;                                                        \
-                        p_.exists = false;                                                 \
-                        tp_post(&p_, op, NULL);                                            \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define CREATE_BODY(dirfd, path, op, CALL)                                                         \
+        do {                                                                                       \
+                int e_ = errno, r_;                                                                \
+                TpPre p_;                                                                          \
+                tp_pre(&p_, dirfd, tp_launder(path), AT_SYMLINK_NOFOLLOW, 0);                      \
+                errno = e_;                                                                        \
+                r_ = CALL;                                                                         \
+                if (r_ == 0) {                                                                     \
+                        e_ = errno;                                                                \
+                        p_.exists = false;                                                         \
+                        tp_post(&p_, op, NULL);                                                    \
+                        errno = e_;                                                                \
+                }                                                                                  \
+                return r_;                                                                         \
         } while (0)
 
 TP_EXPORT int mkdir(const char *path, mode_t mode)
@@ -471,19 +490,12 @@ TP_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
 
 /* ---- C. content changes without open ---- */
 
-#define TRUNCATE_BODY(path, CALL)                                                          \
-        do {                                                                               \
-                int e_ = errno, r_;                                                        \
-                TpPre p_;                                                                  \
-                tp_pre_open(&p_, AT_FDCWD, tp_launder(path), O_WRONLY | O_TRUNC);          \
-                errno = e_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ == 0) {                                                             \
-                        e_ = errno;                                                        \
-                        tp_post(&p_, TRACKLE_OP_TRUNCATED, NULL);                          \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define TRUNCATE_BODY(path, CALL)                                                                  \
+        do {                                                                                       \
+                int e_ = errno, r_;                                                                \
+                TpPre p_;                                                                          \
+                tp_pre_open(&p_, AT_FDCWD, tp_launder(path), O_WRONLY | O_TRUNC);                  \
+                CALL_THEN_POST(TRACKLE_OP_TRUNCATED, CALL);                                        \
         } while (0)
 
 TP_EXPORT int truncate(const char *path, off_t len)
@@ -646,16 +658,16 @@ TP_EXPORT int fremovexattr(int fd, const char *name)
 
 /* ---- E. temporary files: new, so nothing before; CREATED after ---- */
 
-#define TEMP_BODY(tmpl, CALL)                                                              \
-        do {                                                                               \
-                int e_, r_;                                                                \
-                r_ = CALL;                                                                 \
-                if (r_ >= 0) {                                                             \
-                        e_ = errno;                                                        \
-                        tp_post_created(AT_FDCWD, tmpl, false);                            \
-                        errno = e_;                                                        \
-                }                                                                          \
-                return r_;                                                                 \
+#define TEMP_BODY(tmpl, CALL)                                                                      \
+        do {                                                                                       \
+                int e_, r_;                                                                        \
+                r_ = CALL;                                                                         \
+                if (r_ >= 0) {                                                                     \
+                        e_ = errno;                                                                \
+                        tp_post_created(AT_FDCWD, tmpl, false);                                    \
+                        errno = e_;                                                                \
+                }                                                                                  \
+                return r_;                                                                         \
         } while (0)
 
 TP_EXPORT int mkstemp(char *tmpl)
@@ -745,19 +757,19 @@ static void fd_file(char *buf, size_t size, int fd)
         buf[k] = 0;
 }
 
-#define EXEC_BODY(flags, file, argv, envp, CALL_WITH_ENV)                                  \
-        do {                                                                               \
-                int e_ = errno, r_;                                                        \
-                TpEnvBuf b_;                                                               \
-                char *const *env;                                                          \
-                tp_exec_frame(flags, file, argv);                                          \
-                env = child_env(&b_, envp);                                                \
-                errno = e_;                                                                \
-                r_ = CALL_WITH_ENV;                                                        \
-                e_ = errno;                                                                \
-                tp_env_free(&b_);                                                          \
-                errno = e_;                                                                \
-                return r_;                                                                 \
+#define EXEC_BODY(flags, file, argv, envp, CALL_WITH_ENV)                                          \
+        do {                                                                                       \
+                int e_ = errno, r_;                                                                \
+                TpEnvBuf b_;                                                                       \
+                char *const *env;                                                                  \
+                tp_exec_frame(flags, file, argv);                                                  \
+                env = child_env(&b_, envp);                                                        \
+                errno = e_;                                                                        \
+                r_ = CALL_WITH_ENV;                                                                \
+                e_ = errno;                                                                        \
+                tp_env_free(&b_);                                                                  \
+                errno = e_;                                                                        \
+                return r_;                                                                         \
         } while (0)
 
 TP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -817,36 +829,36 @@ typedef struct ArgVec {
 } ArgVec;
 
 /* Collect arg0 and the rest up to NULL; with want_env, the pointer after NULL too. */
-#define COLLECT_ARGS(av, arg0, last, ok, envp_out)                                         \
-        do {                                                                               \
-                va_list ap_;                                                               \
-                size_t n_ = 1;                                                             \
-                (av).map = NULL;                                                           \
-                va_start(ap_, last);                                                       \
-                while (va_arg(ap_, char *))                                                \
-                        n_++;                                                              \
-                va_end(ap_);                                                               \
-                (ok) = true;                                                               \
-                if (n_ + 1 <= ARGV_STACK) {                                                \
-                        (av).v = (av).stack;                                               \
-                } else {                                                                   \
-                        (av).map_len = (n_ + 1) * sizeof(char *);                          \
-                        (av).map = mmap(NULL, (av).map_len, PROT_READ | PROT_WRITE,        \
-                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);               \
-                        if ((av).map == MAP_FAILED) {                                      \
-                                (av).map = NULL;                                           \
-                                (ok) = false;                                              \
-                        }                                                                  \
-                        (av).v = (av).map;                                                 \
-                }                                                                          \
-                if (ok) {                                                                  \
-                        (av).v[0] = (char *)(arg0);                                        \
-                        va_start(ap_, last);                                               \
-                        for (size_t i_ = 1; i_ <= n_; i_++)                                \
-                                (av).v[i_] = va_arg(ap_, char *);                          \
-                        envp_out;                                                          \
-                        va_end(ap_);                                                       \
-                }                                                                          \
+#define COLLECT_ARGS(av, arg0, last, ok, envp_out)                                                 \
+        do {                                                                                       \
+                va_list ap_;                                                                       \
+                size_t n_ = 1;                                                                     \
+                (av).map = NULL;                                                                   \
+                va_start(ap_, last);                                                               \
+                while (va_arg(ap_, char *))                                                        \
+                        n_++;                                                                      \
+                va_end(ap_);                                                                       \
+                (ok) = true;                                                                       \
+                if (n_ + 1 <= ARGV_STACK) {                                                        \
+                        (av).v = (av).stack;                                                       \
+                } else {                                                                           \
+                        (av).map_len = (n_ + 1) * sizeof(char *);                                  \
+                        (av).map = mmap(NULL, (av).map_len, PROT_READ | PROT_WRITE,                \
+                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);                       \
+                        if ((av).map == MAP_FAILED) {                                              \
+                                (av).map = NULL;                                                   \
+                                (ok) = false;                                                      \
+                        }                                                                          \
+                        (av).v = (av).map;                                                         \
+                }                                                                                  \
+                if (ok) {                                                                          \
+                        (av).v[0] = (char *)(arg0);                                                \
+                        va_start(ap_, last);                                                       \
+                        for (size_t i_ = 1; i_ <= n_; i_++)                                        \
+                                (av).v[i_] = va_arg(ap_, char *);                                  \
+                        envp_out;                                                                  \
+                        va_end(ap_);                                                               \
+                }                                                                                  \
         } while (0)
 
 static int argvec_done(ArgVec *av, int r)
@@ -945,10 +957,9 @@ static void sys_lock_drop(void)
 static int do_system(const char *line, char *const envp[])
 {
         int (*spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                     const posix_spawnattr_t *, char *const[], char *const[]) =
-                REAL(posix_spawn);
-        char *const argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
-        struct sigaction sa = { .sa_handler = SIG_IGN };
+                     const posix_spawnattr_t *, char *const[], char *const[]) = REAL(posix_spawn);
+        char *const argv[] = {(char *)"sh", (char *)"-c", (char *)line, NULL};
+        struct sigaction sa = {.sa_handler = SIG_IGN};
         posix_spawnattr_t attr;
         sigset_t omask, reset;
         int status = -1, ret;
@@ -1003,7 +1014,7 @@ static int do_system(const char *line, char *const envp[])
 
 TP_EXPORT int system(const char *line)
 {
-        char *const argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
+        char *const argv[] = {(char *)"sh", (char *)"-c", (char *)line, NULL};
         TpExecInfo info;
         TpEnvBuf b;
         char **env;
@@ -1034,7 +1045,7 @@ static TpEnvBuf popen_buf;
 
 TP_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
-        char *const argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+        char *const argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
         char **old, **env;
         TpExecInfo info;
         FILE *f;

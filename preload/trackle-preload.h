@@ -23,6 +23,8 @@ static inline const char *tp_launder(const char *p)
 typedef struct TpPre {
         bool active; /* in a session and the path is one we record */
         bool exists;
+        bool reported; /* trackled has its state before: a BEFORE went (or had gone) for it */
+        pid_t pid;     /* of this process, from the check before the call */
         struct stat st;
         char abs[TP_PATH_SIZE];
 } TpPre;
@@ -32,6 +34,13 @@ void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t befor
 void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
 void tp_pre_fd(TpPre *p, int fd);
 void tp_post(const TpPre *p, uint32_t op, const char *path2);
+/* After a successful open that tp_pre_open() looked at: remember fd if trackled now knows the
+ * file's state before (created by this call, or reported by a BEFORE), so that metadata calls
+ * on that fd (futimens, fchown, fchmod: three per file that tar extracts) cost one fstat. */
+void tp_opened(const TpPre *p, int fd);
+/* true if fd is such a file still: its metadata changes add nothing to what trackled gets
+ * (its state before is known, its state after is taken when the connection ends). */
+bool tp_fd_reported(int fd);
 void tp_post_created(int dirfd, const char *path, bool dir);
 bool tp_abspath(int dirfd, const char *path, char *out, size_t size);
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[]);

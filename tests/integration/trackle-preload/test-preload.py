@@ -2,7 +2,8 @@
 """libtrackle.so against a fake trackled, in a private mount namespace.
 
 usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED [GROUP]
-GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit, ring (each a
+GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit, ring,
+shortcuts (each a
 rule of the library, and a meson test of its own); without it all run. Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
 and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
 """
@@ -470,6 +471,63 @@ def test_ring(sid):
     shutil.rmtree(d, ignore_errors=True)
 
 
+SHORTCUT_SCRIPT = r"""
+import os, sys
+d = sys.argv[1]
+# 1. metadata calls on a descriptor of a file whose state before trackled has: nothing to send
+fd = os.open(d + "/reported", os.O_WRONLY)            # BEFORE (existing, opened for writing)
+os.fchmod(fd, 0o600)
+os.utime(fd, (1, 1))
+os.close(fd)
+fd = os.open(d + "/created", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)   # CREATED
+os.fchmod(fd, 0o600)
+os.close(fd)
+# 2. ... but on one whose state before trackled does not have, they are events
+fd = os.open(d + "/readonly", os.O_RDONLY)
+os.fchmod(fd, 0o600)
+os.close(fd)
+# 3. the number of a closed reported descriptor, reused for such a file: still an event
+fd = os.open(d + "/reported", os.O_WRONLY)
+os.close(fd)
+fd2 = os.open(d + "/readonly2", os.O_RDONLY)
+assert fd2 == fd, (fd, fd2)
+os.fchmod(fd2, 0o600)
+os.close(fd2)
+# 4. names relative to a directory fd follow that directory when it is renamed
+dfd = os.open(d + "/sub", os.O_RDONLY | os.O_DIRECTORY)
+os.close(os.open("a", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd))
+os.rename(d + "/sub", d + "/moved")
+os.close(os.open("b", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd))
+"""
+
+
+def test_shortcuts(sid):
+    """What the library leaves out to stay cheap must not cost a record: metadata calls are
+    skipped only on descriptors of files trackled already has the state before of, and a
+    cached directory name is never used after the directory was renamed."""
+    d = scratch()
+    for n in ("reported", "readonly", "readonly2"):
+        with open(os.path.join(d, n), "w") as f:
+            f.write(n + "\n")
+    os.mkdir(d + "/sub")
+    with Server() as srv:
+        r = run([sys.executable, "-c", SHORTCUT_SCRIPT, d], session=sid)
+        check(r.returncode == 0, "the script ran: %r" % r.stderr[-400:])
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    meta = [(os.path.basename(f["path"]), f["op"]) for f in events(fr, "event")
+            if f["op"] in (29, 30, 31, 32)]
+    check(not [m for m in meta if m[0] in ("reported", "created")],
+          "no metadata events for files whose state before trackled has: %s" % meta)
+    check(("readonly", 29) in meta, "fchmod of a file only opened for reading: CHMOD: %s" % meta)
+    check(("readonly2", 29) in meta,
+          "a reused descriptor number of another file: CHMOD: %s" % meta)
+    created = [f["path"] for f in events(fr, "event", OP["CREATED"])]
+    check(d + "/sub/a" in created and d + "/moved/b" in created and d + "/sub/b" not in created,
+          "names relative to a directory fd follow its rename: %s" % created)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
     d = scratch()
@@ -504,7 +562,8 @@ def main():
     sid = 5150
     groups = {"surface": test_surface, "errno": test_errno, "inert": test_inert,
               "before": test_before, "fds": test_fds, "fail-open": test_fail_open,
-              "propagation": test_propagation, "audit": test_audit_mode, "ring": test_ring}
+              "propagation": test_propagation, "audit": test_audit_mode, "ring": test_ring,
+              "shortcuts": test_shortcuts}
     if GROUP is not None and GROUP not in groups:
         print("unknown group %r" % GROUP)
         return 2
