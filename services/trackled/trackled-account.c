@@ -133,7 +133,7 @@ int account_add(TrackledStore *s, const char *name, const char *email, const cha
         sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, trackled_store_now(s));
         rc = sqlite3_step(st);
-        if (rc == SQLITE_CONSTRAINT)
+        if ((rc & 0xff) == SQLITE_CONSTRAINT)
                 return -EEXIST;
         return rc == SQLITE_DONE ? 0 : state_errno(rc);
 }

@@ -519,6 +519,7 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
 /* ---- wiki ---- */
 
 static const char sql_wiki_private[] = "SELECT private FROM wiki_page WHERE name = ?";
+static const char sql_wiki_set_private[] = "UPDATE wiki_page SET private = ? WHERE name = ?";
 
 /* Private pages (spec §5): sysadmins only; to anyone else they do not exist. */
 static bool wiki_private(TrackledStore *s, const char *name)
@@ -542,6 +543,7 @@ static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, co
                 return reply_error(resp, 404, "no such page");
         if (streq(req->method, "PUT")) {
                 _cleanup_json_ json_object *in = NULL;
+                json_object *priv = NULL;
                 const char *text, *comment;
                 int64_t version;
 
@@ -553,10 +555,24 @@ static int api_wiki(TrackledWeb *w, const WebRequest *req, WebResponse *resp, co
                         return 0;
                 if (!text)
                         return reply_error(resp, 400, "'text' is required");
+                if (json_object_object_get_ex(in, "private", &priv) &&
+                    !json_object_is_type(priv, json_type_boolean))
+                        return reply_error(resp, 400, "'private' must be true or false");
                 r = trackled_store_wiki_put(req->store, name, text, req->user, comment, -1,
                                             &version);
                 if (r < 0)
                         return r;
+                if (priv) {
+                        _cleanup_reset_ sqlite3_stmt *st =
+                                trackled_store_stmt(req->store, sql_wiki_set_private);
+
+                        if (!st)
+                                return -EIO;
+                        sqlite3_bind_int(st, 1, json_object_get_boolean(priv));
+                        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                return -EIO;
+                }
         } else if (!streq(req->method, "GET") && !streq(req->method, "HEAD"))
                 return reply_error(resp, 405, "GET or PUT");
         r = trackled_store_wiki_get(req->store, name, 0, &o);

@@ -18,6 +18,7 @@ static const AdminCommand commands[] = {
         {"wiki", admin_wiki_main, "list|export DIR|import DIR  wiki pages as files"},
         {"check", admin_check_main, "check the database's integrity"},
         {"backup", admin_backup_main, "FILE  write a consistent copy of the database"},
+        {"user", admin_user_main, "add|passwd|del|list  sysadmin accounts of the web"},
         {},
 };
 

@@ -32,6 +32,7 @@ int admin_milestone_main(int argc, char **argv); /* milestone */
 int admin_wiki_main(int argc, char **argv);      /* wiki import|export|list */
 int admin_check_main(int argc, char **argv);     /* check */
 int admin_backup_main(int argc, char **argv);    /* backup FILE */
+int admin_user_main(int argc, char **argv);      /* user add|passwd|del|list */
 
 /* "trackle-admin: " + the message + "\n" on stderr; returns ADMIN_EXIT_FAILURE. */
 int admin_fail(const char *fmt, ...) _printf_(1, 2);

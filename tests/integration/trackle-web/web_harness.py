@@ -35,7 +35,7 @@ def need_root():
     if os.geteuid() != 0:
         skip("needs root: trackled runs in a private mount namespace with its own "
              "/run/tracksuite")
-    for tool in ("unshare", "mount"):
+    for tool in ("unshare", "mount", "nsenter"):
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
             skip(f"{tool} is missing")
 
@@ -131,7 +131,7 @@ class Site:
         self.binary = binary
         self.dir = tmp
         self.port = free_port()
-        self.ctl = os.path.join(tmp, "control.sock")
+        self.ctl = None  # the control socket in trackled's mount namespace, via /proc
         self.db = os.path.join(tmp, "trackle.db")
         self.conf = os.path.join(tmp, "trackle.conf")
         self.log_path = os.path.join(tmp, "trackled.log")
@@ -151,9 +151,11 @@ class Site:
             ["unshare", "-m", "--propagation", "private", "sh", "-c",
              'mkdir -p /run/tracksuite && mount -t tmpfs -o mode=0755 tmpfs /run/tracksuite '
              '&& exec "$@"', "sh", self.binary, "-c", self.conf, "-d", self.db,
-             "--listen", self.ctl, "--listen-http", f"127.0.0.1:{self.port}"],
+             "--listen", "/run/tracksuite/trackle.sock", "--listen-http",
+             f"127.0.0.1:{self.port}"],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
+        self.ctl = f"/proc/{self.proc.pid}/root/run/tracksuite/trackle.sock"
         wait_until(self.answers, "trackled to answer HTTP", 30)
         return self
 
@@ -176,6 +178,11 @@ class Site:
                 self.proc.wait()
                 raise Failure("trackled did not stop within 30 s of SIGTERM")
         return self.proc.returncode
+
+    def admin(self, tool, *args, input=None):
+        """trackle-admin in trackled's mount namespace (its compiled-in socket path)."""
+        return subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "--", tool, *args],
+                              input=input, capture_output=True, text=True, timeout=60)
 
     def logtext(self):
         with open(self.log_path, "rb") as f:
