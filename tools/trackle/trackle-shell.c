@@ -222,6 +222,29 @@ static json_object *environment_object(void)
         return o;
 }
 
+/* trackle-shell-prompt next to this trackle (the installed pair, or both in a build tree),
+ * else the installed one; NULL when there is none. */
+static const char *shell_prompt_bin(void)
+{
+        static char path[PATH_MAX];
+        char exe[PATH_MAX], *slash;
+        ssize_t n;
+
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                slash = strrchr(exe, '/');
+                if (slash &&
+                    (size_t)(slash - exe) + sizeof("/trackle-shell-prompt") <= sizeof(path)) {
+                        memcpy(path, exe, (size_t)(slash - exe));
+                        strcpy(path + (slash - exe), "/trackle-shell-prompt");
+                        if (access(path, X_OK) == 0)
+                                return path;
+                }
+        }
+        return access(TRACKLE_SHELL_PROMPT_BIN, X_OK) == 0 ? TRACKLE_SHELL_PROMPT_BIN : NULL;
+}
+
 static int write_file(const char *dir, const char *name, const char *text)
 {
         _cleanup_free_ char *path = NULL;
@@ -627,7 +650,7 @@ int trackle_shell_main(const TrackleArgs *args)
                 argv[1] = (char *)"-c";
                 argv[2] = (char *)args->command;
                 argv[3] = NULL;
-        } else if (bash && spool && trackle_spool_bashrc(spool, &rc) >= 0 &&
+        } else if (bash && spool && trackle_spool_bashrc(spool, shell_prompt_bin(), &rc) >= 0 &&
                    write_file(spool, "bashrc", rc) >= 0 && write_file(spool, "history", "") >= 0 &&
                    write_file(spool, "status", "") >= 0) {
                 free(rc);

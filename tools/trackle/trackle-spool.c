@@ -327,9 +327,10 @@ static char *shell_quote(const char *s)
         return q;
 }
 
-int trackle_spool_bashrc(const char *spool, char **ret)
+int trackle_spool_bashrc(const char *spool, const char *prompt, char **ret)
 {
-        _cleanup_free_ char *qh = NULL, *qs = NULL, *hist = NULL, *status = NULL;
+        _cleanup_free_ char *qh = NULL, *qs = NULL, *hist = NULL, *status = NULL, *qp = NULL,
+                            *ps1 = NULL;
         char *text;
 
         if (asprintf(&hist, "%s/history", spool) < 0 || asprintf(&status, "%s/status", spool) < 0)
@@ -338,6 +339,18 @@ int trackle_spool_bashrc(const char *spool, char **ret)
         qs = shell_quote(status);
         if (!qh || !qs)
                 return -ENOMEM;
+        /* The prompt prefix from trackle-shell-prompt, asked once: it makes the same check as
+         * libtrackle.so, so the prefix shows that the shell really is tracked (and one exec is
+         * recorded, not one per prompt). Without the tool, the plain prefix. */
+        if (prompt) {
+                qp = shell_quote(prompt);
+                if (!qp || asprintf(&ps1, "PS1=\"$(%s --ps1)${PS1-}\"\n", qp) < 0)
+                        return -ENOMEM;
+        } else {
+                ps1 = strdup("PS1='\\[\\e[1;32m\\]Trackle\\[\\e[0m\\] '\"${PS1-}\"\n");
+                if (!ps1)
+                        return -ENOMEM;
+        }
         if (asprintf(&text,
                      "# trackle(1) session: the usual ~/.bashrc, then trackle's history settings.\n"
                      "if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n"
@@ -372,8 +385,8 @@ int trackle_spool_bashrc(const char *spool, char **ret)
                      "        return $__trackle_s\n"
                      "}\n"
                      "PROMPT_COMMAND=\"__trackle_prompt${PROMPT_COMMAND:+; $PROMPT_COMMAND}\"\n"
-                     "PS1='\\[\\e[1;32m\\]Trackle\\[\\e[0m\\] '\"${PS1-}\"\n",
-                     qh, qs) < 0)
+                     "%s",
+                     qh, qs, ps1) < 0)
                 return -ENOMEM;
         *ret = text;
         return 0;

@@ -42,8 +42,9 @@ int trackle_spool_command_one(const char *line, int64_t time, const char *cwd, i
 
 /* The rc file given to bash with --rcfile: the user's ~/.bashrc, then trackle's history
  * settings (HISTFILE=<spool>/history, timestamps, histappend, PROMPT_COMMAND) and the prompt
- * marker. */
-int trackle_spool_bashrc(const char *spool, char **ret);
+ * prefix: the output of `prompt --ps1` (the trackle-shell-prompt binary), or a fixed one when
+ * prompt is NULL. */
+int trackle_spool_bashrc(const char *spool, const char *prompt, char **ret);
 
 /* "2026-12-04T22:54:32Z" into buf (at least 21 bytes). */
 int trackle_format_time(int64_t t, char *buf, size_t size);

@@ -23,7 +23,8 @@ int main(void)
 {
         const char hist[] = "#1764888872\nls -l\n#1764888880\ncd /etc\n#1764888890\nfalse\n"
                             "#1764888895\nfor i in 1 2\ndo echo $i; done\n#1764888899\nexit\n";
-        const char status[] = "0 - /root\n1 0 /root\n2 0 /etc\n3 1 /etc\n4 0 /et\\\\c\\nx\n5 9 /par";
+        const char status[] =
+                "0 - /root\n1 0 /root\n2 0 /etc\n3 1 /etc\n4 0 /et\\\\c\\nx\n5 9 /par";
         TrackleHistoryEntry *h;
         TrackleStatusLine *s;
         size_t n_h, n_s;
@@ -85,7 +86,11 @@ int main(void)
         ASSERT_EQ_INT(trackle_format_time(1764888872, buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, "2025-12-04T22:54:32Z");
 
-        ASSERT_EQ_INT(trackle_spool_bashrc("/run/x/it's", &rc), 0);
+        ASSERT_EQ_INT(trackle_spool_bashrc("/run/x/it's", "/usr/bin/trackle-shell-prompt", &rc), 0);
+        ASSERT_TRUE(strstr(rc, "PS1=\"$('/usr/bin/trackle-shell-prompt' --ps1)${PS1-}\"\n") !=
+                    NULL);
+        free(rc);
+        ASSERT_EQ_INT(trackle_spool_bashrc("/run/x/it's", NULL, &rc), 0);
         ASSERT_TRUE(strstr(rc, "HISTFILE='/run/x/it'\\''s/history'\n") != NULL);
         ASSERT_TRUE(strstr(rc, "__trackle_status='/run/x/it'\\''s/status'\n") != NULL);
         ASSERT_TRUE(strstr(rc, "PROMPT_COMMAND=") != NULL);
