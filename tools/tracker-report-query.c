@@ -140,21 +140,26 @@ static int filter_range(const ReportFilter *f, const char **ret_since, const cha
         return 0;
 }
 
-/* Without a range, the whole table in primary key order beats a walk over the day index (4x
- * on two million rows): two statements, chosen by whether there is a range. */
+/* Without a range or filter, the whole table in primary key order beats a walk over the day
+ * index (4x on two million rows): two statements, chosen by whether there is one. */
 static int query_ranged(sqlite3 *db, const ReportFilter *f, const char *sql_all,
-                        const char *sql_range, ReportRows *ret)
+                        const char *sql_filtered, ReportRows *ret)
 {
-        const char *p[2];
+        const char *p[4] = {NULL, NULL, f->host, f->user_program};
         int r;
 
         r = filter_range(f, &p[0], &p[1]);
         if (r < 0)
                 return r;
-        if (!f->since && !f->until)
+        if (!f->since && !f->until && !f->host && !f->user_program)
                 return query_rows(db, sql_all, NULL, 0, ret);
-        return query_rows(db, sql_range, p, ELEMENTSOF(p), ret);
+        return query_rows(db, sql_filtered, p, ELEMENTSOF(p), ret);
 }
+
+/* ?3: a host or NULL, ?4: a program or NULL (NULL matches everything). */
+#define FILTER_WHERE                                                                               \
+        "WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR host = ?3) AND (?4 IS NULL OR program = "  \
+        "?4) "
 
 #define PROGRAMS_SELECT                                                                            \
         "SELECT program, SUM(runs), COUNT(DISTINCT user), 0, COUNT(DISTINCT host), MIN(first), "   \
@@ -164,7 +169,7 @@ static int query_ranged(sqlite3 *db, const ReportFilter *f, const char *sql_all,
 int report_query_programs(sqlite3 *db, const ReportFilter *f, ReportRows *ret)
 {
         return query_ranged(db, f, PROGRAMS_SELECT PROGRAMS_GROUP,
-                            PROGRAMS_SELECT "WHERE day BETWEEN ?1 AND ?2 " PROGRAMS_GROUP, ret);
+                            PROGRAMS_SELECT FILTER_WHERE PROGRAMS_GROUP, ret);
 }
 
 #define USERS_SELECT                                                                               \
@@ -174,26 +179,56 @@ int report_query_programs(sqlite3 *db, const ReportFilter *f, ReportRows *ret)
 
 int report_query_users(sqlite3 *db, const ReportFilter *f, ReportRows *ret)
 {
-        return query_ranged(db, f, USERS_SELECT USERS_GROUP,
-                            USERS_SELECT "WHERE day BETWEEN ?1 AND ?2 " USERS_GROUP, ret);
+        return query_ranged(db, f, USERS_SELECT USERS_GROUP, USERS_SELECT FILTER_WHERE USERS_GROUP,
+                            ret);
 }
 
 int report_query_daily(sqlite3 *db, const ReportFilter *f, ReportRows *ret)
 {
-        const char *p[3] = {f->program};
+        const char *p[4] = {NULL, NULL, f->host, f->program};
         int r;
 
         if (!f->program)
                 return -EINVAL;
-        r = filter_range(f, &p[1], &p[2]);
+        r = filter_range(f, &p[0], &p[1]);
         if (r < 0)
                 return r;
         return query_rows(db,
                           "SELECT day, SUM(runs), COUNT(DISTINCT user), 0, COUNT(DISTINCT host), "
-                          "MIN(first), MAX(last) "
-                          "FROM daily WHERE program = ?1 AND day BETWEEN ?2 AND ?3 "
+                          "MIN(first), MAX(last) FROM daily " FILTER_WHERE
                           "GROUP BY day ORDER BY day",
                           p, ELEMENTSOF(p), ret);
+}
+
+/* A program the --tracked lists name by path is shown by its path(s), separated by spaces
+ * (list paths have none): "/usr/bin/vim", or "/opt/a/bin/x /usr/bin/x" for two programs the
+ * shim counts under one name. */
+static int unused_full_path(const ReportFilter *f, ReportRow *row)
+{
+        _cleanup_free_ char *joined = NULL;
+        size_t len = 0;
+
+        for (size_t i = 0; i < f->n_tracked_paths; i++) {
+                const char *path = f->tracked_paths[i], *base = strrchr(path, '/');
+                size_t n = strlen(path);
+                char *j;
+
+                if (!base || !streq(base + 1, row->name))
+                        continue;
+                j = realloc(joined, len + n + 2);
+                if (!j)
+                        return -ENOMEM;
+                joined = j;
+                if (len > 0)
+                        joined[len++] = ' ';
+                memcpy(joined + len, path, n + 1);
+                len += n;
+        }
+        if (joined) {
+                free(row->name);
+                row->name = TAKE_PTR(joined);
+        }
+        return 0;
 }
 
 /* Tracked programs that never ran at all, as rows with no runs and no last use. */
@@ -225,6 +260,9 @@ static int unused_never(sqlite3 *db, const ReportFilter *f, ReportRows *rows)
                 if (r < 0)
                         return r;
                 row->first = row->last = REPORT_NEVER;
+                r = unused_full_path(f, row);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -249,6 +287,11 @@ int report_query_unused(sqlite3 *db, const ReportFilter *f, ReportRows *ret)
                          p, ELEMENTSOF(p), &rows);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < rows.n; i++) {
+                r = unused_full_path(f, &rows.rows[i]);
+                if (r < 0)
+                        return r;
+        }
         *ret = rows_take(&rows);
         return 0;
 }
@@ -335,6 +378,10 @@ void report_names_done(ReportNames *names)
         for (size_t i = 0; i < names->n; i++)
                 free(names->names[i]);
         free(names->names);
+        if (names->paths) {
+                report_names_done(names->paths);
+                free(names->paths);
+        }
         *names = (ReportNames){};
 }
 
@@ -367,6 +414,8 @@ void report_names_sort(ReportNames *names)
 {
         size_t k = 0;
 
+        if (names->paths)
+                report_names_sort(names->paths);
         if (names->n == 0)
                 return;
         qsort(names->names, names->n, sizeof(char *), names_cmp);
@@ -439,14 +488,33 @@ int report_names_load(ReportNames *names, const char *path, unsigned *ret_line)
                         e--;
                 if (s == e || *s == '#')
                         continue;
+                for (const char *h = s + 1; h < e; h++)
+                        if (*h == '#' && (h[-1] == ' ' || h[-1] == '\t')) {
+                                e = h; /* a comment after the entry, as in tracked.d lists */
+                                break;
+                        }
+                while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                /* "PATH force" in tracked.d lists: wrap even an Essential package's file. */
+                if (e - s > 6 && memcmp(e - 5, "force", 5) == 0 &&
+                    (e[-6] == ' ' || e[-6] == '\t')) {
+                        e -= 6;
+                        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                                e--;
+                }
                 base = memrchr(s, '/', (size_t)(e - s));
                 base = base ? base + 1 : s;
                 /* Only what the shim could ever report: it counts programs by base name. */
                 if (base == e || (size_t)(e - base) > TRACKER_PROGRAM_MAX ||
-                    !utf8_is_printable_n(base, (size_t)(e - base))) {
+                    !tracker_field_is_valid(TRACKER_FIELD_PROGRAM, base, (size_t)(e - base))) {
                         *ret_line = line;
                         return -EINVAL;
                 }
+                if (!names->paths && !(names->paths = calloc(1, sizeof(ReportNames))))
+                        return -ENOMEM;
+                r = names_add(names->paths, s, (size_t)(e - s));
+                if (r < 0)
+                        return r;
                 r = names_add(names, base, (size_t)(e - base));
                 if (r < 0)
                         return r;

@@ -50,6 +50,11 @@ typedef struct ReportFilter {
         const char *before;   /* REPORT_UNUSED: unused means no run on or after this day */
         char *const *tracked; /* REPORT_UNUSED: names listed even if never used, sorted, unique */
         size_t n_tracked;
+        char *const *tracked_paths; /* REPORT_UNUSED: the paths listed, shown for their names */
+        size_t n_tracked_paths;
+        const char *host; /* PROGRAMS, USERS, DAILY: only uses from this host; NULL: all */
+        /* REPORT_USERS: only the users of this program; NULL: all */
+        const char *user_program;
 } ReportFilter;
 
 const char *report_kind_to_string(ReportKind k);
@@ -74,6 +79,7 @@ typedef struct ReportNames {
         char **names;
         size_t n;
         size_t allocated;
+        struct ReportNames *paths; /* the entries as written (paths), from report_names_load() */
 } ReportNames;
 
 void report_names_done(ReportNames *names);
@@ -81,6 +87,7 @@ void report_names_done(ReportNames *names);
 void report_names_sort(ReportNames *names);
 
 /* Add the programs listed in a --tracked file: one name or path per line (a path counts by its
- * base name), blank lines and lines starting with '#' ignored. On -EINVAL, *ret_line is the
- * offending line; on other errors it is 0. */
+ * base name), optionally followed by the word "force" as in tracked.d lists, blank lines and
+ * lines starting with '#' ignored. The paths as written go to names->paths. On -EINVAL,
+ * *ret_line is the offending line; on other errors it is 0. */
 int report_names_load(ReportNames *names, const char *path, unsigned *ret_line);

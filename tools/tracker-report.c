@@ -26,6 +26,7 @@ static const char *arg_db;
 static ReportFormat arg_format = REPORT_FORMAT_TABLE;
 static const char *arg_since;
 static const char *arg_until;
+static const char *arg_host;
 static uint64_t arg_days;
 static bool arg_days_set;
 static const char *arg_tracked[TRACKED_FILES_MAX];
@@ -38,7 +39,8 @@ static void help(void)
                "Commands:\n"
                "  programs             runs, users, hosts, first and last use per program\n"
                "                       (the default)\n"
-               "  users                runs, programs, hosts, first and last use per user\n"
+               "  users [PROGRAM]      runs, programs, hosts, first and last use per user;\n"
+               "                       with PROGRAM: the users of that program\n"
                "  daily PROGRAM        runs, users and hosts per day for one program\n"
                "  unused               programs not used since a day (--since or --days)\n"
                "  rejects              bad datagrams per reason\n\n"
@@ -51,10 +53,12 @@ static void help(void)
                "  -s --since=DATE      count from DATE (YYYY-MM-DD) on; for unused: list the\n"
                "                       programs not run on or after DATE\n"
                "  -u --until=DATE      count up to and including DATE\n"
+               "     --host=HOST       count only the uses on HOST (programs, users, daily)\n"
                "     --days=N          for unused: list the programs last run more than N days\n"
                "                       ago\n"
                "  -t --tracked=FILE    for unused: also list the programs named in FILE (one\n"
-               "                       name or path a line) that never ran; may be repeated\n",
+               "                       name or path a line, as in tracked.d/*.list) that never\n"
+               "                       ran, and show listed programs by path; may be repeated\n",
                TRACKER_DB_DEFAULT);
 }
 
@@ -70,7 +74,7 @@ static int parse_date(const char *option, const char *s, const char **ret)
 /* 1 to go on, 0 to exit successfully (--help, --version), -errno on a usage error. */
 static int parse_argv(int argc, char **argv)
 {
-        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_CSV, ARG_DAYS };
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_CSV, ARG_DAYS, ARG_HOST };
         /* clang-format off */
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -81,6 +85,7 @@ static int parse_argv(int argc, char **argv)
                 {"since", required_argument, NULL, 's'},
                 {"until", required_argument, NULL, 'u'},
                 {"days", required_argument, NULL, ARG_DAYS},
+                {"host", required_argument, NULL, ARG_HOST},
                 {"tracked", required_argument, NULL, 't'},
                 {}
         };
@@ -122,6 +127,11 @@ static int parse_argv(int argc, char **argv)
                                                        optarg, REPORT_DAYS_MAX);
                         arg_days_set = true;
                         break;
+                case ARG_HOST:
+                        if (isempty(optarg))
+                                return log_error_errno(EINVAL, "--host needs a host name.");
+                        arg_host = optarg;
+                        break;
                 case 't':
                         if (arg_n_tracked >= TRACKED_FILES_MAX)
                                 return log_error_errno(E2BIG, "More than %d --tracked files.",
@@ -148,12 +158,12 @@ static int parse_command(char **args, size_t n_args, ReportKind *ret_kind, const
         k = report_kind_from_string(name);
         if (k < 0)
                 return log_error_errno(EINVAL, "Unknown command '%s'. See --help.", name);
-        n_want = k == REPORT_DAILY ? 2 : 1;
+        n_want = k == REPORT_DAILY || k == REPORT_USERS ? 2 : 1;
         if (k == REPORT_DAILY && n_args < 2)
                 return log_error_errno(EINVAL, "daily needs the name of a program.");
         if (n_args > n_want)
                 return log_error_errno(EINVAL, "Unexpected argument '%s'.", args[n_want]);
-        if (k == REPORT_DAILY) {
+        if (n_args == 2) {
                 /* A path counts as its base name, as in --tracked files. */
                 program = strrchr(args[1], '/') ? strrchr(args[1], '/') + 1 : args[1];
                 if (isempty(program))
@@ -164,6 +174,8 @@ static int parse_command(char **args, size_t n_args, ReportKind *ret_kind, const
                 return log_error_errno(EINVAL, "--days and --tracked only apply to unused.");
         if (k == REPORT_REJECTS && (arg_since || arg_until))
                 return log_error_errno(EINVAL, "--since and --until do not apply to rejects.");
+        if ((k == REPORT_REJECTS || k == REPORT_UNUSED) && arg_host)
+                return log_error_errno(EINVAL, "--host does not apply to %s.", name);
         if (k == REPORT_UNUSED) {
                 if (arg_until)
                         return log_error_errno(EINVAL, "--until does not apply to unused.");
@@ -270,9 +282,12 @@ static int run(int argc, char **argv)
         r = parse_command(argv + optind, (size_t)(argc - optind), &kind, &filter.program);
         if (r < 0)
                 return EXIT_USAGE;
+        if (kind == REPORT_USERS)
+                filter.user_program = TAKE_PTR(filter.program);
 
         filter.since = arg_since;
         filter.until = arg_until;
+        filter.host = arg_host;
         if (kind == REPORT_UNUSED) {
                 if (arg_days_set) {
                         r = report_date_days_before(time(NULL), arg_days, before);
@@ -289,6 +304,10 @@ static int run(int argc, char **argv)
                         return EXIT_FAILURE;
                 filter.tracked = tracked.names;
                 filter.n_tracked = tracked.n;
+                if (tracked.paths) {
+                        filter.tracked_paths = tracked.paths->names;
+                        filter.n_tracked_paths = tracked.paths->n;
+                }
         }
 
         path = state_path(arg_db, "tracker.db", TRACKER_DB_DEFAULT);

@@ -46,6 +46,11 @@ expect 2 'cannot be combined' unused --since 2026-01-01 --days 3
 expect 2 'only apply to unused' programs --days 3
 expect 2 'only apply to unused' users --tracked /dev/null
 expect 2 'do not apply to rejects' rejects --since 2026-01-01
+expect 2 '--host does not apply to unused' unused --days 3 --host ws1
+expect 2 '--host does not apply to rejects' rejects --host ws1
+expect 2 "Unexpected argument 'extra'" users vim extra
+expect 2 '--host needs a host name' --host ''
+expect 0 'users \[PROGRAM\]' --help
 expect 2 '--json and --csv cannot be combined' --json --csv
 expect 2 'unrecognized option' --no-such-option
 

@@ -220,6 +220,44 @@ static void test_users(sqlite3 *db)
         ASSERT_ROW(rows, 0, "alice", 1, 0, 1, 1, at(2026, 11, 2, 8), at(2026, 11, 2, 8));
         ASSERT_ROW(rows, 1, "bob", 1, 0, 1, 1, at(2026, 11, 2, 9), at(2026, 11, 2, 9));
         report_rows_done(&rows);
+
+        /* The users of one program, by name; and on one host. */
+        ASSERT_EQ_INT(report_query_users(db, &(ReportFilter){.user_program = "vim"}, &rows), 0);
+        ASSERT_EQ_INT(rows.n, 2);
+        ASSERT_ROW(rows, 0, "alice", 4, 0, 1, 2, at(2026, 11, 1, 9), at(2026, 11, 2, 8));
+        ASSERT_ROW(rows, 1, "bob", 2, 0, 1, 1, at(2026, 11, 1, 10), at(2026, 11, 1, 11));
+        report_rows_done(&rows);
+        ASSERT_EQ_INT(report_query_users(db, &(ReportFilter){.user_program = "vim", .host = "ws2"},
+                                         &rows),
+                      0);
+        ASSERT_EQ_INT(rows.n, 2);
+        ASSERT_ROW(rows, 0, "bob", 2, 0, 1, 1, at(2026, 11, 1, 10), at(2026, 11, 1, 11));
+        ASSERT_ROW(rows, 1, "alice", 1, 0, 1, 1, at(2026, 11, 2, 8), at(2026, 11, 2, 8));
+        report_rows_done(&rows);
+        ASSERT_EQ_INT(report_query_users(db, &(ReportFilter){.user_program = "nano"}, &rows), 0);
+        ASSERT_EQ_INT(rows.n, 0);
+        report_rows_done(&rows);
+
+        /* Programs per host. */
+        ASSERT_EQ_INT(report_query_programs(db, &(ReportFilter){.host = "ws1"}, &rows), 0);
+        ASSERT_EQ_INT(rows.n, 4);
+        ASSERT_ROW(rows, 0, "emacs", 5, 1, 0, 1, at(2026, 11, 1, 7), at(2026, 11, 1, 20));
+        ASSERT_ROW(rows, 1, "vim", 3, 1, 0, 1, at(2026, 11, 1, 9), at(2026, 11, 1, 17));
+        ASSERT_ROW(rows, 2, "old", 1, 1, 0, 1, at(2026, 9, 15, 6), at(2026, 9, 15, 6));
+        ASSERT_ROW(rows, 3, HOSTILE, 1, 1, 0, 1, at(2026, 11, 2, 9), at(2026, 11, 2, 9));
+        report_rows_done(&rows);
+        ASSERT_EQ_INT(report_query_programs(
+                              db, &(ReportFilter){.host = "ws1", .since = "2026-11-02"}, &rows),
+                      0);
+        ASSERT_EQ_INT(rows.n, 1);
+        ASSERT_ROW(rows, 0, HOSTILE, 1, 1, 0, 1, at(2026, 11, 2, 9), at(2026, 11, 2, 9));
+        report_rows_done(&rows);
+        ASSERT_EQ_INT(
+                report_query_daily(db, &(ReportFilter){.program = "vim", .host = "ws2"}, &rows), 0);
+        ASSERT_EQ_INT(rows.n, 2);
+        ASSERT_ROW(rows, 0, "2026-11-01", 2, 1, 0, 1, at(2026, 11, 1, 10), at(2026, 11, 1, 11));
+        ASSERT_ROW(rows, 1, "2026-11-02", 1, 1, 0, 1, at(2026, 11, 2, 8), at(2026, 11, 2, 8));
+        report_rows_done(&rows);
 }
 
 static void test_daily(sqlite3 *db)
@@ -342,6 +380,35 @@ static void test_unused(sqlite3 *db)
         snprintf(bad, sizeof(bad), "%s/missing", dir);
         ASSERT_EQ_INT(report_names_load(&names, bad, &line), -ENOENT);
         ASSERT_EQ_INT(line, 0);
+        report_names_done(&names);
+
+        /* tracked.d lists as they are: "PATH force", comments after the entry; listed
+         * programs are shown by their paths, two paths of one name together. */
+        ASSERT_EQ_INT(write_file(path, "/usr/bin/vim force\n/usr/bin/nano   force  # editor\n"
+                                       "/opt/x/bin/gcc\n/usr/local/bin/gcc\tforce\nold\n"),
+                      0);
+        ASSERT_EQ_INT(report_names_load(&names, path, &line), 0);
+        report_names_sort(&names);
+        ASSERT_EQ_INT(names.n, 4);
+        ASSERT_STREQ(names.names[0], "gcc");
+        ASSERT_STREQ(names.names[1], "nano");
+        ASSERT_STREQ(names.names[2], "old");
+        ASSERT_STREQ(names.names[3], "vim");
+        ASSERT_TRUE(names.paths && names.paths->n == 5);
+        ASSERT_EQ_INT(report_query_unused(db,
+                                          &(ReportFilter){.before = "2026-11-01",
+                                                          .tracked = names.names,
+                                                          .n_tracked = names.n,
+                                                          .tracked_paths = names.paths->names,
+                                                          .n_tracked_paths = names.paths->n},
+                                          &rows),
+                      0);
+        ASSERT_EQ_INT(rows.n, 3);
+        ASSERT_ROW(rows, 0, "/usr/bin/nano", 0, 0, 0, 0, REPORT_NEVER, REPORT_NEVER);
+        ASSERT_ROW(rows, 1, "old", 1, 1, 0, 1, at(2026, 9, 15, 6), at(2026, 9, 15, 6));
+        ASSERT_ROW(rows, 2, "/opt/x/bin/gcc /usr/local/bin/gcc", 2, 1, 0, 1, at(2026, 10, 1, 12),
+                   at(2026, 10, 1, 13));
+        report_rows_done(&rows);
         report_names_done(&names);
 
         ASSERT_EQ_INT(report_query_unused(db, &(ReportFilter){}, &rows), -EINVAL);
