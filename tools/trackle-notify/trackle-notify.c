@@ -44,7 +44,9 @@ static void help(void)
                "  -n --dry-run       print the message instead of sending it; the watermark\n"
                "                     of the previous digest stays where it is\n"
                "  -h --help          show this help\n"
-               "     --version       show the version\n",
+               "     --version       show the version\n"
+               "\n"
+               "See trackle-notify(8).\n",
                TRACKLE_CONFIG_FILE);
 }
 

@@ -39,7 +39,9 @@ static void help(void)
                "     --color=WHEN    auto (default: when standard output or standard error is\n"
                "                     a terminal whose terminfo has colours), always, never\n"
                "  -h --help          Show this help\n"
-               "     --version       Show the version\n");
+               "     --version       Show the version\n"
+               "\n"
+               "See trackle-shell-prompt(1).\n");
 }
 
 /* A colour terminal: standard output or, under $(...), standard error is one, and its
