@@ -15,9 +15,9 @@
 static const struct {
         const char *key, *label;
 } columns[] = {
-        { "id", "Ticket" },         { "summary", "Summary" },   { "status", "Status" },
-        { "owner", "Owner" },       { "type", "Type" },         { "priority", "Priority" },
-        { "milestone", "Milestone" }, { "changed", "Modified" },
+        {"id", "Ticket"},           {"summary", "Summary"},  {"status", "Status"},
+        {"owner", "Owner"},         {"type", "Type"},        {"priority", "Priority"},
+        {"milestone", "Milestone"}, {"changed", "Modified"},
 };
 
 /* ?1 status ('open': anything but closed), ?2 owner, ?3 milestone, ?4 component, ?5 the FTS
@@ -25,19 +25,27 @@ static const struct {
  * written into the SQL. */
 static const char sql_report[] =
         "SELECT id, summary, status, owner, type, priority, milestone, changed, resolution, "
-        "COUNT(*) OVER () FROM ticket t WHERE " PAGE_TICKET_VISIBLE("t", "?8")
-        " AND (?1 IS NULL OR (?1 = 'open' AND status != 'closed') OR status = ?1) "
-        "AND (?2 IS NULL OR owner = ?2) AND (?3 IS NULL OR milestone = ?3) "
-        "AND (?4 IS NULL OR component = ?4) "
-        "AND (?5 IS NULL OR id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?5)) "
-        "ORDER BY "
-        "CASE WHEN ?7 = 0 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' THEN status "
-        "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN priority "
-        "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END END ASC, "
-        "CASE WHEN ?7 = 1 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' THEN status "
-        "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN priority "
-        "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END END DESC, "
-        "id LIMIT ?9 OFFSET ?10";
+        "COUNT(*) OVER () FROM ticket t WHERE " PAGE_TICKET_VISIBLE(
+                "t",
+                "?8") " AND (?1 IS NULL OR (?1 = 'open' AND status != 'closed') OR status = ?1) "
+                      "AND (?2 IS NULL OR owner = ?2) AND (?3 IS NULL OR milestone = ?3) "
+                      "AND (?4 IS NULL OR component = ?4) "
+                      "AND (?5 IS NULL OR id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts "
+                      "MATCH ?5)) "
+                      "ORDER BY "
+                      "CASE WHEN ?7 = 0 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' "
+                      "THEN status "
+                      "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN "
+                      "priority "
+                      "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END "
+                      "END ASC, "
+                      "CASE WHEN ?7 = 1 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' "
+                      "THEN status "
+                      "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN "
+                      "priority "
+                      "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END "
+                      "END DESC, "
+                      "id LIMIT ?9 OFFSET ?10";
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
@@ -46,11 +54,9 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* The report's URL with one argument replaced (for sort links and pages). */
-static void report_href(const WebRequest *req, Html *h, const char *sort, bool desc,
-                        int64_t offset)
+static void report_href(const WebRequest *req, Html *h, const char *sort, bool desc, int64_t offset)
 {
-        static const char *const keep[] = { "status", "owner", "milestone", "component", "q",
-                                            "max" };
+        static const char *const keep[] = {"status", "owner", "milestone", "component", "q", "max"};
         html_raw(h, "/report?");
         for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
                 const char *v = web_arg(req, keep[i]);
@@ -70,14 +76,15 @@ static void report_href(const WebRequest *req, Html *h, const char *sort, bool d
 
 static void filter_input(Html *h, const char *name, const char *label, const char *value)
 {
-        html_printf(h, "<label for=\"f-%s\">%s</label> <input type=\"text\" name=\"%s\" "
-                       "id=\"f-%s\" value=\"%s\" maxlength=\"100\"> ",
+        html_printf(h,
+                    "<label for=\"f-%s\">%s</label> <input type=\"text\" name=\"%s\" "
+                    "id=\"f-%s\" value=\"%s\" maxlength=\"100\"> ",
                     name, label, name, name, strempty(value));
 }
 
 int web_page_report(const WebRequest *req, WebResponse *resp)
 {
-        static const char *const statuses[] = { "open", "new", "assigned", "reopened", "closed" };
+        static const char *const statuses[] = {"open", "new", "assigned", "reopened", "closed"};
         const char *status = web_arg(req, "status"), *sort = web_arg(req, "sort");
         const char *q = web_arg(req, "q");
         _cleanup_free_ char *fts = NULL;
@@ -93,8 +100,8 @@ int web_page_report(const WebRequest *req, WebResponse *resp)
                 status = NULL;
         if (!sort)
                 sort = "id";
-        if (web_arg(req, "max") && (page_parse_id(web_arg(req, "max"), &max) < 0 ||
-                                    max > REPORT_MAX_LIMIT))
+        if (web_arg(req, "max") &&
+            (page_parse_id(web_arg(req, "max"), &max) < 0 || max > REPORT_MAX_LIMIT))
                 return page_error(req, resp, 400, "max is 1 to 1000.");
         if (web_arg(req, "offset") && page_parse_id(web_arg(req, "offset"), &offset) < 0)
                 offset = 0;
@@ -144,9 +151,10 @@ int web_page_report(const WebRequest *req, WebResponse *resp)
 
                 total = sqlite3_column_int64(st, 9);
                 n++;
-                html_printf(h, "<tr class=\"%s\"><td><a href=\"/ticket/%" PRIi64 "\">#%" PRIi64
-                               "</a></td><td><a href=\"/ticket/%" PRIi64 "\">%s</a></td>"
-                               "<td>%s</td><td>",
+                html_printf(h,
+                            "<tr class=\"%s\"><td><a href=\"/ticket/%" PRIi64 "\">#%" PRIi64
+                            "</a></td><td><a href=\"/ticket/%" PRIi64 "\">%s</a></td>"
+                            "<td>%s</td><td>",
                             page_col(st, 2), id, id, id, page_col(st, 1), page_col(st, 2));
                 page_person(req, h, page_col(st, 3));
                 html_printf(h, "</td><td>%s</td><td>%s</td><td>%s</td><td>", page_col(st, 4),

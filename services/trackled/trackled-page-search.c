@@ -39,7 +39,7 @@ static void snippet(Html *h, const char *s)
 static void hit(const WebRequest *req, Html *h, json_object *o)
 {
         const char *kind = page_json_str(o, "kind");
-        WikiLinkInfo info = { .exists = true, .visible = true };
+        WikiLinkInfo info = {.exists = true, .visible = true};
         char label[96];
 
         html_raw(h, "<dt>");
@@ -82,10 +82,11 @@ int web_page_search(const WebRequest *req, WebResponse *resp)
                         return r;
         }
         page_begin(req, resp, "Search", "search");
-        html_printf(h, "<h1>Search</h1><form method=\"get\" action=\"/search\" "
-                       "class=\"search\"><input type=\"search\" name=\"q\" id=\"f-q\" "
-                       "value=\"%s\" size=\"40\" maxlength=\"%d\" aria-label=\"Search for\"> "
-                       "<button type=\"submit\" class=\"primary\">Search</button></form>",
+        html_printf(h,
+                    "<h1>Search</h1><form method=\"get\" action=\"/search\" "
+                    "class=\"search\"><input type=\"search\" name=\"q\" id=\"f-q\" "
+                    "value=\"%s\" size=\"40\" maxlength=\"%d\" aria-label=\"Search for\"> "
+                    "<button type=\"submit\" class=\"primary\">Search</button></form>",
                     strempty(q), TRACKLED_SEARCH_QUERY_MAX);
         if (r == -EINVAL)
                 html_printf(h, "<p class=\"error\">Up to %d words, %d characters.</p>",
@@ -139,8 +140,9 @@ int web_page_file(const WebRequest *req, WebResponse *resp)
                                     "<th>Who</th><th>Ticket</th><th>Change</th><th>Before</th>"
                                     "<th>After</th></tr>");
                 any = true;
-                html_printf(h, "<tr><td><a href=\"/session/%" PRIi64 "#files\">session %" PRIi64
-                               "</a></td><td>",
+                html_printf(h,
+                            "<tr><td><a href=\"/session/%" PRIi64 "#files\">session %" PRIi64
+                            "</a></td><td>",
                             sid, sid);
                 page_time(h, sqlite3_column_int64(st, 3));
                 html_printf(h, "</td><td>%s@%s</td><td>", page_col(st, 1), page_col(st, 2));
@@ -148,8 +150,9 @@ int web_page_file(const WebRequest *req, WebResponse *resp)
                         html_printf(h, "<a href=\"/ticket/%" PRIi64 "\">#%" PRIi64 "</a>",
                                     (int64_t)sqlite3_column_int64(st, 4),
                                     (int64_t)sqlite3_column_int64(st, 4));
-                html_printf(h, "</td><td>%s</td><td><code title=\"%s\">%.12s</code></td>"
-                               "<td><code title=\"%s\">%.12s</code></td></tr>",
+                html_printf(h,
+                            "</td><td>%s</td><td><code title=\"%s\">%.12s</code></td>"
+                            "<td><code title=\"%s\">%.12s</code></td></tr>",
                             page_col(st, 5), page_col(st, 6), page_col(st, 6), page_col(st, 7),
                             page_col(st, 7));
         }

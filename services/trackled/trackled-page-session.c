@@ -31,7 +31,7 @@ static void file_box(const WebRequest *req, Html *h, json_object *f)
         const char *path = page_json_str(f, "path"), *change = page_json_str(f, "change");
         json_object *before = json_object_object_get(f, "before");
         json_object *after = json_object_object_get(f, "after");
-        WikiLinkInfo info = { .exists = true, .visible = true };
+        WikiLinkInfo info = {.exists = true, .visible = true};
 
         html_raw(h, "<div class=\"diff\"><h4>");
         wiki_link_html(h, WIKI_LINK_FILE, 0, path, path, &info);
@@ -45,15 +45,16 @@ static void file_box(const WebRequest *req, Html *h, json_object *f)
                                     page_json_str(before, "mode"), page_json_str(after, "mode"));
                 if (page_json_int(before, "uid", -1) != page_json_int(after, "uid", -1) ||
                     page_json_int(before, "gid", -1) != page_json_int(after, "gid", -1))
-                        html_printf(h, "<div class=\"meta\">owner %" PRIi64 ":%" PRIi64
-                                       " → %" PRIi64 ":%" PRIi64 "</div>",
-                                    page_json_int(before, "uid", -1),
-                                    page_json_int(before, "gid", -1),
-                                    page_json_int(after, "uid", -1),
-                                    page_json_int(after, "gid", -1));
+                        html_printf(
+                                h,
+                                "<div class=\"meta\">owner %" PRIi64 ":%" PRIi64 " → %" PRIi64
+                                ":%" PRIi64 "</div>",
+                                page_json_int(before, "uid", -1), page_json_int(before, "gid", -1),
+                                page_json_int(after, "uid", -1), page_json_int(after, "gid", -1));
         }
         if (json_object_get_boolean(json_object_object_get(f, "redacted")))
-                html_raw(h, "<div class=\"meta\">Content not stored (redacted); hashes only.</div>");
+                html_raw(h,
+                         "<div class=\"meta\">Content not stored (redacted); hashes only.</div>");
         if (json_object_get_boolean(json_object_object_get(f, "binary")) ||
             json_object_get_boolean(json_object_object_get(f, "redacted")) ||
             !json_object_object_get(f, "diff")) {
@@ -98,9 +99,9 @@ static void commands(Html *h, json_object *a)
                         html_txt(h, line);
                 else if (json_object_object_get_ex(c, "argv", &argv) && argv)
                         for (size_t j = 0; j < json_object_array_length(argv); j++)
-                                html_printf(h, "%s%s", j ? " " : "",
-                                            json_object_get_string(
-                                                    json_object_array_get_idx(argv, j)));
+                                html_printf(
+                                        h, "%s%s", j ? " " : "",
+                                        json_object_get_string(json_object_array_get_idx(argv, j)));
                 ex = json_object_object_get(c, "exit");
                 if (ex)
                         html_printf(h, "</td><td class=\"%s\">%d</td></tr>",
@@ -132,17 +133,19 @@ static int session_edit(const WebRequest *req, WebResponse *resp, int64_t id, js
         page_begin(req, resp, title, NULL);
         html_printf(h, "<h1>Edit session %" PRIi64 "</h1>", id);
         page_form_begin(req, h, action, "sessionedit");
-        html_printf(h, "<fieldset><legend>Annotation</legend><textarea name=\"annotation\" "
-                       "id=\"f-annotation\" rows=\"12\" cols=\"80\">%s</textarea></fieldset>",
+        html_printf(h,
+                    "<fieldset><legend>Annotation</legend><textarea name=\"annotation\" "
+                    "id=\"f-annotation\" rows=\"12\" cols=\"80\">%s</textarea></fieldset>",
                     page_json_str(s, "annotation"));
         html_raw(h, "<fieldset><legend>Files shown by default</legend>");
         for (size_t i = 0; i < json_object_array_length(files); i++) {
                 json_object *f = json_object_array_get_idx(files, i);
                 bool shown = json_object_get_boolean(json_object_object_get(f, "shown"));
 
-                html_printf(h, "<div class=\"field\"><input type=\"checkbox\" name=\"shown\" "
-                               "id=\"f-shown-%zu\" value=\"%s\"%s><label for=\"f-shown-%zu\">%s "
-                               "<small>(%s)</small></label></div>",
+                html_printf(h,
+                            "<div class=\"field\"><input type=\"checkbox\" name=\"shown\" "
+                            "id=\"f-shown-%zu\" value=\"%s\"%s><label for=\"f-shown-%zu\">%s "
+                            "<small>(%s)</small></label></div>",
                             i, page_json_str(f, "path"), shown ? " checked" : "", i,
                             page_json_str(f, "path"), page_json_str(f, "change"));
         }
@@ -222,16 +225,18 @@ int web_page_session(const WebRequest *req, WebResponse *resp)
         else {
                 snprintf(title, sizeof(title), "Session %" PRIi64, id);
                 page_begin(req, resp, title, NULL);
-                html_printf(h, "<h1>Session %" PRIi64 " <span class=\"status\">(%s)</span></h1>"
-                               "<div class=\"ticket\"><table class=\"properties\"><tr>",
+                html_printf(h,
+                            "<h1>Session %" PRIi64 " <span class=\"status\">(%s)</span></h1>"
+                            "<div class=\"ticket\"><table class=\"properties\"><tr>",
                             id, page_json_str(s, "state"));
                 ticket = page_json_int(s, "ticket", 0);
                 html_raw(h, "<th>Ticket:</th><td>");
                 if (ticket > 0)
                         html_printf(h, "<a href=\"/ticket/%" PRIi64 "\">#%" PRIi64 "</a>", ticket,
                                     ticket);
-                html_printf(h, "</td><th>Admin:</th><td>%s (uid %" PRIi64 ") on %s</td></tr><tr>"
-                               "<th>Started:</th><td>",
+                html_printf(h,
+                            "</td><th>Admin:</th><td>%s (uid %" PRIi64 ") on %s</td></tr><tr>"
+                            "<th>Started:</th><td>",
                             page_json_str(s, "user"), page_json_int(s, "uid", -1),
                             page_json_str(s, "host"));
                 page_time_iso(h, page_json_str(s, "started"));
@@ -243,8 +248,9 @@ int web_page_session(const WebRequest *req, WebResponse *resp)
                 html_printf(h, "<th>Exit:</th><td>%s</td></tr><tr>",
                             ex ? json_object_get_string(ex) : "–");
                 meta_row(h, "Identity:", page_json_str(s, "identity"));
-                html_printf(h, "<th></th><td><a href=\"/session/%" PRIi64 "?action=edit\">Edit "
-                               "annotation and files</a></td></tr></table></div>",
+                html_printf(h,
+                            "<th></th><td><a href=\"/session/%" PRIi64 "?action=edit\">Edit "
+                            "annotation and files</a></td></tr></table></div>",
                             id);
                 a = json_object_object_get(s, "missing");
                 for (size_t i = 0; i < json_object_array_length(a); i++)
@@ -270,8 +276,9 @@ int web_page_session(const WebRequest *req, WebResponse *resp)
                                 n_hidden++;
                 }
                 if (n_hidden > 0) {
-                        html_printf(h, "<details><summary>%zu more not shown by default"
-                                       "</summary>",
+                        html_printf(h,
+                                    "<details><summary>%zu more not shown by default"
+                                    "</summary>",
                                     n_hidden);
                         for (size_t i = 0; i < json_object_array_length(a); i++) {
                                 json_object *f = json_object_array_get_idx(a, i);

@@ -11,8 +11,8 @@
 #include "trackled-store-admin.h"
 
 #define TICKET_COLUMNS                                                                             \
-        "id, summary, description, type, severity, priority, component, milestone, keywords, "   \
-        "owner, reporter, status, resolution, created, changed"
+        "id, summary, description, type, severity, priority, component, milestone, keywords, "     \
+        "owner, reporter, status, resolution, created, changed, coalesce(reporter_email, '')"
 enum {
         T_ID,
         T_SUMMARY,
@@ -29,10 +29,10 @@ enum {
         T_RESOLUTION,
         T_CREATED,
         T_CHANGED,
+        T_REPORTER_EMAIL, /* an anonymous reporter's address: sysadmins only */
 };
 
-static const char *const resolutions[] = { "fixed", "invalid", "wontfix", "duplicate",
-                                           "worksforme" };
+static const char *const resolutions[] = {"fixed", "invalid", "wontfix", "duplicate", "worksforme"};
 
 /* The help texts of the filing form (trackle.conf [Web] may replace them). */
 static const char *help_text(const WebRequest *req, const char *field)
@@ -40,14 +40,14 @@ static const char *help_text(const WebRequest *req, const char *field)
         static const struct {
                 const char *field, *text;
         } defaults[] = {
-                { "email", "We mail you a link to confirm the ticket; nobody sees your address "
-                           "but the staff." },
-                { "summary", "One line: what is wrong, or what you need." },
-                { "type", "A defect is something broken; a task is work to be done." },
-                { "severity", "How badly it hurts you." },
-                { "description", "What you did, what you expected and what happened instead. "
-                                 "Formatting: Markdown; #12 links a ticket, [[Page]] a wiki "
-                                 "page." },
+                {"email", "We mail you a link to confirm the ticket; nobody sees your address "
+                          "but the staff."},
+                {"summary", "One line: what is wrong, or what you need."},
+                {"type", "A defect is something broken; a task is work to be done."},
+                {"severity", "How badly it hurts you."},
+                {"description", "What you did, what you expected and what happened instead. "
+                                "Formatting: Markdown; #12 links a ticket, [[Page]] a wiki "
+                                "page."},
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
                 if (streq(defaults[i].field, field))
@@ -75,8 +75,9 @@ static void field_choice(const WebRequest *req, Html *h, const char *field, cons
                         const char *v = page_col(st, 0);
 
                         if (!any)
-                                html_printf(h, "<select name=\"%s\" id=\"f-%s\"><option value=\"\">"
-                                               "</option>",
+                                html_printf(h,
+                                            "<select name=\"%s\" id=\"f-%s\"><option value=\"\">"
+                                            "</option>",
                                             field, field);
                         any = true;
                         seen = seen || streq(v, value);
@@ -91,7 +92,8 @@ static void field_choice(const WebRequest *req, Html *h, const char *field, cons
                 html_raw(h, "</select>");
                 return;
         }
-        html_printf(h, "<input type=\"text\" name=\"%s\" id=\"f-%s\" value=\"%s\" maxlength=\"100\">",
+        html_printf(h,
+                    "<input type=\"text\" name=\"%s\" id=\"f-%s\" value=\"%s\" maxlength=\"100\">",
                     field, field, strempty(value));
 }
 
@@ -102,17 +104,19 @@ static void form_field(const WebRequest *req, Html *h, const char *field, const 
 
         html_printf(h, "<div class=\"field\"><label for=\"f-%s\">%s</label>", field, label);
         if (streq(field, "description"))
-                html_printf(h, "<textarea name=\"description\" id=\"f-description\" rows=\"10\" "
-                               "cols=\"80\">%s</textarea>",
+                html_printf(h,
+                            "<textarea name=\"description\" id=\"f-description\" rows=\"10\" "
+                            "cols=\"80\">%s</textarea>",
                             strempty(value));
         else if (streq(field, "type") || streq(field, "severity") || streq(field, "priority") ||
                  streq(field, "component") || streq(field, "milestone"))
                 field_choice(req, h, field, value);
         else
-                html_printf(h, "<input type=\"%s\" name=\"%s\" id=\"f-%s\" value=\"%s\" "
-                               "class=\"wide\" maxlength=\"%d\"%s>",
-                            streq(field, "email") ? "email" : "text", field, field,
-                            strempty(value), streq(field, "summary") ? TRACKLED_SUMMARY_MAX : 254,
+                html_printf(h,
+                            "<input type=\"%s\" name=\"%s\" id=\"f-%s\" value=\"%s\" "
+                            "class=\"wide\" maxlength=\"%d\"%s>",
+                            streq(field, "email") ? "email" : "text", field, field, strempty(value),
+                            streq(field, "summary") ? TRACKLED_SUMMARY_MAX : 254,
                             streq(field, "summary") || streq(field, "email") ? " required" : "");
         if (text)
                 html_printf(h, "<div class=\"help\">%s</div>", text);
@@ -138,11 +142,15 @@ static void newticket_form(const WebRequest *req, WebResponse *resp, const char 
                 const char *field, *label;
                 bool admin_only;
         } fields[] = {
-                { "summary", "Summary:", false },   { "type", "Type:", false },
-                { "severity", "Severity:", false }, { "priority", "Priority:", true },
-                { "component", "Component:", true }, { "milestone", "Milestone:", true },
-                { "owner", "Owner:", true },        { "keywords", "Keywords:", true },
-                { "description", "Description:", false },
+                {"summary", "Summary:", false},
+                {"type", "Type:", false},
+                {"severity", "Severity:", false},
+                {"priority", "Priority:", true},
+                {"component", "Component:", true},
+                {"milestone", "Milestone:", true},
+                {"owner", "Owner:", true},
+                {"keywords", "Keywords:", true},
+                {"description", "Description:", false},
         };
         Html *h = &resp->body;
 
@@ -165,9 +173,8 @@ static void newticket_form(const WebRequest *req, WebResponse *resp, const char 
 
 int web_page_newticket(const WebRequest *req, WebResponse *resp)
 {
-        static const char *const admin_fields[] = { "type",      "severity", "priority",
-                                                    "component", "milestone", "owner",
-                                                    "keywords" };
+        static const char *const admin_fields[] = {"type",      "severity", "priority", "component",
+                                                   "milestone", "owner",    "keywords"};
         const char *summary = web_arg(req, "summary"), *description = web_arg(req, "description");
         TrackledFieldChange changes[ELEMENTSOF(admin_fields)];
         const char *bad = NULL;
@@ -221,7 +228,7 @@ int web_page_newticket(const WebRequest *req, WebResponse *resp)
         for (size_t i = 0; i < ELEMENTSOF(admin_fields); i++) {
                 const char *v = web_arg(req, admin_fields[i]);
                 if (!isempty(v))
-                        changes[n++] = (TrackledFieldChange){ admin_fields[i], v };
+                        changes[n++] = (TrackledFieldChange){admin_fields[i], v};
         }
         r = trackled_store_begin(req->store);
         if (r < 0)
@@ -309,8 +316,9 @@ static void history(const WebRequest *req, Html *h, int64_t id)
                         if (open)
                                 html_raw(h, "</div>");
                         n++;
-                        html_printf(h, "<div class=\"change\" id=\"comment:%u\"><h3>"
-                                       "<a href=\"#comment:%u\">#%u</a> Changed ",
+                        html_printf(h,
+                                    "<div class=\"change\" id=\"comment:%u\"><h3>"
+                                    "<a href=\"#comment:%u\">#%u</a> Changed ",
                                     n, n, n);
                         page_time(h, t);
                         html_raw(h, " by ");
@@ -382,11 +390,11 @@ static void sessions(const WebRequest *req, Html *h, int64_t id)
                                     "<th>Started</th><th>State</th><th>Commands</th>"
                                     "<th>Files</th></tr>");
                 any = true;
-                html_printf(h, "<tr><td><a href=\"/session/%" PRIi64 "\">session %" PRIi64
-                               "</a></td><td>%s@%s</td><td>",
+                html_printf(h,
+                            "<tr><td><a href=\"/session/%" PRIi64 "\">session %" PRIi64
+                            "</a></td><td>%s@%s</td><td>",
                             (int64_t)sqlite3_column_int64(st, 0),
-                            (int64_t)sqlite3_column_int64(st, 0), page_col(st, 1),
-                            page_col(st, 2));
+                            (int64_t)sqlite3_column_int64(st, 0), page_col(st, 1), page_col(st, 2));
                 page_time(h, sqlite3_column_int64(st, 3));
                 html_printf(h, "</td><td>%s</td><td>%" PRIi64 "</td><td>%" PRIi64 "</td></tr>",
                             page_col(st, 4), (int64_t)sqlite3_column_int64(st, 5),
@@ -401,10 +409,10 @@ static void subscribers(const WebRequest *req, Html *h, int64_t id)
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         bool any = false;
 
-        if (!req->admin ||
-            page_prepare(req, "SELECT address FROM ticket_subscriber WHERE ticket = ?1 "
-                              "ORDER BY address",
-                         &st) < 0)
+        if (!req->admin || page_prepare(req,
+                                        "SELECT address FROM ticket_subscriber WHERE ticket = ?1 "
+                                        "ORDER BY address",
+                                        &st) < 0)
                 return;
         sqlite3_bind_int64(st, 1, id);
         html_raw(h, "<th>Subscribers:</th><td>");
@@ -421,10 +429,10 @@ static void change_form(const WebRequest *req, Html *h, sqlite3_stmt *t, int64_t
                 const char *field, *label;
                 int col;
         } fields[] = {
-                { "summary", "Summary:", T_SUMMARY },     { "type", "Type:", T_TYPE },
-                { "severity", "Severity:", T_SEVERITY },  { "priority", "Priority:", T_PRIORITY },
-                { "component", "Component:", T_COMPONENT }, { "milestone", "Milestone:", T_MILESTONE },
-                { "keywords", "Keywords:", T_KEYWORDS },
+                {"summary", "Summary:", T_SUMMARY},       {"type", "Type:", T_TYPE},
+                {"severity", "Severity:", T_SEVERITY},    {"priority", "Priority:", T_PRIORITY},
+                {"component", "Component:", T_COMPONENT}, {"milestone", "Milestone:", T_MILESTONE},
+                {"keywords", "Keywords:", T_KEYWORDS},
         };
         const char *status = page_col(t, T_STATUS);
         char action[64];
@@ -437,8 +445,8 @@ static void change_form(const WebRequest *req, Html *h, sqlite3_stmt *t, int64_t
                     "<textarea name=\"comment\" id=\"f-comment\" rows=\"6\" cols=\"80\">"
                     "</textarea></fieldset><fieldset><legend>Modify Ticket</legend>");
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                form_field(req, h, fields[i].field, fields[i].label,
-                           page_col(t, fields[i].col), false);
+                form_field(req, h, fields[i].field, fields[i].label, page_col(t, fields[i].col),
+                           false);
         html_raw(h, "<div class=\"field\"><label for=\"f-description\">Description:</label>"
                     "<textarea name=\"description\" id=\"f-description\" rows=\"6\" "
                     "cols=\"80\">");
@@ -449,10 +457,11 @@ static void change_form(const WebRequest *req, Html *h, sqlite3_stmt *t, int64_t
         html_txt(h, status);
         html_raw(h, "</label></div>");
         if (!streq(status, "closed")) {
-                html_printf(h, "<div class=\"field\"><input type=\"radio\" name=\"action\" "
-                               "value=\"assign\" id=\"a-assign\"><label for=\"a-assign\">assign "
-                               "to</label> <input type=\"text\" name=\"assign_to\" "
-                               "id=\"f-assign_to\" value=\"%s\" maxlength=\"100\"></div>",
+                html_printf(h,
+                            "<div class=\"field\"><input type=\"radio\" name=\"action\" "
+                            "value=\"assign\" id=\"a-assign\"><label for=\"a-assign\">assign "
+                            "to</label> <input type=\"text\" name=\"assign_to\" "
+                            "id=\"f-assign_to\" value=\"%s\" maxlength=\"100\"></div>",
                             *page_col(t, T_OWNER) ? page_col(t, T_OWNER) : strempty(req->user));
                 html_raw(h, "<div class=\"field\"><input type=\"radio\" name=\"action\" "
                             "value=\"close\" id=\"a-close\"><label for=\"a-close\">close as"
@@ -488,9 +497,8 @@ static void subscribe_form(const WebRequest *req, Html *h, int64_t id)
 
 static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
 {
-        static const char *const fields[] = { "summary",   "type",      "severity", "priority",
-                                              "component", "milestone", "keywords",
-                                              "description" };
+        static const char *const fields[] = {"summary",   "type",      "severity", "priority",
+                                             "component", "milestone", "keywords", "description"};
         TrackledFieldChange changes[ELEMENTSOF(fields) + 3];
         const char *action = strempty(web_arg(req, "action")), *comment = web_arg(req, "comment");
         const char *bad = NULL, *v;
@@ -506,15 +514,16 @@ static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
                 v = web_arg(req, fields[i]);
                 if (!v)
                         continue;
-                if (streq(fields[i], "description") ? strlen(v) > PAGE_TEXT_MAX
-                                                    : !one_line(v, streq(fields[i], "summary")
-                                                                           ? TRACKLED_SUMMARY_MAX
-                                                                           : 100))
-                        return page_error(req, resp, 400, "A field is too long or has more "
-                                                          "than one line.");
+                if (streq(fields[i], "description")
+                            ? strlen(v) > PAGE_TEXT_MAX
+                            : !one_line(v,
+                                        streq(fields[i], "summary") ? TRACKLED_SUMMARY_MAX : 100))
+                        return page_error(req, resp, 400,
+                                          "A field is too long or has more "
+                                          "than one line.");
                 if (streq(fields[i], "summary") && isempty(v))
                         return page_error(req, resp, 400, "The summary cannot be empty.");
-                changes[n++] = (TrackledFieldChange){ fields[i], v };
+                changes[n++] = (TrackledFieldChange){fields[i], v};
         }
         if (comment && strlen(comment) > PAGE_TEXT_MAX)
                 return page_error(req, resp, 400, "The comment is too long.");
@@ -522,8 +531,8 @@ static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
                 v = web_arg(req, "assign_to");
                 if (isempty(v) || !one_line(v, 100))
                         return page_error(req, resp, 400, "Assign to whom?");
-                changes[n++] = (TrackledFieldChange){ "owner", v };
-                changes[n++] = (TrackledFieldChange){ "status", "assigned" };
+                changes[n++] = (TrackledFieldChange){"owner", v};
+                changes[n++] = (TrackledFieldChange){"status", "assigned"};
         } else if (streq(action, "close")) {
                 v = web_arg(req, "resolution");
                 bool known = false;
@@ -531,11 +540,11 @@ static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
                         known = known || streq_ptr(v, resolutions[i]);
                 if (!known)
                         return page_error(req, resp, 400, "Unknown resolution.");
-                changes[n++] = (TrackledFieldChange){ "status", "closed" };
-                changes[n++] = (TrackledFieldChange){ "resolution", v };
+                changes[n++] = (TrackledFieldChange){"status", "closed"};
+                changes[n++] = (TrackledFieldChange){"resolution", v};
         } else if (streq(action, "reopen")) {
-                changes[n++] = (TrackledFieldChange){ "status", "reopened" };
-                changes[n++] = (TrackledFieldChange){ "resolution", "" };
+                changes[n++] = (TrackledFieldChange){"status", "reopened"};
+                changes[n++] = (TrackledFieldChange){"resolution", ""};
         } else if (!streq(action, "leave") && !isempty(action))
                 return page_error(req, resp, 400, "Unknown action.");
         r = trackled_store_ticket_update(req->store, id, req->user, changes, n, comment, expect,
@@ -553,8 +562,7 @@ static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
         if (r < 0)
                 return r;
         if (r > 0 && web_ticket_changed)
-                (void)web_ticket_changed(req, id, streq(action, "leave") ? NULL : action,
-                                         comment);
+                (void)web_ticket_changed(req, id, streq(action, "leave") ? NULL : action, comment);
         snprintf(loc, sizeof(loc), "/ticket/%" PRIi64 "#changelog", id);
         return web_redirect(resp, 303, loc);
 }
@@ -571,8 +579,8 @@ int web_page_ticket(const WebRequest *req, WebResponse *resp)
         if (page_parse_id(rest, &id) < 0)
                 return page_error(req, resp, 404, "No such ticket.");
         r = page_prepare(req,
-                         "SELECT " TICKET_COLUMNS " FROM ticket t WHERE id = ?1 AND " PAGE_TICKET_VISIBLE(
-                                 "t", "?2"),
+                         "SELECT " TICKET_COLUMNS
+                         " FROM ticket t WHERE id = ?1 AND " PAGE_TICKET_VISIBLE("t", "?2"),
                          &t);
         if (r < 0)
                 return r;
@@ -597,17 +605,21 @@ int web_page_ticket(const WebRequest *req, WebResponse *resp)
         page_time(h, sqlite3_column_int64(t, T_CREATED));
         html_raw(h, ", last modified ");
         page_time(h, sqlite3_column_int64(t, T_CHANGED));
-        html_printf(h, "</div><h2 class=\"summary\">%s</h2><table class=\"properties\"><tr>"
-                       "<th>Reported by:</th><td>",
+        html_printf(h,
+                    "</div><h2 class=\"summary\">%s</h2><table class=\"properties\"><tr>"
+                    "<th>Reported by:</th><td>",
                     page_col(t, T_SUMMARY));
         page_person(req, h, page_col(t, T_REPORTER));
+        if (req->admin && *page_col(t, T_REPORTER_EMAIL))
+                html_printf(h, " &lt;<a href=\"mailto:%s\">%s</a>&gt;",
+                            page_col(t, T_REPORTER_EMAIL), page_col(t, T_REPORTER_EMAIL));
         html_raw(h, "</td><th>Owned by:</th><td>");
         page_person(req, h, page_col(t, T_OWNER));
         html_raw(h, "</td></tr><tr>");
         property(h, "Priority:", page_col(t, T_PRIORITY));
         html_raw(h, "<th>Milestone:</th><td>");
         if (*page_col(t, T_MILESTONE)) {
-                WikiLinkInfo info = { .exists = true, .visible = true };
+                WikiLinkInfo info = {.exists = true, .visible = true};
                 wiki_link_html(h, WIKI_LINK_MILESTONE, 0, page_col(t, T_MILESTONE),
                                page_col(t, T_MILESTONE), &info);
         }

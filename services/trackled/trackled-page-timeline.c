@@ -17,20 +17,28 @@ static const char sql_timeline[] =
         "SELECT * FROM ("
         " SELECT 'created' AS kind, t.created AS time, t.id AS key, t.reporter AS who, "
         "  t.summary AS text, '' AS extra FROM ticket t "
-        "  WHERE t.created >= ?1 AND " PAGE_TICKET_VISIBLE("t", "?2")
-        " UNION ALL SELECT c.field, c.time, c.ticket, c.author, t.summary, "
-        "  CASE c.field WHEN 'status' THEN c.new ELSE coalesce(c.comment, '') END "
-        "  FROM ticket_change c JOIN ticket t ON t.id = c.ticket "
-        "  WHERE c.time >= ?1 AND c.field IN ('status', 'comment') AND "
-        PAGE_TICKET_VISIBLE("t", "?2")
-        " UNION ALL SELECT 'wiki', v.time, v.page, v.author, coalesce(v.comment, ''), v.version "
-        "  FROM wiki_version v JOIN wiki_page p ON p.name = v.page "
-        "  WHERE v.time >= ?1 AND " PAGE_WIKI_VISIBLE("p", "?2")
-        " UNION ALL SELECT 'session', s.started, s.id, s.user || '@' || s.host, "
-        "  coalesce(s.ticket, ''), s.state FROM session s WHERE ?2 AND s.started >= ?1"
-        " UNION ALL SELECT 'milestone', m.completed, m.name, '', '', '' FROM milestone m "
-        "  WHERE m.completed IS NOT NULL AND m.completed >= ?1"
-        ") ORDER BY time DESC LIMIT ?3";
+        "  WHERE t.created >= ?1 AND " PAGE_TICKET_VISIBLE(
+                "t",
+                "?2") " UNION ALL SELECT c.field, c.time, c.ticket, c.author, t.summary, "
+                      "  CASE c.field WHEN 'status' THEN c.new ELSE coalesce(c.comment, '') END "
+                      "  FROM ticket_change c JOIN ticket t ON t.id = c.ticket "
+                      "  WHERE c.time >= ?1 AND c.field IN ('status', 'comment') "
+                      "AND " PAGE_TICKET_VISIBLE(
+                              "t",
+                              "?2") " UNION ALL SELECT 'wiki', v.time, v.page, v.author, "
+                                    "coalesce(v.comment, ''), v.version "
+                                    "  FROM wiki_version v JOIN wiki_page p ON p.name = v.page "
+                                    "  WHERE v.time >= ?1 AND " PAGE_WIKI_VISIBLE(
+                                            "p",
+                                            "?2") " UNION ALL SELECT 'session', s.started, s.id, "
+                                                  "s.user || '@' || s.host, "
+                                                  "  coalesce(s.ticket, ''), s.state FROM session "
+                                                  "s WHERE ?2 AND s.started >= ?1"
+                                                  " UNION ALL SELECT 'milestone', m.completed, "
+                                                  "m.name, '', '', '' FROM milestone m "
+                                                  "  WHERE m.completed IS NOT NULL AND m.completed "
+                                                  ">= ?1"
+                                                  ") ORDER BY time DESC LIMIT ?3";
 
 int web_page_timeline(const WebRequest *req, WebResponse *resp)
 {
@@ -41,8 +49,7 @@ int web_page_timeline(const WebRequest *req, WebResponse *resp)
         bool open = false;
         int r;
 
-        if (web_arg(req, "days") && (page_parse_id(web_arg(req, "days"), &days) < 0 ||
-                                     days > 3660))
+        if (web_arg(req, "days") && (page_parse_id(web_arg(req, "days"), &days) < 0 || days > 3660))
                 return page_error(req, resp, 400, "days is 1 to 3660.");
         r = page_prepare(req, sql_timeline, &st);
         if (r < 0)
@@ -51,10 +58,11 @@ int web_page_timeline(const WebRequest *req, WebResponse *resp)
         sqlite3_bind_int(st, 2, req->admin);
         sqlite3_bind_int(st, 3, TIMELINE_MAX);
         page_begin(req, resp, "Timeline", "timeline");
-        html_printf(h, "<h1>Timeline</h1><form method=\"get\" action=\"/timeline\">"
-                       "<label for=\"f-days\">Changes of the last</label> <input type=\"text\" "
-                       "name=\"days\" id=\"f-days\" value=\"%" PRIi64 "\" size=\"4\"> days "
-                       "<button type=\"submit\">Update</button></form><div class=\"timeline\">",
+        html_printf(h,
+                    "<h1>Timeline</h1><form method=\"get\" action=\"/timeline\">"
+                    "<label for=\"f-days\">Changes of the last</label> <input type=\"text\" "
+                    "name=\"days\" id=\"f-days\" value=\"%" PRIi64 "\" size=\"4\"> days "
+                    "<button type=\"submit\">Update</button></form><div class=\"timeline\">",
                     days);
         while (sqlite3_step(st) == SQLITE_ROW) {
                 const char *kind = page_col(st, 0), *key = page_col(st, 2);
@@ -62,7 +70,7 @@ int web_page_timeline(const WebRequest *req, WebResponse *resp)
                 time_t tt = (time_t)t;
                 struct tm tm;
                 char day[16];
-                WikiLinkInfo info = { .exists = true, .visible = true };
+                WikiLinkInfo info = {.exists = true, .visible = true};
 
                 if (!gmtime_r(&tt, &tm))
                         memset(&tm, 0, sizeof(tm));
@@ -83,9 +91,9 @@ int web_page_timeline(const WebRequest *req, WebResponse *resp)
                         html_printf(h, " edited (version %s) by ", page_col(st, 5));
                 } else if (streq(kind, "session")) {
                         int64_t id = sqlite3_column_int64(st, 2);
-                        html_printf(h, "<a href=\"/session/%" PRIi64 "\">Session %" PRIi64
-                                       "</a> (%s) ",
-                                    id, id, page_col(st, 5));
+                        html_printf(
+                                h, "<a href=\"/session/%" PRIi64 "\">Session %" PRIi64 "</a> (%s) ",
+                                id, id, page_col(st, 5));
                         if (*page_col(st, 4))
                                 html_printf(h, "for <a href=\"/ticket/%s\">#%s</a> ",
                                             page_col(st, 4), page_col(st, 4));
@@ -109,7 +117,8 @@ int web_page_timeline(const WebRequest *req, WebResponse *resp)
                 html_raw(h, "</dt>");
                 if ((streq(kind, "comment") || streq(kind, "wiki")) &&
                     *page_col(st, streq(kind, "wiki") ? 4 : 5))
-                        html_printf(h, "<dd>%.300s</dd>", page_col(st, streq(kind, "wiki") ? 4 : 5));
+                        html_printf(h, "<dd>%.300s</dd>",
+                                    page_col(st, streq(kind, "wiki") ? 4 : 5));
         }
         if (open)
                 html_raw(h, "</dl>");
@@ -139,8 +148,9 @@ static void progress(const WebRequest *req, Html *h, const char *name)
         total = sqlite3_column_int64(st, 0);
         closed = sqlite3_column_int64(st, 1);
         /* a <progress> element: an inline style would be refused by the CSP */
-        html_printf(h, "<p><progress max=\"%" PRIi64 "\" value=\"%" PRIi64 "\">%" PRIi64
-                       "%%</progress> ",
+        html_printf(h,
+                    "<p><progress max=\"%" PRIi64 "\" value=\"%" PRIi64 "\">%" PRIi64
+                    "%%</progress> ",
                     total ? total : 1, closed, total ? closed * 100 / total : 0);
         html_printf(h, "<a href=\"/report?status=closed&amp;milestone=");
         html_url_arg(h, name);
@@ -181,15 +191,15 @@ int web_page_roadmap(const WebRequest *req, WebResponse *resp)
         sqlite3_bind_int(st, 1, all);
         page_begin(req, resp, "Roadmap", "roadmap");
         html_printf(h, "<h1>Roadmap</h1><p><a href=\"/roadmap%s\">%s</a></p>",
-                    all ? "" : "?show=all", all ? "Hide completed milestones"
-                                                : "Show completed milestones");
+                    all ? "" : "?show=all",
+                    all ? "Hide completed milestones" : "Show completed milestones");
         while (sqlite3_step(st) == SQLITE_ROW) {
-                WikiLinkInfo info = { .exists = true, .visible = true,
-                                      .closed = sqlite3_column_type(st, 2) != SQLITE_NULL };
+                WikiLinkInfo info = {.exists = true,
+                                     .visible = true,
+                                     .closed = sqlite3_column_type(st, 2) != SQLITE_NULL};
                 any = true;
                 html_raw(h, "<div class=\"milestone\"><h2>Milestone: ");
-                wiki_link_html(h, WIKI_LINK_MILESTONE, 0, page_col(st, 0), page_col(st, 0),
-                               &info);
+                wiki_link_html(h, WIKI_LINK_MILESTONE, 0, page_col(st, 0), page_col(st, 0), &info);
                 html_raw(h, "</h2>");
                 milestone_dates(h, st, 1, 2);
                 progress(req, h, page_col(st, 0));
@@ -211,8 +221,9 @@ int web_page_milestone(const WebRequest *req, WebResponse *resp)
 
         if (!wiki_milestone_valid(name))
                 return page_error(req, resp, 404, "No such milestone.");
-        r = page_prepare(req, "SELECT name, due, completed, description FROM milestone "
-                              "WHERE name = ?1",
+        r = page_prepare(req,
+                         "SELECT name, due, completed, description FROM milestone "
+                         "WHERE name = ?1",
                          &st);
         if (r < 0)
                 return r;
@@ -235,8 +246,9 @@ int web_page_milestone(const WebRequest *req, WebResponse *resp)
                             "<th>Summary</th><th>Status</th><th>Owner</th></tr>");
                 while (sqlite3_step(t) == SQLITE_ROW) {
                         int64_t id = sqlite3_column_int64(t, 0);
-                        html_printf(h, "<tr><td><a href=\"/ticket/%" PRIi64 "\">#%" PRIi64
-                                       "</a></td><td>%s</td><td>%s</td><td>",
+                        html_printf(h,
+                                    "<tr><td><a href=\"/ticket/%" PRIi64 "\">#%" PRIi64
+                                    "</a></td><td>%s</td><td>%s</td><td>",
                                     id, id, page_col(t, 1), page_col(t, 2));
                         page_person(req, h, page_col(t, 3));
                         html_raw(h, "</td></tr>");

@@ -51,8 +51,8 @@ static int page_state(const WebRequest *req, const char *name, int64_t *ret_vers
         int r;
 
         r = page_prepare(req,
-                         "SELECT version, private, " PAGE_WIKI_VISIBLE("p", "0")
-                         " FROM wiki_page p WHERE name = ?1",
+                         "SELECT version, private, " PAGE_WIKI_VISIBLE(
+                                 "p", "0") " FROM wiki_page p WHERE name = ?1",
                          &st);
         if (r < 0)
                 return r;
@@ -75,9 +75,7 @@ static void wiki_tabs(Html *h, const char *name, const char *active, bool admin)
         static const struct {
                 const char *action, *label;
                 bool admin;
-        } tabs[] = { { "", "View", false },
-                     { "history", "History", false },
-                     { "edit", "Edit", true } };
+        } tabs[] = {{"", "View", false}, {"history", "History", false}, {"edit", "Edit", true}};
 
         html_raw(h, "<nav class=\"pages\">");
         for (size_t i = 0; i < ELEMENTSOF(tabs); i++) {
@@ -87,7 +85,8 @@ static void wiki_tabs(Html *h, const char *name, const char *active, bool admin)
                 wiki_link_href(h, WIKI_LINK_WIKI, 0, name);
                 if (*tabs[i].action)
                         html_printf(h, "?action=%s", tabs[i].action);
-                html_printf(h, "\"%s>%s</a>", streq(active, tabs[i].action) ? " class=\"active\"" : "",
+                html_printf(h, "\"%s>%s</a>",
+                            streq(active, tabs[i].action) ? " class=\"active\"" : "",
                             tabs[i].label);
         }
         html_raw(h, "</nav>");
@@ -137,8 +136,8 @@ static int wiki_view(const WebRequest *req, WebResponse *resp, const char *name,
         return 0;
 }
 
-static void edit_form(const WebRequest *req, WebResponse *resp, const char *name,
-                      const char *text, int64_t version, bool private, const char *error)
+static void edit_form(const WebRequest *req, WebResponse *resp, const char *name, const char *text,
+                      int64_t version, bool private, const char *error)
 {
         Html *h = &resp->body;
         Html action = HTML_INIT;
@@ -151,15 +150,16 @@ static void edit_form(const WebRequest *req, WebResponse *resp, const char *name
         wiki_link_href(&action, WIKI_LINK_WIKI, 0, name);
         page_form_begin(req, h, html_str(&action), "wikiedit");
         html_done(&action);
-        html_printf(h, "<input type=\"hidden\" name=\"version\" value=\"%" PRIi64 "\">"
-                       "<textarea name=\"text\" id=\"f-text\" rows=\"20\" cols=\"80\">%s"
-                       "</textarea><div class=\"field\"><label for=\"f-comment\">Comment about "
-                       "this change:</label> <input type=\"text\" name=\"comment\" "
-                       "id=\"f-comment\" class=\"wide\" maxlength=\"200\"></div>"
-                       "<div class=\"field\"><input type=\"checkbox\" name=\"private\" "
-                       "id=\"f-private\" value=\"1\"%s><label for=\"f-private\">Private: only "
-                       "sysadmins see this page</label></div>"
-                       "<button type=\"submit\" class=\"primary\">Save changes</button>",
+        html_printf(h,
+                    "<input type=\"hidden\" name=\"version\" value=\"%" PRIi64 "\">"
+                    "<textarea name=\"text\" id=\"f-text\" rows=\"20\" cols=\"80\">%s"
+                    "</textarea><div class=\"field\"><label for=\"f-comment\">Comment about "
+                    "this change:</label> <input type=\"text\" name=\"comment\" "
+                    "id=\"f-comment\" class=\"wide\" maxlength=\"200\"></div>"
+                    "<div class=\"field\"><input type=\"checkbox\" name=\"private\" "
+                    "id=\"f-private\" value=\"1\"%s><label for=\"f-private\">Private: only "
+                    "sysadmins see this page</label></div>"
+                    "<button type=\"submit\" class=\"primary\">Save changes</button>",
                     version, strempty(text), private ? " checked" : "");
         page_form_end(h);
         html_raw(h, "<p class=\"help\">Formatting: Markdown (CommonMark, with tables). Links: "
@@ -239,10 +239,11 @@ static int wiki_history(const WebRequest *req, WebResponse *resp, const char *na
         while (sqlite3_step(st) == SQLITE_ROW) {
                 int64_t v = sqlite3_column_int64(st, 0);
 
-                html_printf(h, "<tr><td><input type=\"radio\" name=\"old\" value=\"%" PRIi64 "\"%s "
-                               "aria-label=\"old %" PRIi64 "\"></td><td><input type=\"radio\" "
-                               "name=\"new\" value=\"%" PRIi64 "\"%s aria-label=\"new %" PRIi64
-                               "\"></td><td><a href=\"",
+                html_printf(h,
+                            "<tr><td><input type=\"radio\" name=\"old\" value=\"%" PRIi64 "\"%s "
+                            "aria-label=\"old %" PRIi64 "\"></td><td><input type=\"radio\" "
+                            "name=\"new\" value=\"%" PRIi64 "\"%s aria-label=\"new %" PRIi64
+                            "\"></td><td><a href=\"",
                             v, n == 1 ? " checked" : "", v, v, n == 0 ? " checked" : "", v);
                 wiki_link_href(h, WIKI_LINK_WIKI, 0, name);
                 html_printf(h, "?version=%" PRIi64 "\">%" PRIi64 "</a></td><td>", v, v);
@@ -317,8 +318,9 @@ static int wiki_diff(const WebRequest *req, WebResponse *resp, const char *name)
         if (r >= 0) {
                 page_begin(req, resp, name, "wiki");
                 wiki_tabs(h, name, "history", req->admin);
-                html_printf(h, "<h1>Changes of %s from version %" PRIi64 " to %" PRIi64 "</h1>"
-                               "<div class=\"diff\"><h4>%s</h4>",
+                html_printf(h,
+                            "<h1>Changes of %s from version %" PRIi64 " to %" PRIi64 "</h1>"
+                            "<div class=\"diff\"><h4>%s</h4>",
                             name, old, new, name);
                 if (isempty(diff))
                         html_raw(h, "<p class=\"meta\">No differences.</p>");
@@ -348,8 +350,9 @@ int web_page_wiki(const WebRequest *req, WebResponse *resp)
                         return 0;
                 }
                 if (!wiki_name_valid(n, strlen(n)))
-                        return page_error(req, resp, 400, "A page name is made of letters, "
-                                                          "digits, '_', '.', '-' and '/'.");
+                        return page_error(req, resp, 400,
+                                          "A page name is made of letters, "
+                                          "digits, '_', '.', '-' and '/'.");
                 wiki_link_href(&loc, WIKI_LINK_WIKI, 0, n);
                 html_raw(&loc, "?action=edit");
                 r = web_redirect(resp, 303, html_str(&loc));

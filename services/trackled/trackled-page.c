@@ -63,15 +63,18 @@ int page_parse_id(const char *s, int64_t *ret)
 static const struct {
         const char *id, *path, *label;
 } nav_items[] = {
-        { "wiki", "/wiki", "Wiki" },           { "timeline", "/timeline", "Timeline" },
-        { "roadmap", "/roadmap", "Roadmap" },  { "report", "/report", "View Tickets" },
-        { "newticket", "/newticket", "New Ticket" }, { "search", "/search", "Search" },
+        {"wiki", "/wiki", "Wiki"},
+        {"timeline", "/timeline", "Timeline"},
+        {"roadmap", "/roadmap", "Roadmap"},
+        {"report", "/report", "View Tickets"},
+        {"newticket", "/newticket", "New Ticket"},
+        {"search", "/search", "Search"},
 };
 
 void page_begin(const WebRequest *req, WebResponse *resp, const char *title, const char *nav)
 {
-        const char *site = req->config && req->config->site_name ? req->config->site_name
-                                                                  : "trackle";
+        const char *site =
+                req->config && req->config->site_name ? req->config->site_name : "trackle";
         Html *h = &resp->body;
 
         html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -181,12 +184,12 @@ static void resolve(void *userdata, WikiLinkKind kind, int64_t id, const char *t
                     WikiLinkInfo *ret)
 {
         static const char *const sql[_WIKI_LINK_MAX] = {
-                [WIKI_LINK_TICKET] = "SELECT summary, status, " PAGE_TICKET_VISIBLE("t", "?2")
-                                     " FROM ticket t WHERE id = ?1",
+                [WIKI_LINK_TICKET] = "SELECT summary, status, " PAGE_TICKET_VISIBLE(
+                        "t", "?2") " FROM ticket t WHERE id = ?1",
                 [WIKI_LINK_SESSION] = "SELECT user || '@' || host, state, 1 FROM session "
                                       "WHERE id = ?1",
-                [WIKI_LINK_WIKI] = "SELECT name, '', " PAGE_WIKI_VISIBLE("p", "?2")
-                                   " FROM wiki_page p WHERE name = ?3",
+                [WIKI_LINK_WIKI] = "SELECT name, '', " PAGE_WIKI_VISIBLE(
+                        "p", "?2") " FROM wiki_page p WHERE name = ?3",
                 [WIKI_LINK_MILESTONE] = "SELECT name, CASE WHEN completed THEN 'closed' "
                                         "ELSE '' END, 1 FROM milestone WHERE name = ?3",
         };
@@ -248,7 +251,7 @@ void page_backlinks(const WebRequest *req, Html *h, WikiLinkKind kind, const cha
                         json_object *o = json_object_array_get_idx(a, i);
                         const char *k = page_json_str(o, "kind"), *src = page_json_str(o, "key");
                         int kk = wiki_link_kind_from_string(k);
-                        WikiLinkInfo info = { .exists = true, .visible = true };
+                        WikiLinkInfo info = {.exists = true, .visible = true};
                         char label[160];
                         int64_t id = 0;
 
@@ -268,6 +271,37 @@ void page_backlinks(const WebRequest *req, Html *h, WikiLinkKind kind, const cha
                 html_raw(h, "</ul></section>");
         }
         json_object_put(a);
+}
+
+/* The start page: the wiki's WikiStart when there is one, else a short welcome. */
+int web_page_index(const WebRequest *req, WebResponse *resp)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        Html *h = &resp->body;
+
+        page_begin(req, resp, "Welcome", "wiki");
+        if (page_prepare(
+                    req,
+                    "SELECT v.text FROM wiki_page p JOIN wiki_version v ON v.page = p.name "
+                    "AND v.version = p.version WHERE p.name = 'WikiStart' AND " PAGE_WIKI_VISIBLE(
+                            "p", "?1"),
+                    &st) >= 0) {
+                sqlite3_bind_int(st, 1, req->admin);
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                        page_wiki(req, h, page_col(st, 0));
+                        page_end(req, resp);
+                        return 0;
+                }
+        }
+        html_raw(h, "<h1>Welcome</h1><p>This is where our sysadmins keep track of their work: "
+                    "<a href=\"/newticket\">file a ticket</a> when something is wrong or you need "
+                    "something, follow it in <a href=\"/report\">the ticket list</a>, or "
+                    "<a href=\"/search\">search</a> what was done before.</p>");
+        if (req->admin)
+                html_raw(h, "<p class=\"help\">Write this page: <a "
+                            "href=\"/wiki/WikiStart?action=edit\">WikiStart</a>.</p>");
+        page_end(req, resp);
+        return 0;
 }
 
 /* ---- the stylesheet: a small, quiet Trac */
@@ -295,7 +329,7 @@ static const char style[] =
         "margin-top:2em}"
         "h1{font-size:1.6em;margin:.3em 0 .6em}h2{font-size:1.3em}h3{font-size:1.1em}"
         "h1 .status{font-size:.7em;color:#666;font-weight:normal}"
-        ".ticket{background:#ffd;border:1px solid #d7d7d7;border-radius:4px;padding:.8em 1.2em;"
+        "div.ticket{background:#ffd;border:1px solid #d7d7d7;border-radius:4px;padding:.8em 1.2em;"
         "margin-bottom:1.2em;box-shadow:.1em .1em .4em #ddd}"
         ".ticket h2{margin:.2em 0 .6em}"
         "table.properties{width:100%;border-top:1px solid #dd9;border-collapse:collapse;"

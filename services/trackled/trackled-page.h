@@ -17,7 +17,7 @@
 #define PAGE_TICKET_VISIBLE(t, admin) "(" admin " OR " t ".status != 'unconfirmed')"
 /* SQL: may the viewer see this wiki page row p? */
 #define PAGE_WIKI_VISIBLE(p, admin)                                                                \
-        "(" admin " OR (" p ".private = 0 AND " p ".name != 'Private' AND " p                    \
+        "(" admin " OR (" p ".private = 0 AND " p ".name != 'Private' AND " p                      \
         ".name NOT LIKE 'Private/%'))"
 
 #define PAGE_TEXT_MAX (256 * 1024) /* a description, comment, annotation or wiki page */
@@ -66,8 +66,8 @@ int64_t page_json_int(json_object *o, const char *key, int64_t def);
 int web_ticket_new_anonymous(const WebRequest *req, WebResponse *resp, const char *email,
                              const char *summary, const char *description, const char *type,
                              const char *severity) __attribute__((weak));
-int web_ticket_changed(const WebRequest *req, int64_t id, const char *action,
-                       const char *comment) __attribute__((weak));
+int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, const char *comment)
+        __attribute__((weak));
 
 /* The pages; the routes are in trackled-web-routes.c. */
 int web_page_style(const WebRequest *req, WebResponse *resp);

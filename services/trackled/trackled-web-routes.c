@@ -1,27 +1,22 @@
 /* trackled-web-routes.c - the page table of the web: each page is one function
- * (trackled-web.h), searched in order, first match wins. */
+ * (trackled-web.h, trackled-page.h), searched in order, first match wins. */
 #include "macro.h"
+#include "trackled-page.h"
 #include "trackled-web.h"
 
 const WebRoute web_routes[] = {
         {"/", web_page_index, 0},
+        {"/style.css", web_page_style, 0},
+        {"/newticket", web_page_newticket, WEB_ROUTE_POST},
+        {"/ticket/", web_page_ticket, WEB_ROUTE_PREFIX | WEB_ROUTE_POST},
+        {"/report", web_page_report, 0},
+        {"/wiki", web_page_wiki, 0},
+        {"/wiki/", web_page_wiki, WEB_ROUTE_PREFIX | WEB_ROUTE_POST},
+        {"/session/", web_page_session, WEB_ROUTE_PREFIX | WEB_ROUTE_POST | WEB_ROUTE_LOGIN},
+        {"/file", web_page_file, WEB_ROUTE_LOGIN},
+        {"/timeline", web_page_timeline, 0},
+        {"/roadmap", web_page_roadmap, 0},
+        {"/milestone/", web_page_milestone, WEB_ROUTE_PREFIX},
+        {"/search", web_page_search, 0},
 };
 const size_t web_n_routes = ELEMENTSOF(web_routes);
-
-/* A placeholder until the pages arrive: the start page links the JSON API's manual. */
-int web_page_index(const WebRequest *req, WebResponse *resp)
-{
-        Html *h = &resp->body;
-
-        html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-        html_txt(h, req->config->site_name);
-        html_raw(h, "</title><link rel=\"stylesheet\" href=\"/trackle.css\"></head><body><h1>");
-        html_txt(h, req->config->site_name);
-        html_raw(h, "</h1>");
-        if (req->user)
-                html_printf(h, "<p>Logged in as %s. <a href=\"/logout\">Logout</a></p>", req->user);
-        else
-                html_raw(h, "<p><a href=\"/login\">Login</a></p>");
-        html_raw(h, "</body></html>\n");
-        return 0;
-}

@@ -177,6 +177,13 @@ class Browser:
     def text(self, css):
         return self._s("GET", f"/element/{self.find(css)}/text")
 
+    def text_now(self, css):
+        """The element's text, or "" while the page is changing (for polling after a submit)."""
+        try:
+            return self.text(css)
+        except WebDriverError:
+            return ""
+
     def select(self, css, value):
         """Choose the option of a <select> whose text is value."""
         self.script("const s = document.querySelector(arguments[0]);"
