@@ -193,6 +193,26 @@ static int api_ticket_list(const WebRequest *req, WebResponse *resp)
         return reply(resp, 200, o);
 }
 
+/* [Mail] Staff= may name several addresses, separated by commas or white space; one that is
+ * not an address is skipped (trackled --check-config and trackle-notify say so). */
+static int queue_to_list(TrackledWeb *w, const char *list, const char *subject, const char *body)
+{
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *a = strtok_r(copy, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save)) {
+                r = trackled_mail_queue(web_mail(w), a, subject, body);
+                if (r == -EINVAL)
+                        log_warning("[Mail] Staff=: '%s' is not a mail address, ignoring.", a);
+                else if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int notify_staff(TrackledWeb *w, const WebRequest *req, int64_t id, const char *what)
 {
         _cleanup_json_ json_object *t = NULL;
@@ -218,7 +238,7 @@ static int notify_staff(TrackledWeb *w, const WebRequest *req, int64_t id, const
                      json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
                                                                JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
                 return -ENOMEM;
-        return trackled_mail_queue(web_mail(w), staff, subject, body);
+        return queue_to_list(w, staff, subject, body);
 }
 
 static const char sql_subscribers[] =
