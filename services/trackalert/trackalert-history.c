@@ -16,6 +16,7 @@
 #include "trackalert-history.h"
 #include "trackalert-ids.h"
 #include "trackalert-stats.h"
+#include "utf8.h"
 
 /* The comments line up with the columns. */
 /* clang-format off */
@@ -789,8 +790,53 @@ static int rec_reserve(RecBuf *b, size_t need)
         return 0;
 }
 
+/* Text from reports is stored as it came when it is UTF-8; every byte of it that is not part
+ * of a well-formed UTF-8 sequence (or is NUL) is stored as the four characters \xNN. The
+ * questions map their arguments the same way, so a login asks about itself. Returns a malloc'd
+ * copy, or NULL when s is valid UTF-8 (*ret_r: -ENOMEM on failure). */
+char *ta_history_text(const char *s, int *ret_r)
+{
+        size_t len = strlen(s), o = 0;
+        char *copy;
+
+        *ret_r = 0;
+        if (utf8_is_valid_n(s, len))
+                return NULL;
+        copy = malloc(len * 4 + 1);
+        if (!copy) {
+                *ret_r = -ENOMEM;
+                return NULL;
+        }
+        for (size_t i = 0; i < len;) {
+                uint32_t cp;
+                size_t n = utf8_sequence_n(s + i, len - i, &cp);
+
+                if (n == 0) {
+                        o += (size_t)sprintf(copy + o, "\\x%02x", (unsigned char)s[i]);
+                        i++;
+                        continue;
+                }
+                memcpy(copy + o, s + i, n);
+                o += n;
+                i += n;
+        }
+        copy[o] = '\0';
+        return copy;
+}
+
+typedef struct Mapped {
+        char *s[_REC_STR_MAX];
+} Mapped;
+
+static void mapped_done(Mapped *m)
+{
+        for (size_t j = 0; j < _REC_STR_MAX; j++)
+                free(m->s[j]);
+}
+
 int ta_history_add(TaHistory *h, const TaTuple *t, double when)
 {
+        _cleanup_(mapped_done) Mapped mapped = {};
         const char *s[_REC_STR_MAX] = {
                 [REC_LOGIN] = t->login,
                 [REC_PROTOCOL] = t->protocol,
@@ -804,7 +850,16 @@ int ta_history_add(TaHistory *h, const TaTuple *t, double when)
         int r = 0;
 
         for (size_t j = 0; j < _REC_STR_MAX; j++) {
-                size_t l = s[j] ? strlen(s[j]) : 0;
+                size_t l;
+
+                if (s[j]) {
+                        mapped.s[j] = ta_history_text(s[j], &r);
+                        if (r < 0)
+                                return r;
+                        if (mapped.s[j])
+                                s[j] = mapped.s[j];
+                }
+                l = s[j] ? strlen(s[j]) : 0;
 
                 rec.len[j] = s[j] ? (uint32_t)MIN(l, (size_t)TA_BODY_MAX) : REC_NULL;
                 need += s[j] ? rec.len[j] : 0;
@@ -947,10 +1002,16 @@ int ta_history_seen_range(sqlite3 *db, const char *login, const uint8_t lo[16],
                           const uint8_t hi[16], bool *ret)
 {
         uint64_t n = 0;
-        int r = query_int(db,
-                          "SELECT EXISTS (SELECT 1 FROM login_seen WHERE login = ?1 AND kind = 1 "
-                          "AND value BETWEEN ?2 AND ?3)",
-                          &n, login, lo, hi, -1);
+        int r;
+        _cleanup_free_ char *mapped = ta_history_text(login, &r);
+
+        if (r < 0)
+                return r;
+        login = mapped ?: login;
+        r = query_int(db,
+                      "SELECT EXISTS (SELECT 1 FROM login_seen WHERE login = ?1 AND kind = 1 "
+                      "AND value BETWEEN ?2 AND ?3)",
+                      &n, login, lo, hi, -1);
         if (r >= 0)
                 *ret = n > 0;
         return r;
@@ -960,7 +1021,17 @@ int ta_history_seen_column(sqlite3 *db, const char *login, const char *column, c
                            bool *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int kind, rc;
+        _cleanup_free_ char *mapped_login = NULL, *mapped_value = NULL;
+        int kind, rc, r;
+
+        mapped_login = ta_history_text(login, &r);
+        if (r < 0)
+                return r;
+        mapped_value = ta_history_text(value, &r);
+        if (r < 0)
+                return r;
+        login = mapped_login ?: login;
+        value = mapped_value ?: value;
 
         if (streq(column, "country"))
                 kind = SEEN_COUNTRY;
@@ -986,6 +1057,12 @@ int ta_history_seen_column(sqlite3 *db, const char *login, const char *column, c
 
 int ta_history_failures_login(sqlite3 *db, const char *login, double since, uint64_t *ret)
 {
+        int r;
+        _cleanup_free_ char *mapped = ta_history_text(login, &r);
+
+        if (r < 0)
+                return r;
+        login = mapped ?: login;
         return query_int(db,
                          "SELECT count(*) FROM reports WHERE login = ?1 AND success = 0 "
                          "AND time >= ?2",

@@ -59,6 +59,10 @@ typedef struct TaHistoryCounters {
 } TaHistoryCounters;
 void ta_history_counters(TaHistory *h, TaHistoryCounters *ret);
 
+/* How report text is stored: as is when it is UTF-8, else every byte that is not part of a
+ * well-formed sequence (or is NUL) as \xNN. NULL when s is stored as is. */
+char *ta_history_text(const char *s, int *ret_r);
+
 /* One read-only connection per Lua state. */
 int ta_history_open_reader(const char *path, sqlite3 **ret);
 void ta_history_close_reader(void *db);

@@ -203,6 +203,66 @@ static void test_queue_bound(const char *path)
         ta_history_free(h);
 }
 
+/* Invalid UTF-8 is not stored as is: every byte outside a well-formed sequence becomes \xNN
+ * (truncated, overlong, surrogate, stray continuation, over U+10FFFF), valid text (with
+ * backslashes, bidi characters, separators) is kept; the questions map their argument alike. */
+static void test_invalid_utf8(const char *path)
+{
+        static const struct {
+                const char *in, *stored;
+        } cases[] = {
+                {"caf\xc3\xa9", "caf\xc3\xa9"},
+                {"DOMAIN\\user", "DOMAIN\\user"},
+                {"a\xe2\x80\xae"
+                 "b",
+                 "a\xe2\x80\xae"
+                 "b"},
+                {"bad\xff", "bad\\xff"},
+                {"\xc3", "\\xc3"},
+                {"\xc0\xaf", "\\xc0\\xaf"},
+                {"\xed\xa0\x80x", "\\xed\\xa0\\x80x"},
+                {"\x80\x80", "\\x80\\x80"},
+                {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},
+        };
+        TaHistory *h = NULL;
+        sqlite3 *db = NULL;
+
+        ASSERT_EQ_INT(ta_history_open(path, 0, 1024, &h), 0);
+        if (!h)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                TaTuple t = tuple(cases[i].in, "192.0.2.9", false, cases[i].in, NULL);
+
+                ASSERT_EQ_INT(ta_history_wait_room(h), 0);
+                ASSERT_EQ_INT(ta_history_add(h, &t, 100.0), 0);
+        }
+        ASSERT_EQ_INT(ta_history_sync(h), 0);
+        ASSERT_EQ_INT(ta_history_open_reader(path, &db), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                sqlite3_stmt *st = NULL;
+                uint64_t n = 0;
+                bool seen = false;
+
+                ASSERT_EQ_INT(sqlite3_prepare_v2(db,
+                                                 "SELECT count(*) FROM reports WHERE login = ?1 "
+                                                 "AND device_id = ?1 AND typeof(login) = 'text'",
+                                                 -1, &st, NULL),
+                              SQLITE_OK);
+                sqlite3_bind_text(st, 1, cases[i].stored, -1, SQLITE_STATIC);
+                ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+                ASSERT_EQ_INT(sqlite3_column_int64(st, 0), 1);
+                sqlite3_finalize(st);
+                ASSERT_EQ_INT(ta_history_failures_login(db, cases[i].in, 0, &n), 0);
+                ASSERT_EQ_INT(n, 1);
+                ASSERT_EQ_INT(
+                        ta_history_seen_column(db, cases[i].in, "device_id", cases[i].in, &seen),
+                        0);
+                ASSERT_TRUE(seen);
+        }
+        ta_history_close_reader(db);
+        ta_history_free(h);
+}
+
 static void test_migration(const char *path)
 {
         uint8_t lo[16], hi[16];
@@ -261,6 +321,8 @@ int main(void)
         test_queue_bound(path);
         snprintf(path, sizeof(path), "%s/m.db", dir);
         test_migration(path);
+        snprintf(path, sizeof(path), "%s/u.db", dir);
+        test_invalid_utf8(path);
         {
                 char cmd[sizeof(dir) + 16];
 
