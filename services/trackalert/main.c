@@ -45,6 +45,8 @@ static inline void *mfree(void *p)
 }
 
 static const char *arg_config;
+static const char *arg_config_name;
+static const char *arg_reload_config;
 static bool arg_client;
 static const char *arg_execute;
 static const char *arg_regexes;
@@ -67,6 +69,9 @@ static void help(void)
                "  -f --facility NAME    accepted for compatibility (logs go to the journal)\n"
                "  -l --loglevel 0-7     maximum log level (default 6)\n"
                "  -v --verbose          debugLog()/vinfoLog() and a line per report\n"
+               "     --config-name FILE name the configuration FILE in messages (the file the\n"
+               "                        administrator edits, when -C is a copy of it)\n"
+               "     --reload-config FILE  on SIGHUP read FILE if it exists, else -C again\n"
                "     --check-config     check the configuration and exit\n"
                "     --version          show the version\n"
                "  -h --help             show this help\n",
@@ -75,7 +80,7 @@ static void help(void)
 
 static int parse_argv(int argc, char **argv)
 {
-        enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG };
+        enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG, ARG_CONFIG_NAME, ARG_RELOAD_CONFIG };
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'C'},
                 {"client", optional_argument, NULL, 'c'},
@@ -88,6 +93,8 @@ static int parse_argv(int argc, char **argv)
                 {"loglevel", required_argument, NULL, 'l'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
+                {"config-name", required_argument, NULL, ARG_CONFIG_NAME},
+                {"reload-config", required_argument, NULL, ARG_RELOAD_CONFIG},
                 {"version", no_argument, NULL, ARG_VERSION},
                 {"help", no_argument, NULL, 'h'},
                 {}};
@@ -139,6 +146,12 @@ static int parse_argv(int argc, char **argv)
                 case ARG_CHECK_CONFIG:
                         arg_check_config = true;
                         break;
+                case ARG_CONFIG_NAME:
+                        arg_config_name = optarg;
+                        break;
+                case ARG_RELOAD_CONFIG:
+                        arg_reload_config = optarg;
+                        break;
                 case ARG_VERSION:
                         printf("trackalert (tracksuite) %s\n", PROJECT_VERSION);
                         return 0;
@@ -176,12 +189,16 @@ static int load_config(TaRuntime *rt, const char *path)
         _cleanup_free_ char *absolute = NULL, *err = NULL;
         int r;
 
+        rt->config_name = strdup(arg_config_name ?: path);
+        if (!rt->config_name)
+                return log_error_errno(ENOMEM, "Out of memory.");
         absolute = realpath(path, NULL);
         if (!absolute)
-                return log_error_errno(errno, "%s: cannot open: %m", path);
+                return log_error_errno(errno, "%s: cannot open: %m", rt->config_name);
         r = enter_config_dir(absolute);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot change to its directory: %m", path);
+                return log_error_errno(r, "%s: cannot change to its directory: %m",
+                                       rt->config_name);
         r = ta_state_new(rt, true, 0, &rt->global);
         if (r < 0)
                 return log_error_errno(r, "Cannot create a Lua state: %m");
@@ -199,19 +216,41 @@ static int load_config(TaRuntime *rt, const char *path)
         return 0;
 }
 
+static bool is_make_key(const char *cmd)
+{
+        cmd += strspn(cmd, " \t");
+        if (strncmp(cmd, "makeKey()", 9) != 0)
+                return false;
+        cmd += 9;
+        return cmd[strspn(cmd, " \t\n;")] == '\0';
+}
+
 static int run_client(TaRuntime *rt)
 {
         const char *addr = rt->config.control_addr ?: TA_DEFAULT_CLIENT_TARGET;
         sigset_t mask;
+        int r;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
 
+        if (!rt->config.key_set && arg_execute && is_make_key(arg_execute)) {
+                /* makeKey() needs no server and no key: it is how one gets a key. */
+                _cleanup_free_ char *out = NULL;
+
+                r = ta_lua_console(rt, arg_execute, strlen(arg_execute), &out);
+                if (r < 0)
+                        return log_error_errno(r, "makeKey() failed: %m");
+                fputs(out, stdout);
+                return 0;
+        }
         if (!rt->config.key_set)
-                return log_error_errno(ENOKEY, "%s: no setKey(): the console needs the key.",
-                                       arg_config);
+                return log_error_errno(ENOKEY,
+                                       "%s: no valid setKey(): the console needs the key "
+                                       "(trackalert -e 'makeKey()' makes one).",
+                                       rt->config_name);
         return ta_console_client(addr, rt->config.key, arg_execute);
 }
 
@@ -294,12 +333,115 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
         return sd_event_exit(sd_event_source_get_event(src), 0);
 }
 
+/* SIGHUP: the configuration is run again in new Lua states (the file of --reload-config if it
+ * exists, else the -C file); only when it loads do they replace the states in use, with the
+ * ACL, the password, the Lua limits and GeoIP2 databases, and new custom endpoints and stats.
+ * A file that does not load keeps everything as it was. */
+static int reload_config(TaRuntime *rt, unsigned *ret_problems, char **ret_error)
+{
+        _cleanup_free_ char *absolute = NULL;
+        const char *path = arg_reload_config && access(arg_reload_config, R_OK) >= 0
+                                   ? arg_reload_config
+                                   : rt->config_path;
+        TaRuntime *next = NULL;
+        int r;
+
+        absolute = realpath(path, NULL);
+        if (!absolute) {
+                r = negative_errno();
+                (void)asprintf(ret_error, "%s: cannot open: %s", rt->config_name, strerror(-r));
+                return r;
+        }
+        r = ta_runtime_new(false, &next);
+        if (r < 0)
+                return r;
+        next->verbose = rt->verbose;
+        next->history = rt->history; /* borrowed for the history functions, not freed here */
+        next->config_name = strdup(rt->config_name);
+        if (!next->config_name || (r = ta_webhooks_new(&next->webhooks)) < 0 ||
+            (r = ta_sched_new(next, &next->sched)) < 0 || (r = ta_geoip_new(&next->geoip)) < 0 ||
+            (r = ta_state_new(next, true, 0, &next->global)) < 0)
+                goto finish;
+        r = ta_state_load_config(next->global, absolute, ret_error);
+        if (r >= 0)
+                r = ta_pool_new(next, next->config.num_lua_states, absolute, ret_error,
+                                &next->pool);
+        if (r < 0)
+                goto finish;
+
+        /* Endpoints and stats are only ever added: a request may be looking at them. */
+        for (size_t i = 0; i < ta_counter_set_size(next->endpoints); i++)
+                if ((r = ta_counter_set_add(rt->endpoints, next->endpoints->items[i].name)) < 0 ||
+                    (r = ta_counter_set_add(&rt->stats->commands, next->endpoints->items[i].name)) <
+                            0)
+                        goto finish;
+        for (size_t i = 0; i < ta_counter_set_size(&next->stats->custom); i++)
+                if ((r = ta_counter_set_add(&rt->stats->custom,
+                                            next->stats->custom.items[i].name)) < 0)
+                        goto finish;
+        if (rt->n_retired_geoip >= ELEMENTSOF(rt->retired_geoip)) {
+                r = -E2BIG;
+                (void)asprintf(ret_error, "too many reloads with GeoIP2 databases, restart");
+                goto finish;
+        }
+        (void)ta_lua_swap(rt, next);
+        /* GeoIP objects of the new states point into next's databases; the old ones may still
+         * be in a request's hands: they are kept until exit. */
+        rt->retired_geoip[rt->n_retired_geoip++] =
+                __atomic_exchange_n(&rt->geoip, next->geoip, __ATOMIC_ACQ_REL);
+        next->geoip = NULL;
+        pthread_rwlock_wrlock(&rt->acl_lock);
+        {
+                TaNetmaskGroup acl = rt->acl;
+                char *password = rt->password;
+
+                rt->acl = next->acl;
+                rt->password = next->password;
+                next->acl = acl;
+                next->password = password;
+        }
+        pthread_rwlock_unlock(&rt->acl_lock);
+        r = ta_runtime_acl_imply_private(rt);
+        if (next->config.control_addr &&
+            (!rt->config.control_addr ||
+             !streq(next->config.control_addr, rt->config.control_addr)))
+                log_warning("%s: a changed controlSocket() takes effect at the next restart.",
+                            rt->config_name);
+finish:
+        *ret_problems = next->config_problems;
+        next->history = NULL;
+        ta_pool_free(next->pool);
+        ta_state_free(next->global);
+        ta_sched_free(next->sched);
+        ta_webhooks_free(next->webhooks);
+        ta_geoip_free(next->geoip);
+        ta_runtime_free(next);
+        return r;
+}
+
 static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
 {
         Server *s = userdata;
+        _cleanup_free_ char *err = NULL, *status = NULL;
+        unsigned problems = 0;
+        int r;
 
-        (void)sd_notify(false, "RELOADING=1\nSTATUS=Reloading the device rules");
+        (void)sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
         reload_regexes(s->rt);
+        r = reload_config(s->rt, &problems, &err);
+        if (r < 0) {
+                log_error("%s; keeping the configuration in use.", err ?: strerror(-r));
+                if (asprintf(&status, "Serving reports; the last reload failed: %s",
+                             err ?: strerror(-r)) < 0)
+                        status = NULL;
+                (void)notify_ready(status ?: "Serving reports; the last reload failed");
+                return 0;
+        }
+        if (problems > 0)
+                log_warning("Reloaded the configuration from %s with %u problem%s (see above).",
+                            s->rt->config_name, problems, problems == 1 ? "" : "s");
+        else
+                log_info("Reloaded the configuration from %s.", s->rt->config_name);
         (void)notify_ready("Serving reports");
         return 0;
 }
@@ -464,7 +606,19 @@ static int run(int argc, char **argv)
                         log_uap(rt->uap, arg_regexes, "Loaded");
         }
         if (arg_check_config) {
-                printf("%s: OK\n", arg_config);
+                if (rt->config.control_addr && !rt->config.key_set) {
+                        log_error("%s: controlSocket() without a valid setKey(): the console "
+                                  "would refuse to start.",
+                                  rt->config_name);
+                        rt->config_problems++;
+                }
+                if (rt->config_problems > 0) {
+                        r = log_error_errno(EINVAL, "%s: %u problem%s.", rt->config_name,
+                                            rt->config_problems,
+                                            rt->config_problems == 1 ? "" : "s");
+                        goto finish;
+                }
+                printf("%s: OK\n", rt->config_name);
                 goto finish;
         }
         if (!arg_client) {
@@ -482,6 +636,8 @@ finish:
         ta_webhooks_free(rt->webhooks);
         ta_history_free(rt->history);
         ta_geoip_free(rt->geoip);
+        for (size_t i = 0; i < rt->n_retired_geoip; i++)
+                ta_geoip_free(rt->retired_geoip[i]);
         ta_runtime_free(rt);
         curl_global_cleanup();
         return r;

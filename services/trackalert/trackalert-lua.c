@@ -330,7 +330,8 @@ int ta_state_load_config(TaState *s, const char *path, char **ret_error)
         FILE *f;
         int r;
 
-        if (asprintf(&chunkname, "@%s", path) < 0)
+        /* Messages name the file the administrator edits (--config-name), not the copy read. */
+        if (asprintf(&chunkname, "@%s", s->rt->config_name ?: path) < 0)
                 return -ENOMEM;
         f = fopen(path, "re");
         if (!f) {
@@ -356,8 +357,10 @@ int ta_state_load_config(TaState *s, const char *path, char **ret_error)
                 return -EINVAL;
         }
         /* A configuration may legitimately do more work than one policy call. */
+        s->loading = true;
         r = state_pcall(s, 0, 0, MAX(s->rt->config.lua_instruction_limit, TA_LUA_CONFIG_BUDGET_MIN),
                         0, ret_error);
+        s->loading = false;
         s->mem_limit = s->rt->config.lua_memory_limit;
         return r < 0 ? -EINVAL : 0;
 }
@@ -498,8 +501,11 @@ int ta_lua_report(TaRuntime *rt, const TaTuple *t)
         _cleanup_free_ char *err = NULL;
         int r = 0;
 
-        if (!rt->pool)
+        pthread_rwlock_rdlock(&rt->lua_lock);
+        if (!rt->pool) {
+                pthread_rwlock_unlock(&rt->lua_lock);
                 return 0;
+        }
         s = ta_pool_borrow(rt->pool);
         if (s->report_ref != LUA_NOREF && s->report_ref != LUA_REFNIL) {
                 lua_pushcfunction(s->L, report_trampoline);
@@ -509,6 +515,7 @@ int ta_lua_report(TaRuntime *rt, const TaTuple *t)
                         log_lua_failure(s, "report function", r, err);
         }
         ta_pool_return(rt->pool, s);
+        pthread_rwlock_unlock(&rt->lua_lock);
         return r;
 }
 
@@ -553,8 +560,11 @@ int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const 
         int r = 0;
 
         *ret_found = false;
-        if (!rt->pool)
+        pthread_rwlock_rdlock(&rt->lua_lock);
+        if (!rt->pool) {
+                pthread_rwlock_unlock(&rt->lua_lock);
                 return 0;
+        }
         snprintf(what, sizeof(what), "custom endpoint '%s'", name);
         s = ta_pool_borrow(rt->pool);
         lua_pushcfunction(s->L, custom_trampoline);
@@ -588,6 +598,7 @@ int ta_lua_custom(TaRuntime *rt, const char *name, const TaKvList *attrs, const 
         }
         lua_settop(s->L, 0);
         ta_pool_return(rt->pool, s);
+        pthread_rwlock_unlock(&rt->lua_lock);
         return r;
 }
 
@@ -598,8 +609,11 @@ int ta_lua_background(TaRuntime *rt, const char *name)
         TaState *s;
         int r = 0;
 
-        if (!rt->pool)
+        pthread_rwlock_rdlock(&rt->lua_lock);
+        if (!rt->pool) {
+                pthread_rwlock_unlock(&rt->lua_lock);
                 return 0;
+        }
         snprintf(what, sizeof(what), "background function [%s]", name);
         s = ta_pool_borrow(rt->pool);
         lua_getfield(s->L, LUA_REGISTRYINDEX, "trackalert.background");
@@ -615,6 +629,7 @@ int ta_lua_background(TaRuntime *rt, const char *name)
                 r = -ENOENT; /* the original skips an unknown name silently */
         lua_settop(s->L, 0);
         ta_pool_return(rt->pool, s);
+        pthread_rwlock_unlock(&rt->lua_lock);
         return r;
 }
 
@@ -662,6 +677,7 @@ int ta_lua_console(TaRuntime *rt, const char *code, size_t len, char **ret_respo
         int r;
 
         /* Every pool state first, so that e.g. setReport(newfn) reaches them all. */
+        pthread_rwlock_rdlock(&rt->lua_lock);
         for (size_t i = 0; i < ta_pool_size(rt->pool); i++) {
                 TaState *s = ta_pool_state(rt->pool, i);
 
@@ -672,5 +688,28 @@ int ta_lua_console(TaRuntime *rt, const char *code, size_t len, char **ret_respo
         pthread_mutex_lock(&rt->global->lock);
         r = console_run(rt->global, code, len, ret_response);
         pthread_mutex_unlock(&rt->global->lock);
+        pthread_rwlock_unlock(&rt->lua_lock);
         return r;
+}
+
+int ta_lua_swap(TaRuntime *rt, TaRuntime *next)
+{
+        TaState *g;
+        TaPool *p;
+
+        pthread_rwlock_wrlock(&rt->lua_lock);
+        g = rt->global;
+        p = rt->pool;
+        rt->global = next->global;
+        rt->pool = next->pool;
+        next->global = g;
+        next->pool = p;
+        rt->global->rt = rt;
+        for (size_t i = 0; i < ta_pool_size(rt->pool); i++)
+                ta_pool_state(rt->pool, i)->rt = rt;
+        rt->config.lua_memory_limit = next->config.lua_memory_limit;
+        rt->config.lua_instruction_limit = next->config.lua_instruction_limit;
+        rt->config.lua_time_limit_usec = next->config.lua_time_limit_usec;
+        pthread_rwlock_unlock(&rt->lua_lock);
+        return 0;
 }

@@ -29,6 +29,7 @@ struct TaState {
         uint64_t instr_budget;
         uint64_t time_limit_usec, deadline_usec; /* deadline_usec 0: none (the configuration) */
         bool budget_exceeded, memory_exceeded;
+        bool loading; /* running the configuration file: bad values are warned about */
         pthread_mutex_t lock;
         TaBuf output; /* what show*() and friends print, for the console */
         int report_ref;
@@ -64,6 +65,10 @@ int ta_lua_background(TaRuntime *rt, const char *name);
 /* A console line: run in every pool state, then in the global state, whose answer is returned
  * (a returned string plus "\n", else what was printed, else "Error: ..."). */
 int ta_lua_console(TaRuntime *rt, const char *code, size_t len, char **ret_response);
+
+/* Reload: next's configuration state and pool become rt's (their states now refer to rt), and
+ * rt's old ones go to next, to be freed with it; waits for the Lua calls in progress. */
+int ta_lua_swap(TaRuntime *rt, TaRuntime *next);
 
 /* Registers the trackalert API (trackalert-luaapi.c). */
 void ta_luaapi_register(lua_State *L);

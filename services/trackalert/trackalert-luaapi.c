@@ -71,12 +71,44 @@ static void caller(lua_State *L, char *file, size_t size, unsigned *line)
         }
 }
 
-static unsigned check_count(lua_State *L, int arg)
+/* A bad value given to a configuration function. While the configuration file runs (at start,
+ * on reload, for --check-config) it is warned about once, with file:line, counted, and ignored,
+ * so that the rest of the file applies: systemd's convention for its own files. Elsewhere (the
+ * console, policies) it is a Lua error as before. Returns what the Lua function returns. */
+static int config_problem(lua_State *L, const char *fmt, ...) _printf_(2, 3);
+static int config_problem(lua_State *L, const char *fmt, ...)
 {
-        lua_Integer n = luaL_checkinteger(L, arg);
+        TaState *s = S(L);
+        char msg[512], file[256];
+        unsigned line;
+        va_list ap;
 
-        luaL_argcheck(L, n > 0 && n <= 1000000, arg, "must be a positive number");
-        return (unsigned)n;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (!s->loading)
+                return luaL_error(L, "%s", msg);
+        if (s->global) { /* the pool states run the same file: say it once */
+                caller(L, file, sizeof(file), &line);
+                log_warning("%s:%u: %s, ignoring.", file, line, msg);
+                s->rt->config_problems++;
+        }
+        return 0;
+}
+
+/* A count 1..1000000 in *ret, or false after config_problem(). */
+static bool check_count(lua_State *L, int arg, const char *fname, unsigned *ret)
+{
+        int isnum = 0;
+        lua_Integer n = lua_tointegerx(L, arg, &isnum);
+
+        if (!isnum || n <= 0 || n > 1000000) {
+                config_problem(L, "%s: '%s' is not a number 1-1000000", fname,
+                               luaL_tolstring(L, arg, NULL));
+                return false;
+        }
+        *ret = (unsigned)n;
+        return true;
 }
 
 static int set_string(char **p, const char *s)
@@ -444,9 +476,10 @@ static int add_listener(lua_State *L, const char *addr, bool tls, const char *ce
         TaAddr a;
 
         if (ta_addr_parse(addr, &a) < 0 || a.port == 0)
-                return luaL_error(L, "addListener: '%s' is not an IP address with a port", addr);
+                return config_problem(L, "addListener: '%s' is not an IP address with a port",
+                                      addr);
         if (c->n_listeners >= TA_LISTENERS_MAX)
-                return luaL_error(L, "addListener: too many listeners");
+                return config_problem(L, "addListener: too many listeners");
         l = &c->listeners[c->n_listeners];
         *l = (TaListenerConf){.tls = tls};
         caller(L, file, sizeof(file), &l->line);
@@ -547,7 +580,7 @@ static int l_addACL(lua_State *L)
         if (!is_g(L))
                 return 0;
         if (ta_netmask_parse(s, &m) < 0)
-                return luaL_error(L, "addACL: '%s' is not a netmask", s);
+                return config_problem(L, "addACL: '%s' is not a netmask", s);
         pthread_rwlock_wrlock(&rt->acl_lock);
         r = ta_netmask_group_add(&rt->acl, &m);
         pthread_rwlock_unlock(&rt->acl_lock);
@@ -575,7 +608,10 @@ static int l_setACL(lua_State *L)
                 s = lua_tostring(L, -1);
                 if (!s || ta_netmask_parse(s, &m) < 0 || ta_netmask_group_add(&g, &m) < 0) {
                         ta_netmask_group_done(&g);
-                        return luaL_error(L, "setACL: '%s' is not a netmask", s ?: "?");
+                        return config_problem(L,
+                                              "setACL: '%s' is not a netmask, the ACL is "
+                                              "left as it was",
+                                              s ?: "?");
                 }
                 lua_pop(L, 1);
         }
@@ -611,7 +647,7 @@ static int l_controlSocket(lua_State *L)
         if (!is_g(L))
                 return 0;
         if (ta_addr_parse(s, &a) < 0)
-                return luaL_error(L, "controlSocket: '%s' is not an IP address", s);
+                return config_problem(L, "controlSocket: '%s' is not an IP address", s);
         if (a.port == 0)
                 a.port = TA_DEFAULT_CONTROL_PORT;
         if (set_string(&c->control_addr, ta_addr_to_string_port(&a, buf)) < 0)
@@ -633,7 +669,13 @@ static int l_setKey(lua_State *L)
         if (sodium_base642bin(key, sizeof(key), s, strlen(s), NULL, &len, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
             len != TA_KEY_SIZE) {
-                log_error("setKey: the key must be 32 bytes in base64.");
+                /* As the original: false, not an error; but a key the console would refuse is
+                 * a problem of the configuration. */
+                if (S(L)->loading)
+                        config_problem(L, "setKey: the key must be 32 bytes in base64 (makeKey() "
+                                          "makes one)");
+                else
+                        log_error("setKey: the key must be 32 bytes in base64.");
                 lua_pushboolean(L, false);
                 return 1;
         }
@@ -683,8 +725,8 @@ static int l_testCrypto(lua_State *L)
 #define COUNT_SETTER(fname, field)                                                                 \
         static int l_##fname(lua_State *L)                                                         \
         {                                                                                          \
-                unsigned n = check_count(L, 1);                                                    \
-                if (is_g(L))                                                                       \
+                unsigned n;                                                                        \
+                if (check_count(L, 1, #fname, &n) && is_g(L))                                      \
                         S(L)->rt->config.field = n;                                                \
                 return 0;                                                                          \
         }
@@ -708,9 +750,9 @@ static int l_setNumReportThreads(lua_State *L)
 
 static int l_setLuaMemoryLimit(lua_State *L)
 {
-        unsigned mib = check_count(L, 1);
+        unsigned mib;
 
-        if (is_g(L))
+        if (check_count(L, 1, "setLuaMemoryLimit", &mib) && is_g(L))
                 S(L)->rt->config.lua_memory_limit = (size_t)mib * 1024 * 1024;
         return 0;
 }
@@ -719,7 +761,9 @@ static int l_setLuaInstructionLimit(lua_State *L)
 {
         lua_Integer n = luaL_checkinteger(L, 1);
 
-        luaL_argcheck(L, n >= 10000, 1, "must be at least 10000");
+        if (n < 10000)
+                return config_problem(L, "setLuaInstructionLimit: %lld is less than 10000",
+                                      (long long)n);
         if (is_g(L))
                 S(L)->rt->config.lua_instruction_limit = (uint64_t)n;
         return 0;
@@ -731,7 +775,9 @@ static int l_setLuaTimeLimit(lua_State *L)
 {
         lua_Integer ms = luaL_checkinteger(L, 1);
 
-        luaL_argcheck(L, ms >= 0 && ms <= 24LL * 3600 * 1000, 1, "must be 0-86400000 ms");
+        if (ms < 0 || ms > 24LL * 3600 * 1000)
+                return config_problem(L, "setLuaTimeLimit: %lld is not 0-86400000 ms",
+                                      (long long)ms);
         if (is_g(L))
                 S(L)->rt->config.lua_time_limit_usec = (uint64_t)ms * 1000ULL;
         return 0;
@@ -823,10 +869,10 @@ static int l_cronScheduleBackgroundFunc(lua_State *L)
         TaCron c;
 
         if (ta_cron_parse(spec, &c) < 0)
-                return luaL_error(L,
-                                  "cronScheduleBackgroundFunc: bad schedule '%s' (5 fields, "
-                                  "each '*' or one number)",
-                                  spec);
+                return config_problem(L,
+                                      "cronScheduleBackgroundFunc: bad schedule '%s' (5 fields, "
+                                      "each '*' or one number)",
+                                      spec);
         if (!is_g(L) || rt->client_mode || !rt->sched)
                 return 0;
         if (ta_sched_add_cron(rt->sched, &c, name) < 0)
@@ -841,10 +887,10 @@ static int l_intervalScheduleBackgroundFunc(lua_State *L)
         uint64_t usec;
 
         if (ta_interval_parse(spec, &usec) < 0 || usec == 0)
-                return luaL_error(L,
-                                  "intervalScheduleBackgroundFunc: bad duration '%s' "
-                                  "(h[h][:mm][:ss])",
-                                  spec);
+                return config_problem(L,
+                                      "intervalScheduleBackgroundFunc: bad duration '%s' "
+                                      "(h[h][:mm][:ss])",
+                                      spec);
         if (!is_g(L) || rt->client_mode || !rt->sched)
                 return 0;
         if (ta_sched_add_interval(rt->sched, usec, name) < 0)
@@ -873,12 +919,13 @@ static int l_setCustomEndpoint(lua_State *L)
 
         luaL_checktype(L, fn, LUA_TFUNCTION);
         if (!*name || strlen(name) >= TA_STATS_NAME_MAX || strpbrk(name, "/?&# "))
-                return luaL_error(L, "setCustomEndpoint: bad name '%s'", name);
+                return config_problem(L, "setCustomEndpoint: bad name '%s'", name);
         registry_table_set(L, REG_ENDPOINTS, name, fn);
         if (is_g(L) && !rt->client_mode) {
                 if (streq(name, "report") || streq(name, "stats") || streq(name, "readyz") ||
                     streq(name, "livez"))
-                        return luaL_error(L, "setCustomEndpoint: '%s' is a built-in command", name);
+                        return config_problem(L, "setCustomEndpoint: '%s' is a built-in command",
+                                              name);
                 if (ta_counter_set_add(rt->endpoints, name) < 0 ||
                     ta_counter_set_add(&rt->stats->commands, name) < 0)
                         return luaL_error(L, "setCustomEndpoint: too many endpoints");
@@ -998,7 +1045,7 @@ static int l_addCustomWebHook(lua_State *L)
         r = ta_webhooks_add(rt->webhooks, name, &opts, &err);
         ta_kv_list_done(&opts);
         if (r < 0)
-                return luaL_error(L, "addCustomWebHook: %s", err ?: "cannot add the webhook");
+                return config_problem(L, "addCustomWebHook: %s", err ?: "cannot add the webhook");
         return 0;
 }
 
@@ -1055,7 +1102,7 @@ static int l_newGeoIP2DB(lua_State *L)
         if (!is_g(L) || rt->client_mode || !rt->geoip)
                 return 0;
         if (ta_geoip_open(rt->geoip, name, file, &err) < 0)
-                return luaL_error(L, "newGeoIP2DB: %s", err ?: "cannot open the database");
+                return config_problem(L, "newGeoIP2DB: %s", err ?: "cannot open the database");
         push_geodb(L, ta_geoip_get(rt->geoip, name));
         return 1;
 }
@@ -1231,8 +1278,15 @@ static uint64_t check_duration(lua_State *L, int arg)
 
 static int l_setHistoryRetention(lua_State *L)
 {
-        uint64_t sec = check_duration(L, 1);
+        uint64_t sec;
 
+        if (lua_type(L, 1) == LUA_TNUMBER ? !(lua_tonumber(L, 1) >= 0 && lua_tonumber(L, 1) < 1e12)
+                                          : parse_timespan_sec(luaL_checkstring(L, 1), &sec) < 0)
+                return config_problem(L,
+                                      "setHistoryRetention: '%s' is not a duration (e.g. 3600, "
+                                      "\"12h\", \"90d\")",
+                                      luaL_tolstring(L, 1, NULL));
+        sec = check_duration(L, 1);
         if (is_g(L))
                 S(L)->rt->config.history_retention_sec = sec;
         return 0;

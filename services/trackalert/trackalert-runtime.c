@@ -59,6 +59,15 @@ int ta_runtime_new(bool client_mode, TaRuntime **ret)
         rt->client_mode = client_mode;
         pthread_rwlock_init(&rt->acl_lock, NULL);
         pthread_rwlock_init(&rt->uap_lock, NULL);
+        {
+                pthread_rwlockattr_t a;
+
+                /* a reload must not wait behind an endless stream of reports */
+                pthread_rwlockattr_init(&a);
+                pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+                pthread_rwlock_init(&rt->lua_lock, &a);
+                pthread_rwlockattr_destroy(&a);
+        }
         rt->stats = ta_stats_new();
         rt->endpoints = calloc(1, sizeof(*rt->endpoints));
         if (!rt->stats || !rt->endpoints || ta_netmask_group_add_private(&rt->acl) < 0) {
@@ -79,8 +88,10 @@ TaRuntime *ta_runtime_free(TaRuntime *rt)
         ta_netmask_group_done(&rt->acl);
         free(rt->password);
         free(rt->config_path);
+        free(rt->config_name);
         pthread_rwlock_destroy(&rt->acl_lock);
         pthread_rwlock_destroy(&rt->uap_lock);
+        pthread_rwlock_destroy(&rt->lua_lock);
         ta_uap_free(rt->uap);
         free(rt->uap_path);
         free(rt);

@@ -73,18 +73,25 @@ typedef struct TaRuntime {
         TaNetmaskGroup acl;
         char *password;
 
+        /* Every call into Lua holds lua_lock for reading; a reload swaps global and pool under
+         * it for writing. */
+        pthread_rwlock_t lua_lock;
         TaState *global; /* the configuration state, also runs console commands */
         TaPool *pool;
         TaWebhooks *webhooks;
         TaScheduler *sched;
         TaHistory *history;
         TaGeoIP *geoip;
+        TaGeoIP *retired_geoip[8]; /* replaced by reloads, freed at exit (readers hold none) */
+        size_t n_retired_geoip;
         /* -R: swapped on reload (SIGHUP) under uap_lock, used under its read lock */
         pthread_rwlock_t uap_lock;
         TaUap *uap;
         char *uap_path;
 
         char *config_path; /* absolute */
+        char *config_name; /* how messages name it: --config-name, else as given */
+        unsigned config_problems; /* bad values warned about and ignored while loading */
         bool client_mode;
         bool verbose;
         bool started;           /* the configuration has been read, the server runs */
