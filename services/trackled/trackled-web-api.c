@@ -15,6 +15,7 @@
 #include "utf8.h"
 #include "trackled-account.h"
 #include "trackled-mail.h"
+#include "trackled-page.h"
 #include "trackled-search.h"
 #include "trackled-store-admin.h"
 #include "trackled-web-internal.h"
@@ -312,6 +313,94 @@ static const char sql_anon_ticket[] = "UPDATE ticket SET status = CASE WHEN ?1 T
                                       "type = coalesce(?, type), severity = coalesce(?, severity) "
                                       "WHERE id = ?";
 
+/* An anonymous ticket: rate limits, the ticket ('unconfirmed'), the confirmation mail. 0 filed,
+ * > 0 refused (*ret_status, *ret_message say why), -errno. */
+static int ticket_new_anonymous(TrackledWeb *w, const WebRequest *req, const char *email,
+                                const char *summary, const char *description, const char *type,
+                                const char *severity, unsigned *ret_status,
+                                const char **ret_message)
+{
+        int64_t id;
+        int r;
+
+        if (!email || !account_email_valid(email)) {
+                *ret_status = 400;
+                *ret_message = "'email' must be a mail address: the ticket is filed once you "
+                               "confirm it";
+                return 1;
+        }
+        if (!anon_allowed(w, req, email)) {
+                *ret_status = 429;
+                *ret_message = "too many tickets from here or to this address; try again later";
+                return 1;
+        }
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        r = trackled_store_ticket_new(req->store, "anonymous", summary, description ?: "", &id);
+        if (r >= 0) {
+                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_anon_ticket);
+
+                if (!st)
+                        r = -EIO;
+                else {
+                        sqlite3_bind_int(st, 1, 0);
+                        sqlite3_bind_text(st, 2, email, -1, SQLITE_TRANSIENT);
+                        if (!isempty(type))
+                                sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
+                        if (!isempty(severity))
+                                sqlite3_bind_text(st, 4, severity, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_int64(st, 5, id);
+                        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+                }
+        }
+        if (r >= 0)
+                r = send_confirmation(w, req, "ticket", id, email, summary);
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
+        anon_count(w, req, email);
+        return 0;
+}
+
+int web_ticket_new_anonymous(const WebRequest *req, WebResponse *resp, const char *email,
+                             const char *summary, const char *description, const char *type,
+                             const char *severity)
+{
+        const char *message = NULL;
+        unsigned status = 400;
+        int r;
+
+        r = ticket_new_anonymous(web_of(req), req, email, summary, description, type, severity,
+                                 &status, &message);
+        if (r > 0)
+                (void)web_error(resp, status, message);
+        return r;
+}
+
+int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, const char *comment)
+{
+        _cleanup_json_ json_object *t = NULL;
+        TrackledWeb *w = web_of(req);
+        json_object *v;
+        int r;
+
+        r = notify_staff(w, req, id, action ? "status changed" : comment ? "comment" : "changed");
+        if (r < 0 || !action)
+                return r;
+        r = trackled_store_ticket_json(req->store, id, false, &t);
+        if (r < 0)
+                return r;
+        return notify_subscribers(
+                w, req, id,
+                json_object_object_get_ex(t, "summary", &v) ? json_object_get_string(v) : "",
+                json_object_object_get_ex(t, "status", &v) ? json_object_get_string(v) : "");
+}
+
 static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
 {
         _cleanup_json_ json_object *in = NULL;
@@ -331,49 +420,15 @@ static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *re
         if (isempty(summary))
                 return reply_error(resp, 400, "'summary' is required");
         if (!req->user) {
-                if (!email || !account_email_valid(email))
-                        return reply_error(resp, 400,
-                                           "'email' must be a mail address: the "
-                                           "ticket is filed once you confirm it");
-                if (!anon_allowed(w, req, email))
-                        return reply_error(resp, 429,
-                                           "too many tickets from here or to this "
-                                           "address; try again later");
-        }
-        r = trackled_store_begin(req->store);
-        if (r < 0)
-                return r;
-        r = trackled_store_ticket_new(req->store, req->user ?: "anonymous", summary,
-                                      description ?: "", &id);
-        if (r >= 0) {
-                _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_anon_ticket);
+                const char *message = NULL;
+                unsigned status = 400;
 
-                if (!st)
-                        r = -EIO;
-                else {
-                        sqlite3_bind_int(st, 1, req->user ? 1 : 0);
-                        if (!req->user)
-                                sqlite3_bind_text(st, 2, email, -1, SQLITE_TRANSIENT);
-                        if (type)
-                                sqlite3_bind_text(st, 3, type, -1, SQLITE_TRANSIENT);
-                        if (severity)
-                                sqlite3_bind_text(st, 4, severity, -1, SQLITE_TRANSIENT);
-                        sqlite3_bind_int64(st, 5, id);
-                        r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-                }
-        }
-        if (r >= 0)
-                r = req->user ? notify_staff(w, req, id, "new ticket")
-                              : send_confirmation(w, req, "ticket", id, email, summary);
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
-        if (r < 0)
-                return r;
-        if (!req->user) {
-                anon_count(w, req, email);
+                r = ticket_new_anonymous(w, req, email, summary, description, type, severity,
+                                         &status, &message);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return reply_error(resp, status, message);
                 o = json_object_new_object();
                 json_object_object_add(o, "status", json_object_new_string("pending"));
                 json_object_object_add(o, "message",
@@ -381,6 +436,35 @@ static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *re
                                                               "to the address given"));
                 return reply(resp, 202, o);
         }
+        r = trackled_store_begin(req->store);
+        if (r < 0)
+                return r;
+        r = trackled_store_ticket_new(req->store, req->user, summary, description ?: "", &id);
+        if (r >= 0 && (type || severity)) {
+                TrackledFieldChange ch[2];
+                size_t n = 0;
+
+                if (type)
+                        ch[n++] = (TrackledFieldChange){"type", type};
+                if (severity)
+                        ch[n++] = (TrackledFieldChange){"severity", severity};
+                r = trackled_store_ticket_update(req->store, id, req->user, ch, n, NULL, 0, NULL);
+                if (r == -EDOM) {
+                        trackled_store_rollback(req->store);
+                        return reply_error(resp, 400,
+                                           "'type' or 'severity' is not one of the "
+                                           "values configured for it");
+                }
+        }
+        if (r >= 0)
+                r = notify_staff(w, req, id, "new ticket");
+        if (r < 0) {
+                trackled_store_rollback(req->store);
+                return r;
+        }
+        r = trackled_store_commit(req->store);
+        if (r < 0)
+                return r;
         r = ticket_object(req, id, true, &o);
         if (r < 0)
                 return r;

@@ -61,6 +61,7 @@ int web_api(TrackledWeb *w, const WebRequest *req, WebResponse *resp);
 int web_login_start(TrackledWeb *w, const WebRequest *req, WebResponse *resp, const char *user,
                     const char *password, char ret_csrf[65]);
 TrackledMail *web_mail(TrackledWeb *w);
+TrackledWeb *web_of(const WebRequest *req);
 /* POST /subscribe (fields ticket, email) and GET|POST /confirm/TOKEN. */
 int web_subscribe(TrackledWeb *w, const WebRequest *req, WebResponse *resp);
 int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp);

@@ -46,12 +46,18 @@ struct TrackledWeb {
 };
 
 typedef struct WebInternal {
+        TrackledWeb *web;
         struct MHD_Connection *c;
         WebArg form[WEB_FORM_FIELDS_MAX];
         size_t n_form;
         char *form_text;
         const char *values[WEB_FORM_FIELDS_MAX]; /* web_args() */
 } WebInternal;
+
+TrackledWeb *web_of(const WebRequest *req)
+{
+        return ((WebInternal *)req->internal)->web;
+}
 
 TrackledMail *web_mail(TrackledWeb *w)
 {
@@ -503,7 +509,7 @@ static enum MHD_Result on_request(void *userdata, const HttpRequest *hr)
 {
         TrackledWeb *w = userdata;
         struct MHD_Connection *c = hr->connection;
-        WebInternal in = {.c = c};
+        WebInternal in = {.web = w, .c = c};
         WebResponse resp = {};
         const char *session, *anon, *ctype;
         char client[INET6_ADDRSTRLEN], user[ACCOUNT_NAME_MAX + 1] = "";

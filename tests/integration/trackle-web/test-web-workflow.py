@@ -112,6 +112,28 @@ def main(tmp):
         wait_until(lambda: len(mails_to(sink, "staff@example.org")) > before,
                    "the staff mail about the close", 30)
 
+        # The same through the pages: the /newticket form, the ticket page's close form.
+        dave = t.client()
+        token = dave.form_token("/newticket")
+        r = dave.post("/newticket", form={"csrf": token, "email": "dave@example.org",
+                                          "summary": "Printer on fire", "description": "!"})
+        check(r.status == 200 and "dave@example.org" in r.text, f"/newticket files it ({r})")
+        r = confirm(dave, confirm_link(wait_mail(sink, "dave@example.org")[0][2], t.base))
+        check(r.status == 200, f"dave confirms ({r})")
+        ticket = max(x["id"] for x in dave.get("/api/tickets").json()["tickets"])
+        r = dave.post("/subscribe", form={"csrf": token, "ticket": str(ticket),
+                                          "email": "erin@example.org"})
+        r = confirm(dave, confirm_link(wait_mail(sink, "erin@example.org")[0][2], t.base))
+        melvin.get(f"/ticket/{ticket}")
+        token = melvin.form_token(f"/ticket/{ticket}")
+        r = melvin.post(f"/ticket/{ticket}", form={"csrf": token, "action": "close",
+                                                   "resolution": "fixed",
+                                                   "comment": "extinguished"})
+        check(r.status == 303, f"the ticket page closes it ({r})")
+        notice = wait_mail(sink, "erin@example.org", 2)[1][2].decode()
+        check("closed" in notice and "extinguished" not in notice,
+              "the subscriber hears of the close made on the page")
+
         # A relay outage: the mail waits in the queue, survives a restart, and goes out.
         sink.controller.stop()
         r = melvin.post("/api/tickets", json_body={"summary": "Relay test", "description": "x"})
