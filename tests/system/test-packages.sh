@@ -364,8 +364,11 @@ section_end
 
 # ---------------------------------------------------------------- trackalert
 port_8085_on_loopback() { c ss -H -tln 'sport = :8085' 2>/dev/null | grep -F '127.0.0.1:8085' >/dev/null; }
+ta_password() {   # the web server password the postinst generated
+    c sed -n 's/^setWebserverPassword("\(.*\)")$/\1/p' /etc/tracksuite/trackalert.conf
+}
 ta_post() {   # ta_post LOGIN: POST a report with curl inside the container, print the body
-    c curl -sS --max-time 10 -u admin:change-me -H 'Content-Type: application/json' \
+    c curl -sS --max-time 10 -u "admin:$(ta_password)" -H 'Content-Type: application/json' \
         -d "{\"login\":\"$1\",\"remote\":\"192.0.2.7\",\"success\":false,\"protocol\":\"imap\"}" \
         http://127.0.0.1:8085/command/report 2>&1
 }
@@ -402,8 +405,16 @@ if apt_install "apt-get install $(basename "$TRACKALERT_DEB") (offline, without 
     check "trackalert.socket is-enabled = enabled (got '$st')" [ "$st" = enabled ]
     st=$(c systemctl is-active trackalert.socket 2>&1)
     check "trackalert.socket is-active = active (got '$st')" [ "$st" = active ]
-    st=$(c systemctl is-active trackalert.service 2>&1)
-    check "trackalert.service inactive before the first request (got '$st')" [ "$st" = inactive ]
+    st=$(c systemctl is-enabled trackalert.service 2>&1)
+    check "trackalert.service is-enabled = enabled, so its console is reachable (got '$st')" [ "$st" = enabled ]
+    pw=$(ta_password)
+    check "the postinst generated a web server password (not change-me, 24 characters)" \
+        eval '[ "${#pw}" = 24 ] && ! c grep -q "change-me\|@WEBPWD@\|@SETKEY@" /etc/tracksuite/trackalert.conf'
+    if poll eval '[ "$(c trackalert -C /etc/tracksuite/trackalert.conf -e "stats()" 2>&1 | sed -n 2p)" = "0 reports" ]'; then
+        pass "the console answers right after the installation (trackalert -e 'stats()')"
+    else
+        fail "the console answers right after the installation"; c trackalert -C /etc/tracksuite/trackalert.conf -e 'stats()' 2>&1 | indent
+    fi
     st=$(c stat -c '%a %U:%G' /etc/tracksuite/trackalert.conf 2>&1)
     check "/etc/tracksuite/trackalert.conf (password, console key) is 640 root:root (got '$st')" \
         [ "$st" = "640 root:root" ]
@@ -441,19 +452,18 @@ check "journal catalog entries for trackalert's MESSAGE_IDs" eval '
 ta_section_end
 
 section "trackalert: a report POSTed with curl"
-# The admin's policy: log each report (the shipped one only counts failures). The service has
-# not run yet, so it reads this at its first start. A console key for trackalert -e.
-check "a policy and a console in /etc/tracksuite/trackalert.conf" c sh -c "cat >>/etc/tracksuite/trackalert.conf <<'EOF'
-controlSocket(\"127.0.0.1:4005\")
-setKey(\"$TA_KEY\")
+# The admin's policy: log each report (the shipped one only counts failures), taken by a reload.
+check "a policy in /etc/tracksuite/trackalert.conf" c sh -c "cat >>/etc/tracksuite/trackalert.conf <<'EOF'
 setReport(function(lt)
   infoLog(\"system test report\", {login=lt.login})
 end)
 EOF"
+if out=$(c systemctl reload trackalert.service 2>&1); then pass "systemctl reload trackalert.service takes the policy"
+else fail "systemctl reload trackalert.service takes the policy"; indent <<<"$out"; fi
 out=$(ta_post systest1)
 check "curl POST /command/report answers {\"status\":\"ok\"} (got '$out')" [ "$out" = '{"status":"ok"}' ]
 st=$(c systemctl is-active trackalert.service 2>&1)
-check "trackalert.service was socket-activated (is-active = $st)" [ "$st" = active ]
+check "trackalert.service is active ($st)" [ "$st" = active ]
 if poll journal_has trackalert 'system test report: login="systest1"'; then
     pass "journalctl -u trackalert: the policy logged the report"
     c journalctl --no-pager -u trackalert -o cat | grep -F "systest1" | indent
@@ -468,12 +478,18 @@ check "the service reads its configuration as a credential (command line: $st)" 
 check "the start is in the journal (MESSAGE_ID=$TA_MID_STARTED)" \
     eval 'c journalctl --no-pager -u trackalert MESSAGE_ID=$TA_MID_STARTED -o cat 2>/dev/null | grep "serving on 1 socket (socket-activated)" >/dev/null'
 check "the report is in the history database" poll ta_rows_are 1
-out=$(c curl -sS --max-time 10 -u admin:change-me http://127.0.0.1:8085/command/stats 2>&1)
+out=$(c curl -sS --max-time 10 -u "admin:$(ta_password)" http://127.0.0.1:8085/command/stats 2>&1)
 check "GET /command/stats counts it ($out)" eval 'grep "\"reports\": 1," <<<"$out" >/dev/null'
 out=$(c curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -u admin:wrong http://127.0.0.1:8085/command/stats 2>&1)
 check "a wrong password is 401 (got $out)" [ "$out" = 401 ]
 out=$(c trackalert -C /etc/tracksuite/trackalert.conf -e 'stats()' 2>&1)
-check "trackalert -e 'stats()' through the console: '$out'" [ "$out" = "1 reports" ]
+check "trackalert -e 'stats()' through the console: '$out'" [ "$(sed -n 2p <<<"$out")" = "1 reports" ]
+check "a broken configuration fails systemctl reload" c sh -c 'cp /etc/tracksuite/trackalert.conf /root/ta.conf &&
+    echo "setReport(function(lt)" >>/etc/tracksuite/trackalert.conf && ! systemctl reload trackalert.service;
+    r=$?; cp /root/ta.conf /etc/tracksuite/trackalert.conf; exit $r'
+out=$(c journalctl --no-pager -u trackalert -n 30 -o cat 2>&1)
+check "the failed reload names /etc/tracksuite/trackalert.conf:LINE" \
+    eval 'grep -E "/etc/tracksuite/trackalert.conf:[0-9]+:" <<<"$out" >/dev/null' 
 if out=$(c systemctl reload trackalert.service 2>&1); then pass "systemctl reload trackalert.service"
 else fail "systemctl reload trackalert.service"; indent <<<"$out"; fi
 st=$(c systemctl is-active trackalert.service 2>&1)
