@@ -516,11 +516,54 @@ static int op_db_backup(Ctx *c, json_object **ret)
         return 0;
 }
 
+#define SELECT_MAX 4096
+
+static int op_session_select(Ctx *c, json_object **ret)
+{
+        const char *paths[SELECT_MAX], *missing = NULL;
+        bool shown[SELECT_MAX];
+        json_object *files;
+        int64_t id;
+        size_t n;
+        int r;
+
+        if (int_field(c, "id", 1, 0, &id) < 0 || id == 0)
+                return fail(c, -EINVAL, "field 'id' (a positive integer) is required");
+        if (!json_object_object_get_ex(c->q, "files", &files) ||
+            !json_object_is_type(files, json_type_array) ||
+            json_object_array_length(files) > SELECT_MAX)
+                return fail(c, -EINVAL, "field 'files' must be an array of {path, shown}");
+        n = json_object_array_length(files);
+        for (size_t i = 0; i < n; i++) {
+                json_object *f = json_object_array_get_idx(files, i), *p, *sh;
+
+                if (!json_object_is_type(f, json_type_object) ||
+                    !json_object_object_get_ex(f, "path", &p) ||
+                    !json_object_is_type(p, json_type_string) ||
+                    json_object_get_string(p)[0] != '/' ||
+                    strlen(json_object_get_string(p)) != (size_t)json_object_get_string_len(p) ||
+                    !json_object_object_get_ex(f, "shown", &sh) ||
+                    !json_object_is_type(sh, json_type_boolean))
+                        return fail(c, -EINVAL,
+                                    "field 'files' must be an array of {path (absolute), shown "
+                                    "(boolean)}");
+                paths[i] = json_object_get_string(p);
+                shown[i] = json_object_get_boolean(sh);
+        }
+        r = trackled_store_files_select(c->store, id, paths, shown, n, &missing);
+        if (r == -ENOENT)
+                return fail(c, r, "session %" PRId64 " has no file '%s'", id, strempty(missing));
+        if (r < 0)
+                return store_fail(c, r, "store the selection");
+        *ret = ok(NULL, NULL);
+        return 0;
+}
+
 static const char *const ops[] = {
         "ticket.update", "ticket.comment", "ticket.changes", "enum.list",     "enum.add",
         "enum.rename",   "enum.remove",    "milestone.list", "milestone.add", "milestone.set",
         "wiki.list",     "wiki.get",       "wiki.put",       "setting.get",   "setting.set",
-        "db.check",      "db.backup",
+        "db.check",      "db.backup",      "session.select",
 };
 
 bool trackled_admin_op_known(const char *op)
@@ -568,6 +611,8 @@ int trackled_admin_request(TrackledStore *store, json_object *request, const cha
                 r = op_wiki(&c, op, &o);
         else if (streq(op, "setting.get") || streq(op, "setting.set"))
                 r = op_setting(&c, streq(op, "setting.set"), &o);
+        else if (streq(op, "session.select"))
+                r = op_session_select(&c, &o);
         else if (streq(op, "db.check"))
                 r = op_db_check(&c, &o);
         else

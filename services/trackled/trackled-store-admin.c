@@ -892,3 +892,26 @@ int trackled_store_backup(TrackledStore *s, int fd, uint64_t *ret_size)
         }
         return r;
 }
+
+int trackled_store_files_select(TrackledStore *s, int64_t session, const char *const *paths,
+                                const bool *shown, size_t n, const char **ret_missing)
+{
+        int r;
+
+        r = trackled_store_begin(s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = trackled_store_file_shown(s, session, paths[i], shown[i]);
+                if (r == -ENOENT)
+                        *ret_missing = paths[i];
+                if (r < 0) {
+                        trackled_store_rollback(s);
+                        return r;
+                }
+        }
+        r = trackled_store_commit(s);
+        if (r < 0)
+                trackled_store_rollback(s);
+        return r;
+}

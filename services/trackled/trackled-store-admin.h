@@ -79,3 +79,8 @@ int trackled_store_check(TrackledStore *s, json_object **ret);
  * empty): SQLite's backup API into a file of trackled's own next to the database, copied to
  * fd, fsync'ed, the temporary file removed. *ret_size: bytes written. */
 int trackled_store_backup(TrackledStore *s, int fd, uint64_t *ret_size);
+
+/* session.select: shown for each of n paths of the session, all or none (-ENOENT with
+ * *ret_missing the first path the session did not change). */
+int trackled_store_files_select(TrackledStore *s, int64_t session, const char *const *paths,
+                                const bool *shown, size_t n, const char **ret_missing);

@@ -81,6 +81,7 @@ static const char help_shell[] =
         "     --preload=PATH           use this interposition library "
         "(default: " TRACKLE_PRELOAD_NAME ")\n"
         "     --steal                  take the ticket's lock from another session\n"
+        "     --no-select              do not ask which files to hide (trackle's screen asks)\n"
         "  -h --help                   show this help\n";
 
 static const char help_session[] =
@@ -171,6 +172,7 @@ _printf_(2, 3) static int usage_error(TrackleVerb v, const char *fmt, ...)
 enum {
         ARG_JSON = 0x100,
         ARG_STEAL,
+        ARG_NO_SELECT,
         ARG_KEYED,
         ARG_PRELOAD,
         ARG_COLOR,
@@ -190,6 +192,7 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
                 {"command", required_argument, NULL, 'c'},
                 {"preload", required_argument, NULL, ARG_PRELOAD},
                 {"steal", no_argument, NULL, ARG_STEAL},
+                {"no-select", no_argument, NULL, ARG_NO_SELECT},
                 {"keyed", optional_argument, NULL, ARG_KEYED},
                 {"ticket", required_argument, NULL, 't'},
                 {"color", required_argument, NULL, ARG_COLOR},
@@ -240,6 +243,10 @@ static int parse_verb(TrackleVerb v, int argc, char **argv, TrackleArgs *a)
                 case ARG_STEAL:
                         ok = v == TRACKLE_VERB_SHELL;
                         a->steal = true;
+                        break;
+                case ARG_NO_SELECT:
+                        ok = v == TRACKLE_VERB_SHELL;
+                        a->no_select = true;
                         break;
                 case ARG_KEYED:
                         ok = v == TRACKLE_VERB_SHELL;

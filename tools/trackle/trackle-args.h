@@ -42,6 +42,7 @@ typedef struct TrackleArgs {
         const char *command; /* shell -c */
         const char *preload; /* shell --preload */
         bool steal, keyed;
+        bool no_select;   /* shell: do not ask which files to hide at the end */
         int keyed_fd;     /* shell --keyed=FD: tell the waiting parent we started */
         const char *path; /* session diff [PATH], session files --show|--hide PATH */
         bool shown;       /* session files: --show (true) or --hide */

@@ -95,6 +95,8 @@ static int keyed_argv(const TrackleArgs *args, const char *exe, int fd, char ***
                 v[n - 1] = NULL;
         if (args->steal)
                 v[n++] = strdup("--steal");
+        if (args->no_select)
+                v[n++] = strdup("--no-select");
         if (args->preload && asprintf(&v[n++], "--preload=%s", args->preload) < 0)
                 v[n - 1] = NULL;
         if (args->command && asprintf(&v[n++], "--command=%s", args->command) < 0)
@@ -731,7 +733,8 @@ int trackle_shell_main(const TrackleArgs *args)
         fprintf(stderr, "trackle: session %" PRId64 " saved (%d file%s changed)\n", id, n_files,
                 n_files == 1 ? "" : "s");
         (void)trackle_render_files(stderr, session, interactive);
-        if (interactive && n_files > 0 && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+        if (interactive && !args->no_select && n_files > 0 && isatty(STDIN_FILENO) &&
+            isatty(STDERR_FILENO))
                 choose_files(c, (uint64_t)id, session);
         json_object_put(reply);
         fflush(stderr);

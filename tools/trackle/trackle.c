@@ -11,6 +11,7 @@
 #include "macro.h"
 
 #include "trackle-args.h"
+#include "trackle-cli.h"
 #include "trackle-client.h"
 #include "trackle-render.h"
 #include "trackle-shell.h"
@@ -176,6 +177,18 @@ int main(int argc, char **argv)
         TrackleArgs a;
 
         setlocale(LC_ALL, "");
+        /* No arguments on a terminal: the screen (trackle(1), THE SCREEN). */
+        if (argc == 1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+                char exe[4096];
+                ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+                if (n <= 0) {
+                        fprintf(stderr, "trackle: cannot find my own binary: %m\n");
+                        return 1;
+                }
+                exe[n] = 0;
+                return trackle_cli_main(exe);
+        }
         if (trackle_args_parse(argc, argv, &a) < 0)
                 return 2;
         switch (a.action) {
