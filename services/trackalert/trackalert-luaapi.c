@@ -901,13 +901,22 @@ static int l_intervalScheduleBackgroundFunc(lua_State *L)
 static int l_durationToSeconds(lua_State *L)
 {
         const char *spec = luaL_checkstring(L, 1);
-        uint64_t usec;
+        uint64_t usec, sec;
 
-        if (ta_interval_parse(spec, &usec) < 0) {
-                log_error("durationToSeconds: bad duration '%s'.", spec);
-                usec = 0;
-        }
-        lua_pushinteger(L, (lua_Integer)(usec / 1000000ULL));
+        /* The original's format first ("10" is ten hours, "00:00:30" thirty seconds), then
+         * durations with units ("1h", "30min", "7d", "1h 30min"). The original returned 0 for
+         * anything else, which a policy cannot tell from a real 0: here it is an error. */
+        if (ta_interval_parse(spec, &usec) >= 0)
+                sec = usec / 1000000ULL;
+        else if (strpbrk(spec, "abcdefghijklmnopqrstuvwxyz") && parse_timespan_sec(spec, &sec) >= 0)
+                ;
+        else
+                return luaL_error(L,
+                                  "durationToSeconds: '%s' is not a duration (h[h][:mm][:ss] as "
+                                  "the original, or with units: \"90s\", \"30min\", \"1h\", "
+                                  "\"7d\")",
+                                  spec);
+        lua_pushinteger(L, (lua_Integer)sec);
         return 1;
 }
 
