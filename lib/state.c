@@ -2,6 +2,7 @@
  * into -errno. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "state.h"
@@ -221,10 +222,26 @@ static int state_open_db(const char *path, bool readonly, const char *const *mig
         return 0;
 }
 
+const char *state_path_not_regular(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+                return NULL;
+        return S_ISDIR(st.st_mode)                          ? "a directory"
+               : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+               : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                            : "a socket";
+}
+
 int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
                sqlite3 **ret)
 {
-        int r = state_open_db(path, readonly, migrations, n_migrations, ret);
+        int r;
+
+        if (state_path_not_regular(path))
+                return -EINVAL;
+        r = state_open_db(path, readonly, migrations, n_migrations, ret);
 
         if (r < 0 && !readonly && (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EIO))
                 r = state_write_errno(path, r);

@@ -22,6 +22,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
 int state_open(const char *path, bool readonly, const char *const *migrations, size_t n_migrations,
                sqlite3 **ret);
 
+/* What is wrong with path as a database file, without opening it: NULL if it is a regular
+ * file or does not exist, else "a directory", "a FIFO", "a device" or "a socket". state_open()
+ * refuses such a path with -EINVAL before SQLite could wait on a FIFO. */
+const char *state_path_not_regular(const char *path);
+
 /* The database path a component uses: explicit if given, else file in the first directory of
  * $STATE_DIRECTORY (systemd may list several, separated by ':'), else fallback. Returns a
  * malloc'd string or NULL on OOM. */

@@ -197,6 +197,10 @@ static int open_db(const char *path, sqlite3 **ret)
         struct stat st;
         int r;
 
+        /* Before anything opens it: a FIFO would hold open() or SQLite's first read. */
+        if (state_path_not_regular(path))
+                return log_error_errno(EINVAL, "'%s' is %s, not a tracker database.", path,
+                                       state_path_not_regular(path));
         r = state_open(path, true, trackerd_store_migrations, trackerd_store_n_migrations, ret);
         if (r < 0 && r != -EPROTO && r != -EPROTONOSUPPORT && r != -EUCLEAN) {
                 /* SQLite says "cannot open" or "I/O error" whatever the reason; ask the file

@@ -204,6 +204,9 @@ static int run(int argc, char **argv)
         db = state_path(arg_db, "tracker.db", TRACKER_DB_DEFAULT);
         if (!db)
                 return log_error_errno(ENOMEM, "Out of memory.");
+        if (state_path_not_regular(db))
+                return log_error_errno(EINVAL, "Database '%s' is %s, not a database file.", db,
+                                       state_path_not_regular(db));
         r = trackerd_store_open(db, &store);
         if (r < 0)
                 return log_error_errno(r, "Failed to open database '%s': %m", db);

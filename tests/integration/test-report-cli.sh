@@ -16,7 +16,7 @@ failures=0
 expect() {
         local want=$1 pattern=$2 out rc=0
         shift 2
-        out=$(env -u STATE_DIRECTORY TRACKSUITE_LOG_TARGET=console "$report" "$@" 2>&1) || rc=$?
+        out=$(env -u STATE_DIRECTORY TRACKSUITE_LOG_TARGET=console timeout 60 "$report" "$@" 2>&1) || rc=$?
         if [[ $rc -ne $want ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
                 echo "FAIL: tracker-report $*: exit $rc (want $want), output:"
                 # shellcheck disable=SC2001
@@ -58,7 +58,12 @@ expect 2 'unrecognized option' --no-such-option
 expect 1 "No database at '$tmp/missing.db' \(is trackerd running\?\)" --db "$tmp/missing.db"
 expect 1 "No database at '$tmp/state/tracker.db'" --db "$tmp/state/tracker.db" rejects
 expect 2 'Invalid date' --db "$tmp/missing.db" --since 2026-13-01
-expect 1 "Failed to open database '$tmp': Is a directory" --db "$tmp"
+expect 1 "'$tmp' is a directory, not a tracker database" --db "$tmp"
+# A FIFO (with a writer that never writes) is refused at once, never waited on.
+mkfifo "$tmp/fifo.db"
+exec 9<>"$tmp/fifo.db"
+expect 1 "'$tmp/fifo.db' is a FIFO, not a tracker database" --db "$tmp/fifo.db"
+exec 9>&-
 printf 'this is not sqlite, just text that is long enough to fill a header....\n' >"$tmp/junk.db"
 expect 1 "'$tmp/junk.db' is not a tracker database" --db "$tmp/junk.db"
 printf 'vim\n/usr/bin/\n' >"$tmp/tracked"

@@ -37,6 +37,13 @@ def not_regular(tmp):
                     check(False, f"{who} does not hang on {kind}")
                 check(r.returncode == 1 and path in r.stderr and kind in r.stderr,
                       f"{who} refuses {kind} ({r.stderr.strip()})")
+        # The database path too: trackerd names the problem instead of waiting on the FIFO.
+        for db, kind in ((fifo, "a FIFO"), (tmp, "a directory")):
+            r = subprocess.run([trackerd_bin, "--config", "/nonexistent", "--db", db, "--listen", "127.0.0.1:0"],
+                               capture_output=True, text=True, timeout=20,
+                               env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+            check(r.returncode == 1 and f"'{db}' is {kind}, not a database file" in r.stderr,
+                  f"trackerd refuses {kind} as its database ({r.stderr.strip()})")
         # The shim itself, run as a wrapped program, does not hang on a FIFO config either.
         env = dict(os.environ, TRACKSUITE_TRACKER_CONFIG=fifo, TRACKSUITE_TRACKER_SERVER="127.0.0.1:9")
         from harness import make_wrapped
