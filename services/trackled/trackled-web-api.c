@@ -799,18 +799,15 @@ static const char sql_subscribe[] = "INSERT INTO ticket_subscriber (ticket, addr
 static const char sql_confirm_ticket[] = "UPDATE ticket SET status = 'new' WHERE id = ? AND "
                                          "status = 'unconfirmed'";
 
-static int simple_page(WebResponse *resp, unsigned status, const char *title, const char *text)
+static int simple_page(const WebRequest *req, WebResponse *resp, unsigned status, const char *title,
+                       const char *text)
 {
         Html *h = &resp->body;
 
         resp->status = status;
-        html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-        html_txt(h, title);
-        html_raw(h, "</title><link rel=\"stylesheet\" href=\"/trackle.css\"></head><body><h1>");
-        html_txt(h, title);
-        html_raw(h, "</h1><p>");
-        html_txt(h, text);
-        html_raw(h, "</p></body></html>\n");
+        page_begin(req, resp, title, NULL);
+        html_printf(h, "<h1>%s</h1><p>%s</p>", title, text);
+        page_end(req, resp);
         return 0;
 }
 
@@ -823,14 +820,15 @@ int web_subscribe(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
         int r;
 
         if (!streq(req->method, "POST"))
-                return simple_page(resp, 405, "Subscribe", "Use the form of the ticket's page.");
+                return simple_page(req, resp, 405, "Subscribe",
+                                   "Use the form of the ticket's page.");
         if (!ticket || parse_id(ticket, &id, &rest) < 0 || *rest ||
             ticket_visible(req, id, NULL) < 0)
-                return simple_page(resp, 404, "Subscribe", "No such ticket.");
+                return simple_page(req, resp, 404, "Subscribe", "No such ticket.");
         if (!email || !account_email_valid(email))
-                return simple_page(resp, 400, "Subscribe", "That is not a mail address.");
+                return simple_page(req, resp, 400, "Subscribe", "That is not a mail address.");
         if (!req->user && !anon_allowed(w, req, email))
-                return simple_page(resp, 429, "Subscribe",
+                return simple_page(req, resp, 429, "Subscribe",
                                    "Too many requests from here or to this address; try again "
                                    "later.");
         r = trackled_store_ticket_json(req->store, id, false, &t);
@@ -865,9 +863,9 @@ int web_subscribe(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
         if (r < 0)
                 return r;
         if (req->user)
-                return simple_page(resp, 200, "Subscribed", "The address is subscribed.");
+                return simple_page(req, resp, 200, "Subscribed", "The address is subscribed.");
         anon_count(w, req, email);
-        return simple_page(resp, 202, "Almost subscribed",
+        return simple_page(req, resp, 202, "Almost subscribed",
                            "A confirmation link was mailed to the address; the subscription "
                            "starts once you open it.");
 }
@@ -885,14 +883,20 @@ int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
 
                 /* The link only shows a button: a mail scanner that follows links confirms
                  * nothing. */
-                html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                            "<title>Confirm</title><link rel=\"stylesheet\" "
-                            "href=\"/trackle.css\"></head><body><h1>Confirm</h1>"
-                            "<form method=\"post\" action=\"/confirm/");
-                html_url_arg(h, token);
-                html_printf(h, "\"><input type=\"hidden\" name=\"%s\"", WEB_CSRF_FIELD);
-                html_attribute(h, "value", req->csrf_token);
-                html_raw(h, "><button type=\"submit\">Confirm</button></form></body></html>\n");
+                _cleanup_free_ char *action = NULL;
+
+                if (strlen(token) != WEB_TOKEN_HEX - 1 ||
+                    strspn(token, "0123456789abcdef") != WEB_TOKEN_HEX - 1)
+                        return simple_page(req, resp, 404, "Not confirmed",
+                                           "This link is not one of ours.");
+                if (asprintf(&action, "/confirm/%s", token) < 0)
+                        return -ENOMEM;
+                page_begin(req, resp, "Confirm", NULL);
+                html_raw(h, "<h1>Confirm</h1><p>Press the button to confirm.</p>");
+                page_form_begin(req, h, action, NULL);
+                html_raw(h, "<button type=\"submit\">Confirm</button>");
+                page_form_end(h);
+                page_end(req, resp);
                 return 0;
         }
         r = trackled_store_begin(req->store);
@@ -901,7 +905,7 @@ int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
         r = confirm_token_use(req->store, token, purpose, sizeof(purpose), &id, &address);
         if (r == -ENOENT || r == -ESTALE) {
                 trackled_store_rollback(req->store);
-                return simple_page(resp, 404, "Not confirmed",
+                return simple_page(req, resp, 404, "Not confirmed",
                                    "This link is unknown, was used already or has expired.");
         }
         if (r >= 0 && streq(purpose, "ticket")) {
@@ -941,6 +945,6 @@ int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
 
                 snprintf(text, sizeof(text), "%s #%" PRId64 " is confirmed. Thank you.",
                          streq(purpose, "ticket") ? "Ticket" : "Your subscription to ticket", id);
-                return simple_page(resp, 200, "Confirmed", text);
+                return simple_page(req, resp, 200, "Confirmed", text);
         }
 }

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "trackled-account.h"
 #include "trackled-mail.h"
+#include "trackled-page.h"
 #include "trackled-web-internal.h"
 
 #define CT_HTML "text/html; charset=utf-8"
@@ -245,7 +246,7 @@ int web_error(WebResponse *resp, unsigned status, const char *message)
         resp->content_type = CT_HTML;
         html_raw(&resp->body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                               "<title>trackle: error</title>"
-                              "<link rel=\"stylesheet\" href=\"/trackle.css\"></head><body>"
+                              "<link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
                               "<h1>Error</h1><p>");
         html_txt(&resp->body, message);
         html_raw(&resp->body, "</p></body></html>\n");
@@ -315,19 +316,17 @@ static void login_form(const WebRequest *req, WebResponse *resp, const char *mes
         Html *h = &resp->body;
 
         resp->content_type = CT_HTML;
-        html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                    "<title>trackle: login</title>"
-                    "<link rel=\"stylesheet\" href=\"/trackle.css\"></head><body>"
-                    "<h1>Login</h1>");
+        page_begin(req, resp, "Login", "login");
+        html_raw(h, "<h1>Login</h1>");
         if (message)
                 html_printf(h, "<p class=\"error\">%s</p>", message);
-        html_raw(h, "<form method=\"post\" action=\"/login\">");
-        html_printf(h, "<input type=\"hidden\" name=\"%s\"", WEB_CSRF_FIELD);
-        html_attribute(h, "value", req->csrf_token);
-        html_raw(h, "><label>User <input name=\"user\" autocomplete=\"username\" required>"
+        page_form_begin(req, h, "/login", "login");
+        html_raw(h, "<label>User <input name=\"user\" autocomplete=\"username\" required>"
                     "</label> <label>Password <input type=\"password\" name=\"password\" "
                     "autocomplete=\"current-password\" required></label> "
-                    "<button type=\"submit\">Login</button></form></body></html>\n");
+                    "<button type=\"submit\">Login</button>");
+        page_form_end(h);
+        page_end(req, resp);
 }
 
 static int page_login(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
@@ -374,13 +373,11 @@ static int page_logout(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
                 Html *h = &resp->body;
 
                 /* Logging out changes state: a form with the token, not a link. */
-                html_raw(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                            "<title>trackle: logout</title>"
-                            "<link rel=\"stylesheet\" href=\"/trackle.css\"></head><body>"
-                            "<form method=\"post\" action=\"/logout\">");
-                html_printf(h, "<input type=\"hidden\" name=\"%s\"", WEB_CSRF_FIELD);
-                html_attribute(h, "value", req->csrf_token);
-                html_raw(h, "><button type=\"submit\">Logout</button></form></body></html>\n");
+                page_begin(req, resp, "Logout", NULL);
+                page_form_begin(req, h, "/logout", NULL);
+                html_raw(h, "<button type=\"submit\">Logout</button>");
+                page_form_end(h);
+                page_end(req, resp);
                 return 0;
         }
         if (token)

@@ -87,6 +87,38 @@ def main(tmp):
         r = melvin.get("/api/search?q=xyzzy")
         check(len(r.json()["results"]) == 1, f"the sysadmin finds the private page ({r})")
 
+        # The pages, each route: nothing of the above either, and the headers.
+        pages = ["/", "/style.css", "/newticket", "/ticket/1", "/report", "/report?status=any",
+                 "/wiki", "/wiki/Notes", "/timeline", "/roadmap", "/search?q=plugh",
+                 "/search?q=xyzzy", "/search?q=example.org", "/login", "/logout"]
+        for path in pages:
+            r = anon.get(path)
+            check(r.status == 200 and r.header("content-security-policy") == CSP,
+                  f"anonymous GET {path}: 200 with the CSP ({r.status})")
+            check(b"@example.org" not in r.body and b"Unconfirmed plugh" not in r.body and
+                  b"secret-word" not in r.body,
+                  f"anonymous GET {path}: no address, unconfirmed ticket or private page")
+        for path in ("/ticket/2", "/wiki/Passwords"):
+            r = anon.get(path)
+            check(r.status == 404 and b"plugh" not in r.body and b"secret-word" not in r.body,
+                  f"anonymous GET {path} is 404 ({r.status})")
+        for path in ("/session/1", "/file?path=/etc/hosts"):
+            r = anon.get(path)
+            check(r.status == 303 and r.header("location") == "/login",
+                  f"anonymous GET {path} goes to the login ({r.status})")
+        token = anon.form_token()
+        for path, form in (("/ticket/1", {"action": "close", "resolution": "fixed"}),
+                           ("/wiki/Notes", {"text": "defaced"}),
+                           ("/session/1", {"annotation": "defaced"})):
+            r = anon.post(path, form=form)
+            check(r.status == 403, f"anonymous form POST {path} without the token is 403")
+            r = anon.post(path, form=dict(form, csrf=token))
+            check(r.status in (303, 401, 403) and r.header("location") in (None, "/login"),
+                  f"anonymous form POST {path} with the token changes nothing ({r.status})")
+        check(anon.get("/api/tickets/1").json()["status"] == "new" and
+              anon.get("/api/wiki/Notes").json()["text"] == "public notes",
+              "the ticket and the page are as they were")
+
         # Nothing changes without a login.
         for method, path, body in ANON_ROUTES:
             r = anon.request(method, path, json_body=body)

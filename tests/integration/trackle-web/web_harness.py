@@ -70,9 +70,10 @@ class Client:
     """Keeps cookies as a browser does (per name), sends them back; optional source address
     (127.0.0.x) so that rate limits per client can be tried from several clients."""
 
-    def __init__(self, port, source="127.0.0.1"):
+    def __init__(self, port, source="127.0.0.1", context=None):
         self.port = port
         self.source = source
+        self.context = context  # an ssl.SSLContext: HTTPS
         self.cookies = {}
         self.set_cookies = []   # every Set-Cookie line seen, for the flag checks
         self.csrf = None        # X-CSRF-Token for the API after login
@@ -91,8 +92,13 @@ class Client:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if api_token and self.csrf and method not in ("GET", "HEAD"):
             h.setdefault("X-CSRF-Token", self.csrf)
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
-                                       source_address=(self.source, 0))
+        if self.context:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                            source_address=(self.source, 0),
+                                            context=self.context)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                           source_address=(self.source, 0))
         try:
             c.request(method, path, body=body, headers=h)
             r = c.getresponse()
@@ -188,8 +194,8 @@ class Site:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def client(self, source="127.0.0.1"):
-        return Client(self.port, source)
+    def client(self, source="127.0.0.1", context=None):
+        return Client(self.port, source, context)
 
     def rpc(self, request):
         data = json.dumps(request).encode()
