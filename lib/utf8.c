@@ -1,5 +1,9 @@
 /* utf8.c - a strict UTF-8 validator (RFC 3629). */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "utf8.h"
 
@@ -127,4 +131,54 @@ bool utf8_is_visible_n(const char *s, size_t len)
                 len -= n;
         }
         return true;
+}
+
+bool utf8_codepoint_is_invisible(uint32_t cp)
+{
+        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || is_invisible(cp);
+}
+
+size_t utf8_escape_invisible_buf(const char *s, size_t len, char *buf)
+{
+        char *q = buf;
+
+        if (utf8_is_visible_n(s, len)) {
+                memcpy(buf, s, len);
+                buf[len] = '\0';
+                return len;
+        }
+        for (size_t i = 0; i < len;) {
+                uint32_t cp;
+                size_t n = utf8_sequence_n(s + i, len - i, &cp);
+
+                if (n == 0 || utf8_codepoint_is_invisible(cp) || s[i] == '\\') {
+                        /* The whole sequence, or the one byte that is not one. */
+                        for (size_t k = 0; k < (n ?: 1); k++)
+                                q += sprintf(q, "\\x%02x", (unsigned char)s[i + k]);
+                        i += n ?: 1;
+                } else {
+                        memcpy(q, s + i, n);
+                        q += n;
+                        i += n;
+                }
+        }
+        *q = '\0';
+        return (size_t)(q - buf);
+}
+
+int utf8_escape_invisible(const char *s, char **ret)
+{
+        size_t len = strlen(s);
+        char *copy;
+
+        if (utf8_is_visible_n(s, len)) {
+                *ret = NULL;
+                return 0;
+        }
+        copy = malloc(len * 4 + 1);
+        if (!copy)
+                return -ENOMEM;
+        utf8_escape_invisible_buf(s, len, copy);
+        *ret = copy;
+        return 1;
 }

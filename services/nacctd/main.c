@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "state.h"
+#include "utf8.h"
 
 #include "nacctd-config.h"
 #include "nacctd-daemon.h"
@@ -88,9 +89,14 @@ static int parse_argv(int argc, char **argv)
                         break;
                 case 'i':
                         if (isempty(optarg) || strlen(optarg) > NACCT_IFNAME_MAX ||
-                            strpbrk(optarg, " \t/:"))
+                            strpbrk(optarg, " \t/:\\") ||
+                            !utf8_is_visible_n(optarg, strlen(optarg))) {
+                                char shown[4 * 64 + 1];
+
+                                utf8_escape_invisible_buf(optarg, strnlen(optarg, 64), shown);
                                 return log_error_errno(EINVAL, "Invalid interface name '%s'.",
-                                                       optarg);
+                                                       shown);
+                        }
                         arg_interface = optarg;
                         break;
                 case ARG_DB:

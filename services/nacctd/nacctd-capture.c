@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 
 #include "log.h"
+#include "utf8.h"
 
 #include "nacctd-capture.h"
 #include "nacctd-decode.h"
@@ -28,7 +29,7 @@ int nacct_capture_dispatch(NacctCapture *c, int budget)
                 return c->error;
         n = pcap_dispatch(c->pcap, budget, on_packet, (u_char *)c);
         if (n == PCAP_ERROR) {
-                log_debug("Capture on '%s' failed: %s", c->name, pcap_geterr(c->pcap));
+                log_debug("Capture on '%s' failed: %s", c->shown, pcap_geterr(c->pcap));
                 c->error = -ENODEV;
                 return c->error;
         }
@@ -44,7 +45,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         if (r < 0) {
                 /* The daemon learns from netlink (or its next reconcile) and closes us. */
                 (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
-                log_info("Capture on '%s' stopped: %s.", c->name, pcap_geterr(c->pcap));
+                log_info("Capture on '%s' stopped: %s.", c->shown, pcap_geterr(c->pcap));
         }
         return 0;
 }
@@ -86,6 +87,7 @@ int nacct_capture_open(sd_event *e, NacctAcct *acct, int ifindex, const char *na
         c->ifindex = ifindex;
         c->dev = UINT16_MAX;
         strcpy(c->name, name);
+        utf8_escape_invisible_buf(c->name, strlen(c->name), c->shown);
         if (mac && mac_len == 6) {
                 memcpy(c->mac, mac, 6);
                 c->has_mac = true;
@@ -110,7 +112,7 @@ int nacct_capture_open(sd_event *e, NacctAcct *acct, int ifindex, const char *na
                 return pcap_error_to_errno(r);
         }
         if (r > 0)
-                log_notice("Capture on '%s': %s", name, pcap_statustostr(r));
+                log_notice("Capture on '%s': %s", c->shown, pcap_statustostr(r));
         c->dlt = pcap_datalink(c->pcap);
         if (!nacct_dlt_supported(c->dlt)) {
                 snprintf(errmsg, PCAP_ERRBUF_SIZE, "link type %s (%d) is not decoded",
@@ -152,6 +154,7 @@ int nacct_capture_rename(NacctCapture *c, const char *name)
         nacct_acct_device_unref(c->acct, c->dev);
         c->dev = dev;
         strcpy(c->name, name);
+        utf8_escape_invisible_buf(c->name, strlen(c->name), c->shown);
         return 0;
 }
 

@@ -25,7 +25,8 @@ typedef struct NacctCapture {
         NacctAcct *acct; /* borrowed */
         int ifindex;
         char name[16];
-        uint16_t dev; /* a reference on the name in acct->devices */
+        char shown[16 * 4 + 1]; /* name for messages: utf8_escape_invisible() */
+        uint16_t dev;           /* a reference on the name in acct->devices */
         uint8_t mac[6];
         bool has_mac;
         bool promisc;

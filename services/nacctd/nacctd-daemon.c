@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "notify.h"
+#include "utf8.h"
 
 #include "nacctd-daemon.h"
 #include "nacctd-debug.h"
@@ -234,7 +235,7 @@ static void capture_take_drops(NacctDaemon *d, NacctCapture *c)
         c->drops_total += k;
         {
                 const LogField fields[] = {
-                        {"NACCT_INTERFACE", c->name},
+                        {"NACCT_INTERFACE", c->shown},
                         {"NACCT_KERNEL_DROPS", u64(now, k)},
                         {"NACCT_KERNEL_DROPS_TOTAL", u64(total, c->drops_total)},
                 };
@@ -242,7 +243,7 @@ static void capture_take_drops(NacctDaemon *d, NacctCapture *c)
                 log_fields(LOG_WARNING, NACCTD_MID_KERNEL_DROPS, fields, ELEMENTSOF(fields),
                            "The kernel dropped %" PRIu64 " packets captured on '%s' (%" PRIu64
                            " since start): they are not accounted; raise capturebuffer.",
-                           k, c->name, c->drops_total);
+                           k, c->shown, c->drops_total);
         }
 }
 
@@ -603,22 +604,32 @@ static ssize_t capture_find(NacctDaemon *d, int ifindex)
 static void capture_close(NacctDaemon *d, size_t i, const char *why)
 {
         NacctCapture *c = d->captures[i];
-        const LogField fields[] = {{"NACCT_INTERFACE", c->name}};
+        const LogField fields[] = {{"NACCT_INTERFACE", c->shown}};
 
         /* Take what the ring still holds. */
         (void)nacct_capture_dispatch(c, -1);
         capture_take_drops(d, c);
         log_fields(LOG_INFO, NACCTD_MID_CAPTURE_STOPPED, fields, ELEMENTSOF(fields),
-                   "Stopped capturing on '%s' (%s).", c->name, why);
+                   "Stopped capturing on '%s' (%s).", c->shown, why);
         nacct_capture_free(c);
         d->captures[i] = d->captures[d->n_captures - 1];
         d->seen[i] = d->seen[d->n_captures - 1];
         d->n_captures--;
 }
 
+/* A name from outside for a message or a journal field (see utf8_escape_invisible()). */
+#define SHOWN_MAX (4 * NACCT_LINK_NAME_SHOWN + 1)
+#define NACCT_LINK_NAME_SHOWN 64
+static const char *shown(const char *s, char buf[static SHOWN_MAX])
+{
+        utf8_escape_invisible_buf(s, strnlen(s, NACCT_LINK_NAME_SHOWN), buf);
+        return buf;
+}
+
 static void capture_open(NacctDaemon *d, const NacctLink *l)
 {
-        const LogField fields[] = {{"NACCT_INTERFACE", l->name}};
+        char name[SHOWN_MAX], err[4 * PCAP_ERRBUF_SIZE + 1];
+        const LogField fields[] = {{"NACCT_INTERFACE", shown(l->name, name)}};
         char errmsg[PCAP_ERRBUF_SIZE];
         NacctCaptureParams params = {
                 .snaplen = d->config->snaplen,
@@ -634,7 +645,7 @@ static void capture_open(NacctDaemon *d, const NacctLink *l)
                         log_fields(LOG_WARNING, NACCTD_MID_CAPTURE_FAILED, fields,
                                    ELEMENTSOF(fields),
                                    "Not capturing on '%s': maxcaptures (%u) captures are open.",
-                                   l->name, d->config->max_captures);
+                                   name, d->config->max_captures);
                 return;
         }
         nc = realloc(d->captures, sizeof(*nc) * (d->n_captures + 1));
@@ -644,17 +655,20 @@ static void capture_open(NacctDaemon *d, const NacctLink *l)
         if (ns)
                 d->seen = ns;
         if (!nc || !ns) {
-                log_error("Out of memory opening a capture on '%s'.", l->name);
+                log_error("Out of memory opening a capture on '%s'.", name);
                 return;
         }
         r = nacct_capture_open(d->event, d->acct, l->ifindex, l->name, l->mac, l->mac_len, &params,
                                &c, errmsg);
         if (r < 0) {
                 if (!failed_logged(d, l->ifindex, r))
-                        log_fields_internal(r == -EPROTONOSUPPORT ? LOG_INFO : LOG_WARNING, r,
-                                            __FILE__, __LINE__, __func__, NACCTD_MID_CAPTURE_FAILED,
-                                            fields, ELEMENTSOF(fields),
-                                            "Cannot capture on '%s': %s", l->name, errmsg);
+                        log_fields_internal(
+                                r == -EPROTONOSUPPORT ? LOG_INFO : LOG_WARNING, r, __FILE__,
+                                __LINE__, __func__, NACCTD_MID_CAPTURE_FAILED, fields,
+                                ELEMENTSOF(fields), "Cannot capture on '%s': %s", name,
+                                (utf8_escape_invisible_buf(errmsg,
+                                                           strnlen(errmsg, PCAP_ERRBUF_SIZE), err),
+                                 err));
                 return;
         }
         failed_forget(d, l->ifindex);
@@ -662,7 +676,7 @@ static void capture_open(NacctDaemon *d, const NacctLink *l)
         d->seen[d->n_captures] = true;
         d->n_captures++;
         log_fields(LOG_INFO, NACCTD_MID_CAPTURE_STARTED, fields, ELEMENTSOF(fields),
-                   "Capturing on '%s' (%s%s).", l->name, pcap_datalink_val_to_name(c->dlt) ?: "?",
+                   "Capturing on '%s' (%s%s).", name, pcap_datalink_val_to_name(c->dlt) ?: "?",
                    params.promisc ? ", promiscuous" : "");
 }
 
@@ -676,7 +690,10 @@ static void link_present(NacctDaemon *d, const NacctLink *l)
 
                 d->seen[i] = true;
                 if (!streq(c->name, l->name)) {
-                        log_info("Interface '%s' is now called '%s'.", c->name, l->name);
+                        char to[SHOWN_MAX];
+
+                        log_info("Interface '%s' is now called '%s'.", c->shown,
+                                 shown(l->name, to));
                         if (want && nacct_capture_rename(c, l->name) < 0)
                                 want = false;
                 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "utf8.h"
 
 #include "nacctd-config.h"
 #include "nacctd-hash.h"
@@ -58,12 +59,12 @@ static char *put_u64(char *p, uint64_t v)
         return p;
 }
 
+/* Names from outside (interfaces, users) as the bundle shows them everywhere: bytes that are
+ * not visible text as \xNN (utf8_escape_invisible()), so a name can neither split the line
+ * nor shift its TAB-separated fields, nor hide or reorder text. */
 static char *put_str(char *p, const char *s, size_t max)
 {
-        size_t n = strnlen(s, max);
-
-        memcpy(p, s, n);
-        return p + n;
+        return p + utf8_escape_invisible_buf(s, strnlen(s, max), p);
 }
 
 size_t nacct_line_format(char *buf, const bool disabled[_NACCT_FIELD_MAX], int64_t time,

@@ -11,7 +11,7 @@
 #include "nacctd-flow.h"
 #include "nacctd-names.h"
 
-#define NACCT_LINE_MAX 512
+#define NACCT_LINE_MAX 1024 /* with device (64) and user (128) escaped, 4 bytes each */
 
 typedef struct NacctBuffer {
         char *data; /* NUL-terminated once anything was appended */

@@ -124,7 +124,7 @@ int nacct_user_name_check(const char *s, size_t len, size_t *ret_len)
                 return -EINVAL;
         if (n == 0 || n > NACCT_USER_NAME_MAX)
                 return -EINVAL;
-        if (memchr(s, ' ', n) || memchr(s, '\t', n) || !utf8_is_printable_n(s, n))
+        if (memchr(s, ' ', n) || memchr(s, '\t', n) || !utf8_is_visible_n(s, n))
                 return -EINVAL;
         *ret_len = n;
         return 0;

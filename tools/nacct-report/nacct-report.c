@@ -36,6 +36,7 @@ static bool arg_days_set;
 static int64_t arg_top = 10;
 static int arg_by = -1;
 static NrFormat arg_format = NR_FORMAT_TABLE;
+static bool arg_bits;
 
 static void help(void)
 {
@@ -64,13 +65,14 @@ static void help(void)
                "     --json            write JSON: an array of objects\n"
                "     --csv             write CSV (RFC 4180) with a header line\n"
                "     --svg             draw a bar chart of a time series as SVG\n"
+               "     --bits            with --svg: average bit/s per bucket instead of bytes\n"
                "  -o --output=FILE     write to FILE instead of standard output\n",
                NACCTD_DB_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv)
 {
-        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_CSV, ARG_SVG, ARG_DAYS, ARG_BY };
+        enum { ARG_VERSION = 0x100, ARG_JSON, ARG_CSV, ARG_SVG, ARG_DAYS, ARG_BY, ARG_BITS };
         /* clang-format off */
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -84,6 +86,7 @@ static int parse_argv(int argc, char **argv)
                 {"json", no_argument, NULL, ARG_JSON},
                 {"csv", no_argument, NULL, ARG_CSV},
                 {"svg", no_argument, NULL, ARG_SVG},
+                {"bits", no_argument, NULL, ARG_BITS},
                 {"output", required_argument, NULL, 'o'},
                 {}
         };
@@ -139,6 +142,9 @@ static int parse_argv(int argc, char **argv)
                         arg_format = NR_FORMAT_SVG;
                         formats++;
                         break;
+                case ARG_BITS:
+                        arg_bits = true;
+                        break;
                 case 'o':
                         arg_output = optarg;
                         break;
@@ -147,6 +153,8 @@ static int parse_argv(int argc, char **argv)
                 }
         if (formats > 1)
                 return log_error_errno(EINVAL, "--json, --csv and --svg cannot be combined.");
+        if (arg_bits && arg_format != NR_FORMAT_SVG)
+                return log_error_errno(EINVAL, "--bits is for --svg charts.");
         if (arg_days_set && (arg_since || arg_until))
                 return log_error_errno(EINVAL, "--days cannot be combined with --since/--until.");
         return 1;
@@ -286,7 +294,8 @@ static int run(int argc, char **argv)
                         return log_error_errno(errno, "Cannot write '%s': %m", arg_output);
         }
         make_title(kind, &f, title, sizeof(title));
-        r = nr_output(out, arg_format, kind, &rows, title);
+        r = nr_output(out, arg_format, kind, &rows,
+                      &(NrChart){.title = title, .by = f.by, .bits_per_second = arg_bits});
         if (fflush(out) != 0 && r >= 0)
                 r = -errno;
         if (out != stdout && fclose(out) != 0 && r >= 0)

@@ -78,7 +78,7 @@ def main(tmp):
         def seen():
             return [v for k, v in sum_lines(n.lines()).items()
                     if k[:2] == key[:2] and k[3:] == key[3:] and v[0] >= 12]
-        wait_until(seen, "the datagrams in the log")
+        wait_until(seen, "the datagrams in the log", 30)
         check(seen()[0][:2] == (12, 12 * 38), "its traffic is accounted")
         # Kernel drops: stop the reader, overfill its 64 KiB ring, let it go on.
         os.kill(n.proc.pid, signal.SIGSTOP)
@@ -94,6 +94,19 @@ def main(tmp):
               f"kernel drops are a warning with journal fields ({line[:1]})")
         drops = int(line[0].split("NACCT_KERNEL_DROPS=")[1].split()[0])
         check(drops > 0, f"... counting the drops ({drops})")
+        # An interface name with an escape sequence and a bidi override: escaped in every
+        # message and journal field, never raw.
+        evil = "x\x1b[2J\u202e"
+        subprocess.run(["ip", "netns", "exec", R, "ip", "link", "add", "name", evil, "type",
+                        "veth", "peer", "name", "evilpeer"], check=True)
+        subprocess.run(["ip", "netns", "exec", R, "ip", "link", "set", evil, "up"], check=True)
+        n.wait_output("Capturing on 'x\\x1b[2J\\xe2\\x80\\xae'")
+        out = n.output()
+        check("\x1b" not in out and "\u202e" not in out and
+              "NACCT_INTERFACE=x\\x1b[2J\\xe2\\x80\\xae" in out,
+              "an interface name is escaped in messages and journal fields")
+        subprocess.run(["ip", "netns", "exec", R, "ip", "link", "del", evil], check=True)
+        n.wait_output("Stopped capturing on 'x\\x1b[2J\\xe2\\x80\\xae'")
         rc = n.stop()
         check(rc == 0, "it stops cleanly")
         check(promiscuity(ns, R, "eth0") == 0, "promiscuous mode is released at exit")

@@ -6,6 +6,7 @@ checked against an independent model of the generated packets; usage errors."""
 import csv
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -52,13 +53,20 @@ def main(tmp):
             day = time.strftime("%Y-%m-%d", time.gmtime(ts - ts % 3600))
             model["day"][day] = model["day"].get(day, 0) + b
             model["port"][dport] = model["port"].get(dport, 0) + b
-            if "10.7.0.3" in (s, d):
+            # The user of a flow is the source's, else the destination's (10.7.0.3 is alice;
+            # 10.7.0.4 and 10.7.0.5 have users too).
+            if s == "10.7.0.3" or (d == "10.7.0.3" and s not in ("10.7.0.4", "10.7.0.5")):
                 a = model["alice_day"].setdefault(day, [0, 0])
                 a[0 if d == "10.7.0.3" else 1] += b
     dyn = os.path.join(tmp, "dynip")
     os.makedirs(dyn)
     with open(os.path.join(dyn, "10.7.0.3"), "w") as f:
         f.write("alice\n")
+    # A user name that a spreadsheet would run as a formula.
+    with open(os.path.join(dyn, "10.7.0.4"), "w") as f:
+        f.write("=HYPERLINK(\"http://x/\";\"y\")\n")
+    with open(os.path.join(dyn, "10.7.0.5"), "w") as f:
+        f.write("@SUM(A1)\n")
     n = Nacct(nacctd, tmp, "rep", flush=300, fdelay=60,
               extra=f"dynamicip {dyn}\ndynamicnet 10.7.0.0/24\n")
     n.replay(pcap, interface="eth0")
@@ -76,6 +84,17 @@ def main(tmp):
     rows = list(csv.DictReader(io.StringIO(rep(n, "ports", "--csv").stdout)))
     check({int(r["port"]): int(r["bytes_in"]) for r in rows} == model["port"] and
           all(r["protocol"] == "udp" for r in rows), "ports --csv: bytes towards each service port")
+
+    # --csv never hands a spreadsheet a formula: a leading ' on =, +, -, @ cells.
+    text = rep(n, "users", "--csv", "--top", "0").stdout
+    rows = list(csv.reader(io.StringIO(text)))
+    names = [r[0] for r in rows[1:]]
+    check("'=HYPERLINK(\"http://x/\";\"y\")" in names and "'@SUM(A1)" in names and "alice" in names,
+          f"users --csv: formula-like user names are neutralised ({names})")
+    check(all(not n_[:1] in ("=", "+", "-", "@", "\t", "\r") for n_ in names),
+          "users --csv: no cell starts like a formula")
+    j = json.loads(rep(n, "users", "--json", "--top", "0").stdout)
+    check("=HYPERLINK(\"http://x/\";\"y\")" in [o["user"] for o in j], "... JSON keeps the name as it is")
 
     # Daily and monthly totals; a period.
     j = json.loads(rep(n, "daily", "--json").stdout)
@@ -105,6 +124,7 @@ def main(tmp):
           f"user --svg: a chart with one bar per day ({len(bars) - 1} days + legend)")
     root = ET.fromstring(rep(n, "daily", "--svg").stdout)
     check(root.tag.endswith("svg"), "daily --svg to standard output")
+    test_charts(tmp, n)
 
     # Usage errors.
     check("Unknown command" in rep(n, "bogus", rc=2).stderr, "an unknown command exits 2")
@@ -114,6 +134,72 @@ def main(tmp):
     r = subprocess.run([report, "-d", os.path.join(tmp, "missing.db")], capture_output=True, text=True)
     check(r.returncode == 1 and "does not exist" in r.stderr, "a missing database exits 1")
     test_bad_databases(tmp, n)
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+ARTIFACTS = os.environ.get("NACCT_ARTIFACTS") or None
+
+
+def check_chart(path, what, unit_words):
+    """What a reader needs: round y ticks (0, s, 2s, ... with s = 1, 2 or 5 times a power of
+    ten), time labels that neither repeat nor overlap nor leave the image, axis titles."""
+    root = ET.parse(path).getroot()
+    width = float(root.get("width"))
+    texts = [(float(e.get("x", 0)), float(e.get("y", 0)), "".join(e.itertext()), e)
+             for e in root.iter(SVG + "text")]
+    ticks = [t for x, y, t, e in texts if e.get("text-anchor") == "end"]
+    vals = [float(t) for t in ticks]
+    step = vals[1] - vals[0] if len(vals) > 1 else 0
+    mant = step / 10 ** math.floor(math.log10(step)) if step > 0 else 0
+    check(len(vals) >= 2 and vals[0] == 0 and any(abs(mant - m) < 1e-6 for m in (1, 2, 5)) and
+          all(abs(vals[i] - i * step) < step * 1e-6 for i in range(len(vals))),
+          f"{what}: round y ticks {ticks}")
+    base_y = max(y for x, y, t, e in texts if e.get("text-anchor") == "middle" and
+                 e.get("font-weight") is None and "one bar per" not in t and t != "no traffic in this period"
+                 ) if len(texts) else 0
+    line1 = sorted((x, t) for x, y, t, e in texts if e.get("text-anchor") == "middle" and y == base_y)
+    line2 = [(x, t) for x, y, t, e in texts if e.get("font-weight") == "bold" and e.get("text-anchor") == "middle"]
+    check(len(line1) >= 2, f"{what}: time labels ({len(line1)})")
+    gaps = [b[0] - a[0] for a, b in zip(line1, line1[1:])]
+    widest = max(len(t) for x, t in line1) * 7.2
+    check(min(gaps) >= widest, f"{what}: time labels do not overlap (closest {min(gaps):.1f} px, widest {widest:.1f} px)")
+    check(all(a[1] != b[1] for a, b in zip(line1, line1[1:])), f"{what}: no label repeats its neighbour")
+    check(len({t for x, t in line2}) == len(line2), f"{what}: the date/year line names each period once {line2}")
+    for x, t in line1 + line2:
+        half = len(t) * 7.2 / 2
+        check(x - half >= 0 and x + half <= width, f"{what}: label {t!r} fits in the image")
+    titles = [t for x, y, t, e in texts if "transform" in e.attrib and "rotate(-90)" in e.get("transform")]
+    check(titles and any(u in titles[0] for u in unit_words), f"{what}: a y axis title with the unit ({titles})")
+    check(any("one bar per" in t for x, y, t, e in texts), f"{what}: an x axis title")
+    if ARTIFACTS:
+        png = os.path.join(ARTIFACTS, os.path.basename(path)[:-4] + ".png")
+        r = subprocess.run(["rsvg-convert", "-o", png, path], capture_output=True, text=True)
+        check(r.returncode == 0 and os.path.getsize(png) > 1000, f"{what}: rendered to {png} ({r.stderr.strip()})")
+
+
+def test_charts(tmp, n):
+    charts = [("chart-user-daily", ["user", "alice"], ("KiB", "MiB", "B per")),
+              ("chart-host-hourly", ["host", "10.7.0.3", "--by", "hour"], ("KiB", "MiB", "B per")),
+              ("chart-timeline-hourly-bits", ["timeline", "--by", "hour", "--bits"], ("bit/s",)),
+              ("chart-daily", ["daily"], ("KiB", "MiB", "B per")),
+              ("chart-user-bits", ["user", "alice", "--bits"], ("bit/s",))]
+    # A year and a half, a few packets a day: daily and monthly charts over long periods.
+    pcap = os.path.join(tmp, "long.pcap")
+    with PcapWriter(pcap) as w:
+        for d in range(540):
+            for k in range(1 + d % 5):
+                w.write(ether(ipv4("10.8.0.1", "10.8.0.2", 17, l4(17, 5000, 53, b"l" * (100 * k + d))),
+                              ETH_IPV4), T0 - 200 * 86400 + d * 86400 + k * 60)
+    long = Nacct(nacctd, tmp, "long", flush=3600, fdelay=60)
+    long.replay(pcap)
+    charts_long = [("chart-long-daily", ["daily", "--since", "2023-06-01", "--until", "2024-12-31"], ("B per", "KiB")),
+                   ("chart-long-monthly", ["monthly", "--since", "2023-06-01", "--until", "2024-12-31"], ("B per", "KiB")),
+                   ("chart-long-monthly-bits", ["monthly", "--since", "2023-06-01", "--until", "2024-12-31", "--bits"], ("bit/s",))]
+    for name, args, units in [(c, a, u) for c, a, u in charts] + [(c, a, u) for c, a, u in charts_long]:
+        path = os.path.join(tmp, name + ".svg")
+        rep(long if name.startswith("chart-long") else n, *args, "--svg", "-o", path)
+        check_chart(path, name, units)
+    check(rep(n, "daily", "--bits", rc=2).returncode == 2, "--bits without --svg is a usage error")
 
 
 def test_bad_databases(tmp, n):

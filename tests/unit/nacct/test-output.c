@@ -98,6 +98,59 @@ static void test_line(void)
         nacct_line_format(buf, none, 0, &k, 4294967296ULL, 18446744073709551615ULL, "veth-a", NULL);
         ASSERT_STREQ(buf, "0\t6\t2001:db8::1\t443\t2001:db8::2\t50000\t4294967296\t"
                           "18446744073709551615\tveth-a\tunknown\n");
+        /* Names from outside can neither split the line nor shift its fields, nor hide or
+         * reorder text: every byte that is not visible text is written as \xNN, as in the
+         * report tables (and a backslash too, once a name is escaped). */
+        k = mkkey("10.0.0.1", 1, "10.0.0.2", 2, 17, 0);
+        {
+                static const struct {
+                        const char *dev, *user, *want;
+                } cases[] = {
+                        {"e\tth0", "alice", "e\\x09th0\talice"},
+                        {"eth0", "al\nice", "eth0\tal\\x0aice"},
+                        {"eth0", "fake\n1\t6\t1.2.3.4", "eth0\tfake\\x0a1\\x096\\x091.2.3.4"},
+                        {"x\x1b[2J", "u", "x\\x1b[2J\tu"},
+                        {"eth0",
+                         "\xe2\x80\xae"
+                         "cba",
+                         "eth0\t\\xe2\\x80\\xaecba"},
+                        {"eth0",
+                         "a\xe2\x80\xa8"
+                         "b",
+                         "eth0\ta\\xe2\\x80\\xa8b"},
+                        {"eth0",
+                         "a\xe2\x80\x8b"
+                         "b\\",
+                         "eth0\ta\\xe2\\x80\\x8bb\\x5c"},
+                        {"eth0", "j\xc3\xbcrgen", "eth0\tj\xc3\xbcrgen"},
+                        {"eth0", "bad\xff", "eth0\tbad\\xff"},
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                        char want[256];
+                        size_t tabs = 0;
+
+                        nacct_line_format(buf, none, 7, &k, 1, 28, cases[i].dev, cases[i].user);
+                        snprintf(want, sizeof(want), "7\t17\t10.0.0.1\t1\t10.0.0.2\t2\t1\t28\t%s\n",
+                                 cases[i].want);
+                        ASSERT_STREQ(buf, want);
+                        for (const char *q = buf; *q; q++)
+                                tabs += *q == '\t';
+                        ASSERT_EQ_INT(tabs, 9);
+                        ASSERT_TRUE(strchr(buf, '\n') == buf + strlen(buf) - 1);
+                }
+                /* The longest names fit, escaped. */
+                {
+                        char dev[65], user[129];
+
+                        memset(dev, 0x1b, 64);
+                        dev[64] = '\0';
+                        memset(user, 0x01, 128);
+                        user[128] = '\0';
+                        ASSERT_TRUE(nacct_line_format(buf, none, 7, &k, 1, 28, dev, user) <
+                                    NACCT_LINE_MAX);
+                }
+        }
 }
 
 typedef struct Fixture {

@@ -46,7 +46,7 @@ static char *render(NrFormat fmt, NrKind kind, const NrRows *rows)
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
 
-        nr_output(f, fmt, kind, rows, "a <title> & more");
+        nr_output(f, fmt, kind, rows, &(NrChart){.title = "a <title> & more", .by = NR_BY_DAY});
         fclose(f);
         return buf;
 }
@@ -194,14 +194,15 @@ int main(void)
         ASSERT_TRUE(strstr(out, "USER") == out);
         ASSERT_TRUE(strstr(out, "1000 B") != NULL);
         free(out);
-        ASSERT_EQ_INT(nr_output(stdout, NR_FORMAT_SVG, NR_USERS, &rows, "x"), -EOPNOTSUPP);
+        ASSERT_EQ_INT(nr_output(stdout, NR_FORMAT_SVG, NR_USERS, &rows, &(NrChart){.title = "x"}),
+                      -EOPNOTSUPP);
         nr_rows_done(&rows);
 
         ASSERT_EQ_INT(nr_query(db, NR_DAILY, &f, &rows), 0);
         out = render(NR_FORMAT_SVG, NR_DAILY, &rows);
         ASSERT_TRUE(strstr(out, "<svg ") != NULL);
         ASSERT_TRUE(strstr(out, "a &lt;title&gt; &amp; more") != NULL);
-        ASSERT_TRUE(strstr(out, ">2024-03-01<") != NULL);
+        ASSERT_TRUE(strstr(out, ">Mar 2024<") != NULL);
         ASSERT_TRUE(strlen(out) > 7 && streq(out + strlen(out) - 7, "</svg>\n"));
         free(out);
         nr_rows_done(&rows);

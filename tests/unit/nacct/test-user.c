@@ -74,6 +74,36 @@ static void test_name_check(void)
         ASSERT_EQ_INT(nacct_user_name_check("al\x01ice", 6, &n), -EINVAL);
         ASSERT_EQ_INT(nacct_user_name_check("\xff\xfe", 2, &n), -EINVAL);
         ASSERT_EQ_INT(nacct_user_name_check("jürgen", strlen("jürgen"), &n), 0);
+        /* Names that do not show as themselves are refused at the boundary: bidi overrides
+         * and isolates, zero-width characters, line/paragraph separators, C1 controls. */
+        ASSERT_EQ_INT(nacct_user_name_check("\xe2\x80\xae"
+                                            "ecila",
+                                            8, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("a\xe2\x81\xa6"
+                                            "b",
+                                            5, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("ali\xe2\x80\x8b"
+                                            "ce",
+                                            8, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("a\xe2\x80\xa8"
+                                            "b",
+                                            5, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("a\xe2\x80\xa9"
+                                            "b",
+                                            5, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("a\xc2\x9b"
+                                            "b",
+                                            4, &n),
+                      -EINVAL);
+        ASSERT_EQ_INT(nacct_user_name_check("\xef\xbb\xbf"
+                                            "alice",
+                                            8, &n),
+                      -EINVAL);
         {
                 char long_name[100];
 

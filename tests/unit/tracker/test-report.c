@@ -600,6 +600,31 @@ static void test_escaping(void)
                           "bad\\xff,3,1970-01-01 00:00:00,0\n"
                           "\"line\nbreak\",4,1970-01-01 00:00:00,0\n");
         free(csv);
+
+        /* --csv: a program name a spreadsheet would run as a formula is neutralised. */
+        {
+                ReportRow evil[] = {
+                        {.name = (char *)"=cmd|' /C calc'!A0", .runs = 1, .last = 0},
+                        {.name = (char *)"+1", .runs = 2, .last = 0},
+                        {.name = (char *)"-x", .runs = 3, .last = 0},
+                        {.name = (char *)"@SUM(1)", .runs = 4, .last = 0},
+                };
+                ReportRows er = {.rows = evil, .n = ELEMENTSOF(evil)};
+
+                csv = NULL;
+                f = open_memstream(&csv, &size);
+                ASSERT_TRUE(f);
+                if (!f)
+                        return;
+                ASSERT_EQ_INT(report_output(f, REPORT_FORMAT_CSV, REPORT_REJECTS, &er), 0);
+                fclose(f);
+                ASSERT_STREQ(csv, "reason,count,last,last_unix\n"
+                                  "'=cmd|' /C calc'!A0,1,1970-01-01 00:00:00,0\n"
+                                  "'+1,2,1970-01-01 00:00:00,0\n"
+                                  "'-x,3,1970-01-01 00:00:00,0\n"
+                                  "'@SUM(1),4,1970-01-01 00:00:00,0\n");
+                free(csv);
+        }
 }
 
 int main(void)
