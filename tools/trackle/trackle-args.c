@@ -29,14 +29,17 @@ const char *trackle_verb_to_string(TrackleVerb v)
 }
 
 static const char help_overview[] =
-        "Usage: trackle [--help] [--version] COMMAND [ARG]...\n\n"
-        "Tickets and tracked shell sessions of trackled(8). See trackle(1).\n\n"
+        "Usage: trackle [--help] [--version] COMMAND [ARG]...\n"
+        "       trackle                   (on a terminal: the screen)\n\n"
+        "Tickets and tracked shell sessions of trackled(8). See trackle(1).\n"
+        "Without arguments on a terminal: the full-screen ticket overview and detail, with\n"
+        "editing and tracked shells (keys on its last line).\n\n"
         "Commands:\n"
         "  ticket new --summary TEXT [--description TEXT]\n"
         "                              open a ticket; prints its number\n"
         "  ticket list [--json]        list the tickets\n"
         "  ticket show N [--json]      show a ticket, its history and sessions\n"
-        "  shell [TICKET] [-c COMMAND] [--preload PATH] [--steal]\n"
+        "  shell [TICKET] [-c COMMAND] [--preload PATH] [--steal] [--no-select]\n"
         "                              a tracked shell (or one command) for a ticket\n"
         "  session list [--ticket N] [--json]\n"
         "                              list the recorded sessions, newest last\n"
@@ -73,7 +76,7 @@ static const char help_ticket_show[] =
         "  -h --help                   show this help\n";
 
 static const char help_shell[] =
-        "Usage: trackle shell [TICKET] [-c COMMAND] [--preload PATH] [--steal]\n\n"
+        "Usage: trackle shell [TICKET] [-c COMMAND] [--preload PATH] [--steal] [--no-select]\n\n"
         "Run a tracked shell for TICKET (taking its lock) or, with -c, one command string\n"
         "in the same tracked environment. At the end the changed files are listed on\n"
         "stderr and the last line on stdout is \"trackle-session: ID\".\n\n"
