@@ -150,12 +150,16 @@ static uint32_t dyn_read(NacctUsers *u, const char *path, const char *addr)
 {
         char buf[NACCT_USER_NAME_MAX + 64];
         _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         size_t len = 0, n;
         ssize_t k;
 
         nacct_debug(NACCT_DEBUG_DYNA, "%lld: reading %s", (long long)time(NULL), path);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
+                return NACCT_NAME_NONE;
+        /* A regular file only: a FIFO or a device there is nobody's name. */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return NACCT_NAME_NONE;
         while (len < sizeof(buf) - 1) {
                 k = read(fd, buf + len, sizeof(buf) - 1 - len);

@@ -153,6 +153,23 @@ static void test_dynamic(void)
         ASSERT_STREQ(lookup(u, names, "10.200.1.5", 1020), "unknown");
         write_file("10.200.1.6", "\x01\x02\x03", false);
         ASSERT_STREQ(lookup(u, names, "10.200.1.6", 1020), "unknown");
+        /* A FIFO with a writer that keeps sending names, a symlink to a device: not a regular
+         * file, unknown, and nothing blocks. */
+        {
+                char path[256];
+                int w;
+
+                snprintf(path, sizeof(path), "%s/10.200.1.9", dir);
+                ASSERT_EQ_INT(mkfifo(path, 0644), 0);
+                w = open(path, O_RDWR | O_NONBLOCK);
+                ASSERT_TRUE(w >= 0);
+                (void)!write(w, "mallory\n", 8);
+                ASSERT_STREQ(lookup(u, names, "10.200.1.9", 1020), "unknown");
+                close(w);
+                snprintf(path, sizeof(path), "%s/10.200.1.10", dir);
+                ASSERT_EQ_INT(symlink("/dev/zero", path), 0);
+                ASSERT_STREQ(lookup(u, names, "10.200.1.10", 1020), "unknown");
+        }
         {
                 char path[256];
 
