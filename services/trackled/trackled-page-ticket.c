@@ -208,9 +208,6 @@ int web_page_newticket(const WebRequest *req, WebResponse *resp)
         if (!req->admin) {
                 const char *email = web_arg(req, "email");
 
-                if (!web_ticket_new_anonymous)
-                        return page_error(req, resp, 503,
-                                          "Filing tickets without an account is not available.");
                 r = web_ticket_new_anonymous(req, resp, email, summary, strempty(description),
                                              web_arg(req, "type"), web_arg(req, "severity"));
                 if (r < 0)
@@ -561,7 +558,7 @@ static int ticket_post(const WebRequest *req, WebResponse *resp, int64_t id)
         }
         if (r < 0)
                 return r;
-        if (r > 0 && web_ticket_changed)
+        if (r > 0)
                 (void)web_ticket_changed(req, id, streq(action, "leave") ? NULL : action, comment);
         snprintf(loc, sizeof(loc), "/ticket/%" PRIi64 "#changelog", id);
         return web_redirect(resp, 303, loc);
@@ -588,8 +585,11 @@ int web_page_ticket(const WebRequest *req, WebResponse *resp)
         sqlite3_bind_int(t, 2, req->admin);
         if (sqlite3_step(t) != SQLITE_ROW)
                 return page_error(req, resp, 404, "No such ticket.");
-        if (streq(req->method, "POST"))
+        if (streq(req->method, "POST")) {
+                /* done with the row before the update writes to it */
+                sqlite3_reset(t);
                 return ticket_post(req, resp, id);
+        }
 
         snprintf(title, sizeof(title), "#%" PRIi64, id);
         page_begin(req, resp, title, "report");

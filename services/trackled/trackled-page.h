@@ -59,15 +59,14 @@ const char *page_col(sqlite3_stmt *st, int i); /* text column, "" for NULL */
 const char *page_json_str(json_object *o, const char *key); /* "" when absent or null */
 int64_t page_json_int(json_object *o, const char *key, int64_t def);
 
-/* From the plumbing (trackled-web.c), where it provides them (weak: the pages work without).
+/* From the plumbing (trackled-web-api.c).
  * Filing by an anonymous visitor: rate limits, the unconfirmed ticket and the confirmation
  * mail; 0 filed and mailed, > 0 refused with resp filled in, -errno. The mails after a change
  * made by a sysadmin (action "assign", "close", "reopen" or NULL). */
 int web_ticket_new_anonymous(const WebRequest *req, WebResponse *resp, const char *email,
                              const char *summary, const char *description, const char *type,
-                             const char *severity) __attribute__((weak));
-int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, const char *comment)
-        __attribute__((weak));
+                             const char *severity);
+int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, const char *comment);
 
 /* The pages; the routes are in trackled-web-routes.c. */
 int web_page_style(const WebRequest *req, WebResponse *resp);
