@@ -338,8 +338,20 @@ TrackledMail *trackled_mail_free(TrackledMail *m)
         if (!m)
                 return NULL;
         if (m->running) {
-                /* The rows stay queued: sent again after the restart at worst, never lost. */
-                pthread_join(m->thread, NULL);
+                struct timespec ts;
+
+                /* A relay that hangs must not hold the stop for libcurl's timeout: after a few
+                 * seconds the sender is left to the process's exit (with the state it uses,
+                 * never freed). Its rows stay queued: sent again after the restart at worst,
+                 * never lost. */
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += MAIL_STOP_WAIT_SEC;
+                if (pthread_timedjoin_np(m->thread, NULL, &ts) != 0) {
+                        log_warning("The mail relay does not answer; stopping without waiting "
+                                    "for it (the mail stays queued).");
+                        (void)pthread_detach(m->thread);
+                        return NULL;
+                }
                 m->running = false;
         }
         jobs_clear(m);

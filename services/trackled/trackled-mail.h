@@ -12,6 +12,7 @@
 #define MAIL_BATCH 20                /* messages per drain */
 #define MAIL_RETRY_FIRST_SEC 15      /* then doubled per attempt ... */
 #define MAIL_RETRY_MAX_SEC (60 * 60) /* ... up to an hour; never given up */
+#define MAIL_STOP_WAIT_SEC 5         /* for a message being sent at stop */
 
 typedef struct TrackledMail TrackledMail;
 

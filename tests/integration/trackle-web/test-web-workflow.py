@@ -5,7 +5,9 @@ Bob subscribes and confirms; a sysadmin logs in, comments and closes the ticket;
 abbreviated notice. Then a relay outage across a restart of trackled: the mail is delayed,
 not lost."""
 
+import socket
 import sys
+import time
 
 from harness import check, run_test, wait_until
 from smtp_sink import Controller, SmtpSink, _Handler
@@ -154,7 +156,27 @@ def main(tmp):
               "the delayed mail is the one queued during the outage")
         wait_until(lambda: t.query("SELECT count(*) FROM mail_queue")[0][0] == 0,
                    "the queue to be empty", 10)
-        check(t.stop() == 0, "SIGTERM exits 0")
+
+        # A relay that accepts and then says nothing does not hold trackled's stop.
+        sink.controller.stop()
+        silent = socket.socket()
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", sink.port))
+        silent.listen(8)
+        silent.settimeout(30)
+        r = melvin.post("/api/tickets", json_body={"summary": "Hang test", "description": "x"})
+        check(r.status == 201, "another ticket")
+        conn, _ = silent.accept()  # the sender is connected and waits for a greeting
+        t0 = time.monotonic()
+        check(t.stop() == 0, "SIGTERM exits 0 while the relay hangs")
+        print(f"stopped {time.monotonic() - t0:.1f}s after SIGTERM", flush=True)
+        check(t.query("SELECT count(*) FROM mail_queue")[0][0] == 2,
+              "the mail being sent stays queued")
+        conn.close()
+        silent.close()
+        sink.controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port,
+                                     decode_data=False)
+        sink.controller.start()
 
 
 run_test(main)
