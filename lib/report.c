@@ -731,8 +731,8 @@ int report_chart_svg(FILE *f, const ReportChart *c)
                         ls = &label_steps[i];
                         break;
                 }
-        if (c->n_points > 0) {
-                struct tm tm = tm_of(c, c->points[0].time);
+        {
+                struct tm tm = tm_of(c, c->n_points > 0 ? c->points[0].time : (int64_t)time(NULL));
 
                 if (c->utc)
                         snprintf(zone, sizeof(zone), "UTC");
