@@ -119,6 +119,10 @@ def main(t):
                                     for ln in x.split("\n")),
                       "the tracked shell's prompt, 'Trackle' from trackle-shell-prompt", 30)
         t.expect(True, "the tracked shell's prompt starts with 'Trackle'")
+        coloured = [ln for ln in pane.screen(escapes=True).split("\n") if "Trackle" in ln and
+                    "$" in ln]
+        t.expect(coloured and "32m" in coloured[-1] and "\x1b[" in coloured[-1].split("Trackle")[0],
+                 "on a colour terminal the prefix is green", coloured)
         pane.type(f"echo 'mailer-daemon: root' >> {target}; echo new > {target}.new; exit")
         pane.keys("Enter")
         s = pane.wait("changed files", "the files screen", 30)

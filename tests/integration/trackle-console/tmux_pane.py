@@ -35,8 +35,8 @@ class Pane:
     def type(self, text):
         self.keys(text, literal=True)
 
-    def screen(self):
-        r = self.tmux("capture-pane", "-p", "-t", "0")
+    def screen(self, escapes=False):
+        r = self.tmux("capture-pane", "-p", "-t", "0", *(["-e"] if escapes else []))
         return r.stdout
 
     def wait(self, predicate, what, timeout=20.0):
