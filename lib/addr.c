@@ -70,6 +70,33 @@ int addr_split_host_port(const char *spec, uint16_t default_port, char *host_buf
         return 0;
 }
 
+static int parse_dotted(const char *s, uint8_t ret[static 4])
+{
+        uint8_t b[4];
+        const char *p = s;
+
+        for (int i = 0; i < 4; i++) {
+                unsigned v = 0;
+                int digits = 0;
+
+                while (*p >= '0' && *p <= '9') {
+                        v = v * 10 + (unsigned)(*p - '0');
+                        if (++digits > 3 || v > 255)
+                                return -EINVAL;
+                        p++;
+                }
+                if (digits == 0)
+                        return -EINVAL;
+                b[i] = (uint8_t)v;
+                if (i < 3 && *p++ != '.')
+                        return -EINVAL;
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        memcpy(ret, b, 4);
+        return 0;
+}
+
 int addr_parse_ip(const char *s, uint16_t port, SockaddrUnion *ret, socklen_t *ret_len)
 {
         SockaddrUnion u = {};
@@ -78,7 +105,7 @@ int addr_parse_ip(const char *s, uint16_t port, SockaddrUnion *ret, socklen_t *r
 
         if (isempty(s))
                 return -EINVAL;
-        if (inet_pton(AF_INET, s, &u.in.sin_addr) == 1) {
+        if (parse_dotted(s, (uint8_t *)&u.in.sin_addr) >= 0) {
                 u.in.sin_family = AF_INET;
                 u.in.sin_port = htons(port);
                 *ret = u;
@@ -153,36 +180,80 @@ int addr_format(const struct sockaddr *sa, socklen_t len, bool with_port, char *
         return 0;
 }
 
-int addr_prefix_parse(const char *s, AddrPrefix *ret)
+int addr_parse_numeric(const char *s, int *ret_family, uint8_t ret_bytes[static 16])
+{
+        uint8_t b[16] = {};
+
+        if (isempty(s))
+                return -EINVAL;
+        if (parse_dotted(s, b) >= 0) {
+                *ret_family = AF_INET;
+                memcpy(ret_bytes, b, 16);
+                return 0;
+        }
+        if (strchr(s, ':') && inet_pton(AF_INET6, s, b) == 1) {
+                *ret_family = AF_INET6;
+                memcpy(ret_bytes, b, 16);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+void addr_prefix_mask(unsigned bits, uint8_t ret[static 16])
+{
+        memset(ret, 0, 16);
+        for (unsigned i = 0; i < bits && i < 128; i++)
+                ret[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+}
+
+int addr_parse_prefix_length(const char *s, unsigned max, unsigned *ret)
+{
+        uint64_t bits;
+
+        if (parse_uint64(s, &bits) < 0 || bits > max)
+                return -EINVAL;
+        *ret = (unsigned)bits;
+        return 0;
+}
+
+int addr_prefix_parse_host_bits(const char *s, AddrPrefix *ret, bool *ret_host_bits)
 {
         char host[INET6_ADDRSTRLEN];
         const char *slash = strchr(s, '/');
         size_t len = slash ? (size_t)(slash - s) : strlen(s);
         AddrPrefix p = {};
+        uint8_t mask[16];
+        bool host_bits = false;
         unsigned max;
-        uint64_t bits;
+        int r;
 
         if (len == 0 || len >= sizeof(host))
                 return -EINVAL;
         memcpy(host, s, len);
         host[len] = '\0';
-        if (inet_pton(AF_INET, host, p.addr) == 1)
-                p.family = AF_INET, max = 32;
-        else if (inet_pton(AF_INET6, host, p.addr) == 1)
-                p.family = AF_INET6, max = 128;
-        else
-                return -EINVAL;
+        r = addr_parse_numeric(host, &p.family, p.addr);
+        if (r < 0)
+                return r;
+        max = p.family == AF_INET ? 32 : 128;
         p.bits = max;
-        if (slash) {
-                if (parse_uint64(slash + 1, &bits) < 0 || bits > max)
-                        return -EINVAL;
-                p.bits = (unsigned)bits;
+        if (slash && addr_parse_prefix_length(slash + 1, max, &p.bits) < 0)
+                return -EINVAL;
+        addr_prefix_mask(p.bits, mask);
+        for (unsigned i = 0; i < 16; i++) {
+                host_bits = host_bits || (p.addr[i] & ~mask[i]);
+                p.addr[i] &= mask[i];
         }
-        for (unsigned i = p.bits; i < max; i++)
-                if (p.addr[i / 8] & (0x80 >> (i % 8)))
-                        return -EINVAL;
+        if (host_bits && !ret_host_bits)
+                return -EINVAL;
+        if (ret_host_bits)
+                *ret_host_bits = host_bits;
         *ret = p;
         return 0;
+}
+
+int addr_prefix_parse(const char *s, AddrPrefix *ret)
+{
+        return addr_prefix_parse_host_bits(s, ret, NULL);
 }
 
 static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned bits)

@@ -42,6 +42,22 @@ typedef struct AddrPrefix {
  * including a prefix with host bits set ("192.0.2.1/24": most likely a typo). */
 int addr_prefix_parse(const char *s, AddrPrefix *ret);
 
+/* As addr_prefix_parse(), but host bits are cleared and reported in *ret_host_bits instead of
+ * refused (the netmasks of trackalert's Lua API and naccttab's networks accept them). */
+int addr_prefix_parse_host_bits(const char *s, AddrPrefix *ret, bool *ret_host_bits);
+
+/* The one parser of numeric addresses without port or scope that the daemons share: IPv4 as
+ * exactly four decimal parts 0-255 of one to three digits ("010" is ten, never octal; no
+ * inet_addr() that turns a typo into 255.255.255.255), or an IPv6 literal. ret_bytes gets 4 or
+ * 16 bytes in network order (the rest zeroed). */
+int addr_parse_numeric(const char *s, int *ret_family, uint8_t ret_bytes[static 16]);
+
+/* The 16-byte mask of a prefix length (0..128). */
+void addr_prefix_mask(unsigned bits, uint8_t ret[static 16]);
+
+/* A prefix length "0".."max" (decimal, nothing else). */
+int addr_parse_prefix_length(const char *s, unsigned max, unsigned *ret);
+
 /* Is the socket address inside p? An IPv4-mapped IPv6 address (an IPv4 sender on a
  * dual-stack socket) matches IPv4 prefixes. */
 bool addr_prefix_contains(const AddrPrefix *p, const struct sockaddr *sa, socklen_t len);

@@ -1,60 +1,39 @@
-/* nacctd-net.c - strict parsing of addresses, masks and networks; inet_addr() is never used
- * because it turns a typo into 255.255.255.255. */
+/* nacctd-net.c - naccttab's networks and masks on top of lib/addr's strict address parser
+ * (inet_addr() is never used: it turns a typo into 255.255.255.255). */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "macro.h"
 #include "parse.h"
 
 #include "nacctd-net.h"
 
-/* Exactly four decimal parts 0..255, no leading '+', no octal, nothing after. */
-static int parse_dotted(const char *s, uint8_t ret[4])
-{
-        uint8_t b[4];
-        const char *p = s;
-
-        for (int i = 0; i < 4; i++) {
-                unsigned v = 0;
-                int digits = 0;
-
-                while (isdigit((unsigned char)*p)) {
-                        v = v * 10 + (unsigned)(*p - '0');
-                        if (++digits > 3 || v > 255)
-                                return -EINVAL;
-                        p++;
-                }
-                if (digits == 0)
-                        return -EINVAL;
-                b[i] = (uint8_t)v;
-                if (i < 3 && *p++ != '.')
-                        return -EINVAL;
-        }
-        if (*p != '\0')
-                return -EINVAL;
-        memcpy(ret, b, 4);
-        return 0;
-}
-
 int nacct_addr_parse(const char *s, NacctAddr *ret)
 {
         NacctAddr a = {};
+        int family, r;
 
-        if (isempty(s))
+        r = addr_parse_numeric(s, &family, a.b);
+        if (r < 0)
+                return r;
+        a.family = family == AF_INET ? NACCT_FAMILY_V4 : NACCT_FAMILY_V6;
+        *ret = a;
+        return 0;
+}
+
+/* A dotted IPv4 address or mask, through the shared parser. */
+static int parse_dotted(const char *s, uint8_t ret[4])
+{
+        uint8_t b[16];
+        int family, r;
+
+        r = addr_parse_numeric(s, &family, b);
+        if (r < 0 || family != AF_INET)
                 return -EINVAL;
-        if (parse_dotted(s, a.b) >= 0) {
-                a.family = NACCT_FAMILY_V4;
-                *ret = a;
-                return 0;
-        }
-        if (strchr(s, ':') && inet_pton(AF_INET6, s, a.b) == 1) {
-                a.family = NACCT_FAMILY_V6;
-                *ret = a;
-                return 0;
-        }
-        return -EINVAL;
+        memcpy(ret, b, 4);
+        return 0;
 }
 
 size_t nacct_addr_format(uint8_t family, const uint8_t b[16], char *buf)
@@ -84,24 +63,17 @@ size_t nacct_addr_format(uint8_t family, const uint8_t b[16], char *buf)
         return strlen(buf);
 }
 
-static void mask_from_prefix(unsigned prefix, uint8_t mask[16])
-{
-        memset(mask, 0, 16);
-        for (unsigned i = 0; i < prefix; i++)
-                mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-}
-
 int nacct_mask4_parse(const char *s, uint8_t ret[4])
 {
         uint8_t m[16];
-        uint32_t prefix;
+        unsigned prefix;
 
         if (isempty(s))
                 return -EINVAL;
         if (s[0] == '/') {
-                if (parse_uint32(s + 1, &prefix) < 0 || prefix > 32)
+                if (addr_parse_prefix_length(s + 1, 32, &prefix) < 0)
                         return -EINVAL;
-                mask_from_prefix(prefix, m);
+                addr_prefix_mask(prefix, m);
                 memcpy(ret, m, 4);
                 return 0;
         }
@@ -137,9 +109,9 @@ int nacct_net_parse(const char *s, NacctNet *ret, bool *ret_host_bits, const cha
                         return -EINVAL;
                 }
                 if (slash) {
-                        uint32_t prefix;
+                        unsigned prefix;
 
-                        if (parse_uint32(mask, &prefix) < 0) {
+                        if (addr_parse_prefix_length(mask, UINT16_MAX, &prefix) < 0) {
                                 *ret_msg = "invalid prefix length";
                                 return -EINVAL;
                         }
@@ -151,7 +123,7 @@ int nacct_net_parse(const char *s, NacctNet *ret, bool *ret_host_bits, const cha
                                 *ret_msg = "prefix length too long for the address family";
                                 return -EINVAL;
                         }
-                        mask_from_prefix(prefix, n.mask);
+                        addr_prefix_mask(prefix, n.mask);
                         goto apply;
                 }
         }
@@ -160,7 +132,7 @@ int nacct_net_parse(const char *s, NacctNet *ret, bool *ret_host_bits, const cha
                 return -EINVAL;
         }
         if (isempty(mask)) {
-                mask_from_prefix(a.family == NACCT_FAMILY_V4 ? 32 : 128, n.mask);
+                addr_prefix_mask(a.family == NACCT_FAMILY_V4 ? 32 : 128, n.mask);
         } else {
                 if (a.family != NACCT_FAMILY_V4) {
                         *ret_msg = "an IPv6 network takes a prefix length (2001:db8::/32)";

@@ -126,34 +126,37 @@ int ta_netmask_from_addr(const TaAddr *a, unsigned bits, TaNetmask *ret)
 
 int ta_netmask_parse(const char *s, TaNetmask *ret)
 {
-        char host[TA_ADDR_STRLEN];
-        const char *slash;
-        uint32_t bits;
+        char buf[TA_ADDR_STRLEN + 8];
+        AddrPrefix p;
+        bool host_bits;
         TaAddr a;
         int r;
 
         if (isempty(s))
                 return -EINVAL;
-        slash = strrchr(s, '/');
-        if (!slash) {
+        if (!strchr(s, '/')) {
+                /* An address, as newCA() takes it ("[::1]", a port is ignored): a host mask. */
                 r = ta_addr_parse(s, &a);
                 if (r < 0)
                         return r;
                 return ta_netmask_from_addr(&a, addr_max_bits(&a), ret);
         }
-        if ((size_t)(slash - s) >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, s, (size_t)(slash - s));
-        host[slash - s] = '\0';
-        r = ta_addr_parse(host, &a);
+        /* "[v6]/n" as the original's Netmask took it */
+        if (s[0] == '[') {
+                const char *end = strstr(s, "]/");
+
+                if (!end || (size_t)(end - s) >= sizeof(buf))
+                        return -EINVAL;
+                snprintf(buf, sizeof(buf), "%.*s%s", (int)(end - s - 1), s + 1, end + 1);
+                s = buf;
+        }
+        /* The host bits of "192.0.2.1/24" are cleared, as the original did. */
+        r = addr_prefix_parse_host_bits(s, &p, &host_bits);
         if (r < 0)
                 return r;
-        if (a.port != 0)
-                return -EINVAL;
-        r = parse_uint32(slash + 1, &bits);
-        if (r < 0)
-                return r;
-        return ta_netmask_from_addr(&a, bits, ret);
+        a = (TaAddr){.family = p.family};
+        memcpy(a.bytes, p.addr, sizeof(a.bytes));
+        return ta_netmask_from_addr(&a, p.bits, ret);
 }
 
 bool ta_netmask_match(const TaNetmask *m, const TaAddr *a)

@@ -92,9 +92,18 @@ static bool in_prefix(const char *prefix, const char *addr)
 
 static void test_prefix(void)
 {
-        const char *bad[] = {"", "/24", "192.0.2.0/", "192.0.2.0/33", "192.0.2.1/24",
-                             "2001:db8::1/64", "::/129", "192.0.2.0/-1", "192.0.2.0/ 8",
-                             "track/8", "192.0.2.0/24/8", "10.0.0.0/8x"};
+        const char *bad[] = {"",
+                             "/24",
+                             "192.0.2.0/",
+                             "192.0.2.0/33",
+                             "192.0.2.1/24",
+                             "2001:db8::1/64",
+                             "::/129",
+                             "192.0.2.0/-1",
+                             "192.0.2.0/ 8",
+                             "track/8",
+                             "192.0.2.0/24/8",
+                             "10.0.0.0/8x"};
         char buf[ADDR_STRLEN];
         AddrPrefix p;
 
@@ -122,10 +131,68 @@ static void test_prefix(void)
         ASSERT_TRUE(!in_prefix("2001:db8::/32", "192.0.2.1"));
 }
 
+/* The one numeric address parser of trackalert and nacctd: strict dotted quads (decimal, never
+ * octal or hex, no inet_addr() shortcuts), IPv6 literals, nothing else. */
+static void test_numeric(void)
+{
+        const char *bad[] = {"",
+                             "1.2.3",
+                             "1.2.3.4.5",
+                             "256.0.0.1",
+                             "1.2.3.4 ",
+                             " 1.2.3.4",
+                             "0x1.2.3.4",
+                             "1.2.3.-4",
+                             "1..2.3",
+                             "1.2.3.",
+                             "1.2.3.4/8",
+                             "1234.1.1.1",
+                             "127.1",
+                             "4294967295",
+                             "::g",
+                             "1.2.3.4:5",
+                             "[::1]",
+                             "fe80::1%eth0",
+                             "::1 ",
+                             "1:2:3:4:5:6:7:8:9",
+                             "host.example"};
+        uint8_t b[16], m[16];
+        unsigned bits;
+        bool host_bits;
+        AddrPrefix p;
+        int family;
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                ASSERT_EQ_INT(addr_parse_numeric(bad[i], &family, b), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_numeric("010.0.0.255", &family, b), 0);
+        ASSERT_EQ_INT(family, AF_INET);
+        ASSERT_TRUE(b[0] == 10 && b[1] == 0 && b[3] == 255 && b[4] == 0);
+        ASSERT_EQ_INT(addr_parse_numeric("::ffff:192.0.2.1", &family, b), 0);
+        ASSERT_EQ_INT(family, AF_INET6);
+        ASSERT_TRUE(b[10] == 0xff && b[12] == 192 && b[15] == 1);
+
+        addr_prefix_mask(20, m);
+        ASSERT_TRUE(m[0] == 0xff && m[1] == 0xff && m[2] == 0xf0 && m[3] == 0 && m[15] == 0);
+        ASSERT_EQ_INT(addr_parse_prefix_length("128", 128, &bits), 0);
+        ASSERT_EQ_INT(addr_parse_prefix_length("129", 128, &bits), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_prefix_length("+8", 128, &bits), -EINVAL);
+        ASSERT_EQ_INT(addr_parse_prefix_length("", 128, &bits), -EINVAL);
+
+        /* host bits: cleared and reported, or refused by addr_prefix_parse() */
+        ASSERT_EQ_INT(addr_prefix_parse_host_bits("192.0.2.77/24", &p, &host_bits), 0);
+        ASSERT_TRUE(host_bits && p.bits == 24 && p.addr[3] == 0);
+        ASSERT_EQ_INT(addr_prefix_parse_host_bits("2001:db8::1/32", &p, &host_bits), 0);
+        ASSERT_TRUE(host_bits && p.addr[15] == 0);
+        ASSERT_EQ_INT(addr_prefix_parse_host_bits("192.0.2.0/24", &p, &host_bits), 0);
+        ASSERT_TRUE(!host_bits);
+        ASSERT_EQ_INT(addr_prefix_parse("192.0.2.77/24", &p), -EINVAL);
+}
+
 int main(void)
 {
         test_split();
         test_parse_format();
         test_prefix();
+        test_numeric();
         return test_result();
 }

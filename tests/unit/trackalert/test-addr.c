@@ -60,6 +60,15 @@ static void test_netmask(void)
         ASSERT_TRUE(ta_netmask_parse("::/129", &m) < 0);
         ASSERT_TRUE(ta_netmask_parse("10.0.0.0/x", &m) < 0);
         ASSERT_TRUE(ta_netmask_parse("/8", &m) < 0);
+        /* through lib/addr's parser: strict quads, brackets around IPv6 as the original */
+        ASSERT_TRUE(ta_netmask_parse("10.0.0/8", &m) < 0);
+        ASSERT_TRUE(ta_netmask_parse("10.0.0.0.0/8", &m) < 0);
+        ASSERT_TRUE(ta_netmask_parse("10.0.0.0/8/8", &m) < 0);
+        ASSERT_TRUE(ta_netmask_parse("10.0.0.0:80/8", &m) < 0);
+        ASSERT_TRUE(ta_netmask_parse("10.0.0.0/+8", &m) < 0);
+        ASSERT_TRUE(ta_netmask_parse("[::1/128", &m) < 0);
+        ASSERT_EQ_INT(ta_netmask_parse("[2001:db8::1]/32", &m), 0);
+        ASSERT_STREQ(ta_netmask_to_string(&m, buf), "2001:db8::/32");
         /* /0 matches everything of its family only */
         ASSERT_EQ_INT(ta_netmask_parse("0.0.0.0/0", &m), 0);
         ASSERT_EQ_INT(ta_addr_parse("::1", &a), 0);
