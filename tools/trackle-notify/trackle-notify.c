@@ -193,6 +193,7 @@ typedef struct Digest {
         json_object **changes; /* pages of ticket.changes */
         size_t n_pages;
         int64_t since, last;
+        bool more; /* changes after last are left for the next digest */
 } Digest;
 
 static int compose(const TrackledConfig *cfg, char *const *rcpt, size_t n_rcpt, const Digest *d,
@@ -259,6 +260,8 @@ static int compose(const TrackledConfig *cfg, char *const *rcpt, size_t n_rcpt, 
                                          str(c, "author"), str(c, "summary"));
                         buf_text(b, "  ", line, 1);
                 }
+        if (d->more)
+                buf_printf(b, "  (more changes than fit in one digest: the next one goes on)\n");
         buf_printf(b, "\nOpen tickets: %zu\n", n_open);
         for (size_t i = 0; i < nt; i++) {
                 json_object *t = json_object_array_get_idx(d->tickets, i), *lock;
@@ -393,8 +396,11 @@ static int run(void)
                 size_t n;
 
                 if (d.n_pages == ELEMENTSOF(pages)) {
-                        r = log_error_errno(E2BIG, "Too many changes for one digest");
-                        goto out;
+                        /* After a very long outage: this digest ends at the last change it
+                         * holds, the next one goes on from there. */
+                        d.last = from;
+                        d.more = true;
+                        break;
                 }
                 req = trackle_request_new("ticket.changes");
                 if (req) {

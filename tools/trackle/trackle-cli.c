@@ -204,10 +204,9 @@ static bool matches(json_object *t, const char *filter)
         return false;
 }
 
-static Cli *sort_cli; /* qsort has no user data */
-
-static int compare(const void *a, const void *b)
+static int compare(const void *a, const void *b, void *userdata)
 {
+        const Cli *sort_cli = userdata;
         json_object *x = json_object_array_get_idx(sort_cli->tickets, *(const size_t *)a);
         json_object *y = json_object_array_get_idx(sort_cli->tickets, *(const size_t *)b);
         const char *key = columns[sort_cli->sort_col].key;
@@ -243,8 +242,7 @@ static void build_view(Cli *c)
                 if ((c->all || ticket_open(t)) && matches(t, c->filter))
                         c->view[c->n_view++] = i;
         }
-        sort_cli = c;
-        qsort(c->view, c->n_view, sizeof(size_t), compare);
+        qsort_r(c->view, c->n_view, sizeof(size_t), compare, c);
         if (c->sel >= c->n_view)
                 c->sel = c->n_view ? c->n_view - 1 : 0;
 }
