@@ -139,6 +139,44 @@ static int parse_url(const char *value, void *data, const char **ret_msg)
         return parse_line_string(value, data, ret_msg);
 }
 
+static const char *const anonymous_optional[] = {"type", "severity", "description"};
+
+static int parse_anonymous_fields(const char *value, void *data, const char **ret_msg)
+{
+        _cleanup_free_ char *copy = strdup(value);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                bool known = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(anonymous_optional); i++)
+                        known = known || streq(w, anonymous_optional[i]);
+                if (!known) {
+                        *ret_msg = "expected field names out of: type severity description";
+                        return -EINVAL;
+                }
+        }
+        return conf_parse_string(value, data, ret_msg);
+}
+
+bool trackled_config_anonymous_field(const TrackledConfig *c, const char *field)
+{
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+
+        if (!c->anonymous_fields)
+                return true;
+        copy = strdup(c->anonymous_fields);
+        if (!copy)
+                return false;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                if (streq(w, field))
+                        return true;
+        return false;
+}
+
 /* Redact= parses into the whole config object (offset 0): it keeps a list. */
 static const ConfItem items[] = {
         {"Trackle", "SiteName", parse_line_string, offsetof(TrackledConfig, site_name)},
@@ -156,6 +194,13 @@ static const ConfItem items[] = {
         {"Web", "BaseURL", parse_url, offsetof(TrackledConfig, base_url)},
         {"Web", "TLSCertificate", parse_line_string, offsetof(TrackledConfig, tls_cert)},
         {"Web", "TLSKey", parse_line_string, offsetof(TrackledConfig, tls_key)},
+        {"Web", "AnonymousFields", parse_anonymous_fields,
+         offsetof(TrackledConfig, anonymous_fields)},
+        {"Web", "EmailHelp", parse_line_string, offsetof(TrackledConfig, help_email)},
+        {"Web", "SummaryHelp", parse_line_string, offsetof(TrackledConfig, help_summary)},
+        {"Web", "TypeHelp", parse_line_string, offsetof(TrackledConfig, help_type)},
+        {"Web", "SeverityHelp", parse_line_string, offsetof(TrackledConfig, help_severity)},
+        {"Web", "DescriptionHelp", parse_line_string, offsetof(TrackledConfig, help_description)},
 };
 
 int trackled_config_defaults(TrackledConfig *c)
@@ -194,6 +239,12 @@ void trackled_config_done(TrackledConfig *c)
         free(c->mail_from);
         free(c->tls_cert);
         free(c->tls_key);
+        free(c->anonymous_fields);
+        free(c->help_email);
+        free(c->help_summary);
+        free(c->help_type);
+        free(c->help_severity);
+        free(c->help_description);
         redact_clear(c);
         *c = (TrackledConfig){};
 }
@@ -202,10 +253,16 @@ void trackled_config_done(TrackledConfig *c)
  * strings start NULL, then move what was set over the defaults. */
 static void config_merge(TrackledConfig *c, TrackledConfig *n)
 {
-        char **dst[] = {&c->site_name,  &c->base_url,  &c->staff_address, &c->admin_group,
-                        &c->mail_relay, &c->mail_from, &c->tls_cert,      &c->tls_key};
-        char **src[] = {&n->site_name,  &n->base_url,  &n->staff_address, &n->admin_group,
-                        &n->mail_relay, &n->mail_from, &n->tls_cert,      &n->tls_key};
+        char **dst[] = {&c->site_name,     &c->base_url,        &c->staff_address,
+                        &c->admin_group,   &c->mail_relay,      &c->mail_from,
+                        &c->tls_cert,      &c->tls_key,         &c->anonymous_fields,
+                        &c->help_email,    &c->help_summary,    &c->help_type,
+                        &c->help_severity, &c->help_description};
+        char **src[] = {&n->site_name,     &n->base_url,        &n->staff_address,
+                        &n->admin_group,   &n->mail_relay,      &n->mail_from,
+                        &n->tls_cert,      &n->tls_key,         &n->anonymous_fields,
+                        &n->help_email,    &n->help_summary,    &n->help_type,
+                        &n->help_severity, &n->help_description};
 
         for (size_t i = 0; i < ELEMENTSOF(dst); i++)
                 if (*src[i]) {

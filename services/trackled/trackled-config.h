@@ -24,6 +24,11 @@ typedef struct TrackledConfig {
         char *mail_relay;
         char *mail_from;
         char *tls_cert, *tls_key; /* [Web]: PEM files; NULL: plain HTTP */
+        /* [Web]: the anonymous filing form: which optional fields it has (words out of "type
+         * severity description"; NULL: all three) and the help text under each field (NULL:
+         * the built-in one). */
+        char *anonymous_fields;
+        char *help_email, *help_summary, *help_type, *help_severity, *help_description;
 } TrackledConfig;
 
 int trackled_config_defaults(TrackledConfig *c);
@@ -35,6 +40,9 @@ int trackled_config_load(const char *path, TrackledConfig *c, ConfWarn warn, voi
                          ConfError *err);
 int trackled_config_load_text(const char *name, char *text, TrackledConfig *c, ConfWarn warn,
                               void *userdata, ConfError *err);
+
+/* Does the anonymous form have this optional field ("type", "severity", "description")? */
+bool trackled_config_anonymous_field(const TrackledConfig *c, const char *field);
 
 /* True if the absolute path matches one of the Redact= globs. */
 bool trackled_config_is_redacted(const TrackledConfig *c, const char *path);

@@ -37,6 +37,15 @@ static const char *const resolutions[] = {"fixed", "invalid", "wontfix", "duplic
 /* The help texts of the filing form (trackle.conf [Web] may replace them). */
 static const char *help_text(const WebRequest *req, const char *field)
 {
+        const TrackledConfig *c = req->config;
+        const char *configured = !c                            ? NULL
+                                 : streq(field, "email")       ? c->help_email
+                                 : streq(field, "summary")     ? c->help_summary
+                                 : streq(field, "type")        ? c->help_type
+                                 : streq(field, "severity")    ? c->help_severity
+                                 : streq(field, "description") ? c->help_description
+                                                               : NULL;
+
         static const struct {
                 const char *field, *text;
         } defaults[] = {
@@ -49,6 +58,8 @@ static const char *help_text(const WebRequest *req, const char *field)
                                 "Formatting: Markdown; #12 links a ticket, [[Page]] a wiki "
                                 "page."},
         };
+        if (configured)
+                return *configured ? configured : NULL; /* empty: no help text */
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
                 if (streq(defaults[i].field, field))
                         return defaults[i].text;
@@ -136,6 +147,11 @@ static bool one_line(const char *s, size_t max)
         return true;
 }
 
+static bool anonymous_field(const WebRequest *req, const char *field)
+{
+        return !req->config || trackled_config_anonymous_field(req->config, field);
+}
+
 static void newticket_form(const WebRequest *req, WebResponse *resp, const char *error)
 {
         static const struct {
@@ -163,7 +179,9 @@ static void newticket_form(const WebRequest *req, WebResponse *resp, const char 
         if (!req->admin)
                 form_field(req, h, "email", "Your e-mail:", web_arg(req, "email"), true);
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                if (req->admin || !fields[i].admin_only)
+                if (req->admin ||
+                    (!fields[i].admin_only &&
+                     (streq(fields[i].field, "summary") || anonymous_field(req, fields[i].field))))
                         form_field(req, h, fields[i].field, fields[i].label,
                                    web_arg(req, fields[i].field), !req->admin);
         html_raw(h, "</fieldset><button type=\"submit\" class=\"primary\">Create ticket</button>");
@@ -208,8 +226,12 @@ int web_page_newticket(const WebRequest *req, WebResponse *resp)
         if (!req->admin) {
                 const char *email = web_arg(req, "email");
 
-                r = web_ticket_new_anonymous(req, resp, email, summary, strempty(description),
-                                             web_arg(req, "type"), web_arg(req, "severity"));
+                /* only the fields the form has */
+                r = web_ticket_new_anonymous(
+                        req, resp, email, summary,
+                        anonymous_field(req, "description") ? strempty(description) : "",
+                        anonymous_field(req, "type") ? web_arg(req, "type") : NULL,
+                        anonymous_field(req, "severity") ? web_arg(req, "severity") : NULL);
                 if (r < 0)
                         return r;
                 if (r > 0) /* refused: the reason is in resp */

@@ -164,7 +164,9 @@ def main(tmp):
         skip("python3-aiosmtpd is not installed")
 
     with SmtpSink() as sink:
-        t = Site(binary, tmp, sink)
+        t = Site(binary, tmp, sink,
+                 extra="\n[Web]\nAnonymousFields=type description\n"
+                       "SummaryHelp=One line <b>please</b>\n")
         r = t.rpc({"op": "user.add", "name": "melvin", "email": "melvin@example.org",
                    "password": "correct horse"})
         check(r.get("ok") is True, f"a sysadmin account ({r})")
@@ -183,6 +185,8 @@ def main(tmp):
             check('name="email"' in src and 'name="priority"' not in src,
                   "anonymous visitors get the short form, with the e-mail field")
             check("We mail you a link" in src, "with help texts")
+            check("One line &lt;b&gt;please&lt;/b&gt;" in src and 'name="severity"' not in src,
+                  "the fields and help texts of trackle.conf [Web]")
             b.type("#f-email", "alice@example.org")
             b.type("#f-summary", one_line(0))
             b.select("#f-type", "defect")
@@ -199,7 +203,8 @@ def main(tmp):
             link = re.search(re.escape(t.base) + r"(/confirm/[0-9a-f]{64})",
                              mail[2].decode("utf-8", "replace")).group(1)
             b.get(t.base + link)
-            b.click("form button[type=submit]")
+            b.click("#content form button[type=submit], body > form button[type=submit]")
+            wait_until(lambda: b.title.startswith("Confirmed"), "the confirmation", 10)
             v.page("confirmed")
             v.page("report-confirmed", "/report")
             b.click(element=b.link("#1"))
@@ -222,7 +227,7 @@ def main(tmp):
             b.get(t.base + "/login")
             b.type("input[name=user]", "melvin")
             b.type("input[name=password]", "correct horse")
-            b.click("form button[type=submit]")
+            b.click("form[action='/login'] button[type=submit]")
             wait_until(lambda: "logged in as" in b.text_now("#banner .meta"), "the login", 10)
             src = v.page("newticket-admin", "/newticket")
             check('name="priority"' in src and 'name="email"' not in src,

@@ -64,6 +64,21 @@ int main(void)
         ASSERT_EQ_INT(err.line, 2);
         ASSERT_EQ_INT(load("[Trackle]\nRedact=relative/path\n", &c, &err), -EINVAL);
         ASSERT_EQ_INT(err.line, 2);
+        /* the anonymous form: its optional fields and help texts */
+        ASSERT_TRUE(trackled_config_anonymous_field(&c, "severity"));
+        ASSERT_EQ_INT(load("[Web]\nAnonymousFields=description type\nSummaryHelp=In one line\n"
+                           "TypeHelp=\n",
+                           &c, &err),
+                      0);
+        ASSERT_TRUE(trackled_config_anonymous_field(&c, "type"));
+        ASSERT_TRUE(trackled_config_anonymous_field(&c, "description"));
+        ASSERT_TRUE(!trackled_config_anonymous_field(&c, "severity"));
+        ASSERT_STREQ(c.help_summary, "In one line");
+        ASSERT_STREQ(c.help_type, "");
+        ASSERT_TRUE(c.help_email == NULL);
+        ASSERT_EQ_INT(load("[Web]\n\nAnonymousFields=type priority\n", &c, &err), -EINVAL);
+        ASSERT_EQ_INT(err.line, 3);
+        ASSERT_TRUE(strstr(err.message, "AnonymousFields") != NULL);
         /* a failed load leaves the configuration as it was */
         ASSERT_STREQ(c.site_name, "ops");
         trackled_config_done(&c);
