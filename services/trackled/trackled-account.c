@@ -291,6 +291,21 @@ bool web_token_equal(const char *a, const char *b)
         return sodium_memcmp(a, b, strlen(a)) == 0;
 }
 
+/* Expired logins and links are dropped whenever new ones are made, so neither table grows
+ * beyond what the rate limits let through in their lifetime. */
+static const char sql_ws_expire[] = "DELETE FROM web_session WHERE expires <= ?";
+static const char sql_ct_expire[] = "DELETE FROM confirm_token WHERE expires <= ?";
+
+static void expire(TrackledStore *s, const char *sql)
+{
+        _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(s, sql);
+
+        if (!st)
+                return;
+        sqlite3_bind_int64(st, 1, trackled_store_now(s));
+        (void)done(st);
+}
+
 static const char sql_ws_new[] =
         "INSERT INTO web_session (token, account, created, expires) VALUES (?, ?, ?, ?)";
 static const char sql_ws_get[] = "SELECT w.account, a.name FROM web_session w JOIN account a "
@@ -305,6 +320,7 @@ int websession_new(TrackledStore *s, int64_t account, const char *token)
 
         if (!st)
                 return -EIO;
+        expire(s, sql_ws_expire);
         web_token_hash(token, h);
         sqlite3_bind_text(st, 1, h, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, account);
@@ -364,6 +380,7 @@ int confirm_token_new(TrackledStore *s, const char *purpose, int64_t ticket, con
 
         if (!st)
                 return -EIO;
+        expire(s, sql_ct_expire);
         web_token_new(token);
         web_token_hash(token, h);
         sqlite3_bind_text(st, 1, h, -1, SQLITE_TRANSIENT);
