@@ -37,7 +37,8 @@ typedef struct WebArg {
         char *name, *value;
 } WebArg;
 
-/* Decodes an application/x-www-form-urlencoded text in place ('+' is a space, %XX a byte);
+/* Decodes an application/x-www-form-urlencoded text of len bytes in place (text[len] must be
+ * writable: the last field is terminated there; '+' is a space, %XX a byte);
  * fields without '=' get the value "". -E2BIG past max fields, -EINVAL for a bad escape or a
  * NUL byte. */
 int web_form_parse(char *text, size_t len, WebArg *args, size_t max, size_t *ret_n);
