@@ -7,7 +7,9 @@ throttling per account and per client; rate limits on anonymous tickets per clie
 confirmation mails per address; request size limits; trackle-admin user add/passwd/del/list."""
 
 import json
+import socket
 import sys
+import time
 
 from harness import check, run_test
 from smtp_sink import Controller, SmtpSink
@@ -209,6 +211,52 @@ def main(tmp):
         check(codes == [403] * 20 + [429], "20 failed logins per client")
         r = spray.post("/api/login", json_body={"user": "melvin", "password": "s3cret pass"})
         check(r.status == 429, "then that client is throttled for every account")
+
+        # Slow clients (lib/http in trackled's event loop): a client address gets 32
+        # connections, the rest are closed at once; those that trickle their head a byte at a
+        # time are closed by the 10 s head deadline; meanwhile others are served.
+        slow = []
+        for _ in range(40):
+            s = socket.socket()
+            s.bind(("127.0.0.9", 0))
+            s.connect(("127.0.0.1", t.port))
+            s.setblocking(False)
+            slow.append(s)
+        head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+        closed = {}
+        t0 = time.monotonic()
+
+        def poll(pos):
+            for i, s in enumerate(slow):
+                if i in closed:
+                    continue
+                try:
+                    s.send(head[pos:pos + 1])
+                    if s.recv(4096) == b"":
+                        closed[i] = time.monotonic() - t0
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed[i] = time.monotonic() - t0
+            return len(slow) - len(closed)
+
+        pos = 0
+        while len(closed) < 8 and time.monotonic() - t0 < 5:  # trickling, 5 bytes a second
+            poll(pos)
+            pos += 1
+            time.sleep(0.2)
+        check(len(closed) == 8, f"32 connections per client address ({len(closed)} of 40 closed)")
+        r = t.client().get("/api/tickets")
+        check(r.status == 200, "others are served meanwhile")
+        deadline = time.monotonic() + 30
+        while poll(pos) > 0 and time.monotonic() < deadline:
+            pos += 1
+            time.sleep(0.2)
+        check(len(closed) == 40 and max(closed.values()) < 25,
+              f"trickling connections are closed by the head deadline "
+              f"({len(closed)}, last after {max(closed.values()):.1f}s)")
+        for s in slow:
+            s.close()
 
         # passwd and del take effect; logout ends the session.
         r = t.admin(admin_tool, "user", "passwd", "melvin", "--password-stdin",
