@@ -88,7 +88,8 @@ int admin_call(json_object *req, const char *key, json_object **ret_reply, json_
                 return r;
         }
         /* check and backup read the whole database: let them take their time. */
-        (void)trackle_client_set_timeout(c, TRACKLE_CLIENT_END_TIMEOUT_SEC);
+        if (strncmp(json_object_get_string(json_object_object_get(req, "op")), "db.", 3) == 0)
+                (void)trackle_client_set_timeout(c, TRACKLE_CLIENT_END_TIMEOUT_SEC);
         r = trackle_client_call(c, req, -1, &reply);
         json_object_put(req);
         if (r == -EREMOTEIO) {

@@ -43,6 +43,7 @@ static const Column columns[] = {
         {"milestone", "Milestone", 10},
         {"reporter", "Reporter", 10},
         {"changed", "Last change", 16},
+        {"lock", "Locked by", 10},
 };
 #define N_COLUMNS ELEMENTSOF(columns)
 #define DEFAULT_COLUMNS "id,summary,owner,changed"
@@ -293,8 +294,14 @@ static void cell_text(json_object *t, const char *key, char *buf, size_t size)
 {
         int64_t id;
 
+        json_object *lock;
+
         if (streq(key, "id") && trackle_json_int(t, "id", &id))
                 snprintf(buf, size, "%" PRId64, id);
+        else if (streq(key, "lock"))
+                snprintf(buf, size, "%s",
+                         json_object_object_get_ex(t, "lock", &lock) && lock ? jstr(lock, "user")
+                                                                             : "");
         else if (streq(key, "changed") || streq(key, "created"))
                 short_time(jstr(t, key), buf, size);
         else

@@ -186,5 +186,14 @@ def main(t):
     t.expect(r.rc == 1 and "cannot create" in r.stderr, "backup into a missing directory", r)
     t.expect(not os.path.exists(os.path.join(t.scratch, "no")), "and it created nothing")
 
+    # trackled gone
+    t.trackled.stop()
+    t.trackled.unlisten()
+    r = admin("component", "list")
+    t.expect(r.rc == 1 and "cannot reach trackled" in r.stderr, "no trackled: exit 1, says so", r)
+    r = admin("backup", os.path.join(t.scratch, "b2.db"))
+    t.expect(r.rc == 1 and not os.path.exists(os.path.join(t.scratch, "b2.db")),
+             "a backup that cannot be made leaves no file", r)
+
 
 tk.run(main)

@@ -80,9 +80,11 @@ def main(t):
         s = pane.wait(lambda x: "▲" in x, "sort back")
         pane.keys("c")
         pane.wait("Columns", "the column chooser")
-        pane.keys("Down", "Down", "Space", "Enter")   # status on
+        pane.keys("Down", "Down", "Space", "End", "Space", "Enter")   # status, lock on
         s = pane.wait(lambda x: "Status" in x.split("\n")[1], "the status column")
         t.expect("new" in s.split("\n")[2], "c adds a column", s)
+        row3 = [ln for ln in s.split("\n") if "printer jam" in ln]
+        t.expect(row3 and t.admin2 in row3[0], "the lock column names who holds the lock", row3)
 
         # open ticket 1, edit component (pick-list) and owner (text)
         pane.keys("Home", "Enter")
