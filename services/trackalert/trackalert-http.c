@@ -185,13 +185,14 @@ static bool check_access(TaHttp *h, struct MHD_Connection *c, const char *url, b
                 show = ratelimit_below(&h->auth_log, ta_now_usec(), NULL);
                 pthread_mutex_unlock(&h->auth_log_lock);
                 if (show) {
+                        _cleanup_free_ char *path = ta_log_text(url, true);
                         const LogField fields[] = {{"TRACKALERT_PEER", peer},
-                                                   {"TRACKALERT_PATH", url}};
+                                                   {"TRACKALERT_PATH", strempty(path)}};
                         ta_addr_to_string_port(&a, peer);
                         log_fields(LOG_WARNING, TRACKALERT_MID_AUTH_FAILED, fields,
                                    ELEMENTSOF(fields),
-                                   "HTTP request \"%s\" from %s: Web Authentication failed", url,
-                                   peer);
+                                   "HTTP request \"%s\" from %s: Web Authentication failed",
+                                   strempty(path), peer);
                 }
                 *ret = respond_canned(h, c, CANNED_UNAUTHORIZED);
                 return false;
@@ -234,21 +235,31 @@ static int history_add(TaRuntime *rt, const TaTuple *t)
         return ta_history_add(rt->history, t, (double)ta_now_realtime_usec() / 1e6);
 }
 
+/* -v: one line per report. Login, protocol and device_id come from the network: escaped (see
+ * ta_log_text()), so that they can neither split nor forge the line or a field. */
 static void log_report(const TaTuple *t)
 {
+        _cleanup_free_ char *login = ta_log_text(t->login, true),
+                            *protocol = ta_log_text(t->protocol, true),
+                            *device = ta_log_text(t->device_id, false),
+                            *login_field = ta_log_text(t->login, false),
+                            *protocol_field = ta_log_text(t->protocol, false);
         char remote[TA_ADDR_STRLEN];
+
+        if (!login || !protocol || !device || !login_field || !protocol_field)
+                return;
         const LogField fields[] = {
-                {"TRACKALERT_LOGIN", t->login},
+                {"TRACKALERT_LOGIN", login_field},
                 {"TRACKALERT_REMOTE", remote},
                 {"TRACKALERT_SUCCESS", t->success ? "true" : "false"},
-                {"TRACKALERT_PROTOCOL", t->protocol},
-                {"TRACKALERT_DEVICE_ID", t->device_id},
+                {"TRACKALERT_PROTOCOL", protocol_field},
+                {"TRACKALERT_DEVICE_ID", device},
         };
 
         ta_addr_to_string(&t->remote, remote);
         log_fields(LOG_INFO, TRACKALERT_MID_REPORT, fields, ELEMENTSOF(fields),
-                   "report: login=\"%s\" remote=\"%s\" success=%s protocol=\"%s\"", t->login,
-                   remote, t->success ? "true" : "false", t->protocol);
+                   "report: login=\"%s\" remote=\"%s\" success=%s protocol=\"%s\"", login, remote,
+                   t->success ? "true" : "false", protocol);
 }
 
 static enum MHD_Result cmd_report(TaHttp *h, struct MHD_Connection *c, const HttpRequest *req)

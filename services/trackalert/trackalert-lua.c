@@ -455,15 +455,17 @@ TaState *ta_pool_state(TaPool *p, size_t i)
 
 /* ---- calls */
 
-static void log_lua_failure(TaState *s, const char *what, int r, const char *msg)
+static void log_lua_failure(TaState *s, const char *what, int r, const char *raw)
 {
+        /* A Lua error message may quote report data (error(lt.login)): escaped, item 9 */
+        _cleanup_free_ char *msg = ta_log_text(raw, false);
         char state[16];
         bool show;
         unsigned long long suppressed = 0;
         const LogField fields[] = {
                 {"TRACKALERT_LUA_FUNCTION", what},
                 {"TRACKALERT_LUA_STATE", state},
-                {"TRACKALERT_LUA_ERROR", msg},
+                {"TRACKALERT_LUA_ERROR", strempty(msg)},
         };
 
         snprintf(state, sizeof(state), "%u", s->index);
@@ -476,10 +478,10 @@ static void log_lua_failure(TaState *s, const char *what, int r, const char *msg
                 return;
         if (r == -ETIME || r == -ENOMEM)
                 log_fields(LOG_WARNING, TRACKALERT_MID_LUA_RUNAWAY, fields, ELEMENTSOF(fields),
-                           "Lua %s stopped: %s", what, msg);
+                           "Lua %s stopped: %s", what, strempty(msg));
         else
                 log_fields(LOG_ERR, TRACKALERT_MID_LUA_ERROR, fields, ELEMENTSOF(fields),
-                           "Lua %s failed: %s", what, msg);
+                           "Lua %s failed: %s", what, strempty(msg));
 }
 
 /* Everything that allocates in Lua (the tuple, the argument tables) happens inside the

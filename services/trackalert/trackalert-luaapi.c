@@ -399,7 +399,11 @@ static int lua_log(lua_State *L, int level, bool verbose_only)
                 return 0;
         if (log_get_max_level() < level)
                 return 0;
-        ta_buf_puts(&line, msg);
+        {
+                _cleanup_free_ char *m = ta_log_text(msg, false);
+
+                ta_buf_puts(&line, m ?: "");
+        }
         if (lua_istable(L, 2)) {
                 ta_buf_puts(&line, ":");
                 lua_pushnil(L);
@@ -410,7 +414,15 @@ static int lua_log(lua_State *L, int level, bool verbose_only)
                                         ? lua_tostring(L, -1)
                                         : NULL;
                         if (k && v) {
-                                ta_buf_printf(&line, " %s=\"%s\"", k, v);
+                                _cleanup_free_ char *ek = ta_log_text(k, true),
+                                                    *ev = ta_log_text(v, true),
+                                                    *fv = ta_log_text(v, false);
+
+                                if (!ek || !ev || !fv) {
+                                        lua_pop(L, 1);
+                                        continue;
+                                }
+                                ta_buf_printf(&line, " %s=\"%s\"", ek, ev);
                                 if (n < ELEMENTSOF(fields)) {
                                         size_t j = 0,
                                                o = (size_t)snprintf(names[n], sizeof(names[n]),
@@ -425,7 +437,7 @@ static int lua_log(lua_State *L, int level, bool verbose_only)
                                                                        : '_');
                                         names[n][o] = '\0';
                                         /* v stays on the Lua stack only until lua_pop: copy */
-                                        fields[n] = (LogField){names[n], strdup(v)};
+                                        fields[n] = (LogField){names[n], TAKE_PTR(fv)};
                                         n++;
                                 }
                         }

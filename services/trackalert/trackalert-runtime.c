@@ -8,6 +8,7 @@
 
 #include "macro.h"
 #include "trackalert-runtime.h"
+#include "utf8.h"
 #include "trackalert-uap.h"
 
 void ta_config_defaults(TaConfig *c)
@@ -192,4 +193,33 @@ void ta_runtime_parse_device(TaRuntime *rt, const char *protocol, const char *de
         if (rt->uap)
                 (void)ta_uap_parse(rt->uap, protocol, device_id, arena, attrs);
         pthread_rwlock_unlock(&rt->uap_lock);
+}
+
+char *ta_log_text(const char *s, bool quoted)
+{
+        _cleanup_free_ char *escaped = NULL;
+        const char *t;
+        size_t n = 0;
+        char *ret, *o;
+
+        if (!s)
+                return strdup("");
+        if (utf8_escape_invisible(s, &escaped) < 0)
+                return NULL;
+        t = escaped ?: s;
+        if (!quoted || !strchr(t, '"'))
+                return escaped ? TAKE_PTR(escaped) : strdup(t);
+        for (const char *p = t; *p; p++)
+                n += *p == '"' ? 4 : 1;
+        ret = malloc(n + 1);
+        if (!ret)
+                return NULL;
+        o = ret;
+        for (const char *p = t; *p; p++)
+                if (*p == '"')
+                        o += sprintf(o, "\\x22");
+                else
+                        *o++ = *p;
+        *o = '\0';
+        return ret;
 }

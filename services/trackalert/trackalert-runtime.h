@@ -89,8 +89,8 @@ typedef struct TaRuntime {
         TaUap *uap;
         char *uap_path;
 
-        char *config_path; /* absolute */
-        char *config_name; /* how messages name it: --config-name, else as given */
+        char *config_path;        /* absolute */
+        char *config_name;        /* how messages name it: --config-name, else as given */
         unsigned config_problems; /* bad values warned about and ignored while loading */
         bool client_mode;
         bool verbose;
@@ -121,3 +121,9 @@ void ta_runtime_request_shutdown(TaRuntime *rt);
  * every thread that runs Lua can be joined promptly. */
 void ta_runtime_set_stopping(TaRuntime *rt);
 bool ta_runtime_stopping(const TaRuntime *rt);
+
+/* Text from the network for a log line or a journal field (issue 13 item 9: escaped at output):
+ * invisible, control, bidi and separator characters, bytes that are not UTF-8 and then
+ * backslashes as \xNN (lib/utf8's rule); with quoted, '"' too (\x22), for values written
+ * between quotes in a message. A malloc'd copy; NULL only when out of memory. */
+char *ta_log_text(const char *s, bool quoted);
