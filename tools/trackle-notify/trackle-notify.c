@@ -28,6 +28,8 @@
 #define DESCRIPTION_LINES_MAX 40 /* per ticket */
 #define CHANGES_PAGE 5000
 #define DEFAULT_RELAY "smtp://localhost:25"
+/* catalog/trackle.catalog */
+#define TRACKLE_NOTIFY_MID_FAILED "46662352056b4bae9f2bf93f71058ea6"
 
 static const char *arg_config = TRACKLE_CONFIG_FILE;
 static bool arg_dry_run;
@@ -508,5 +510,11 @@ int main(int argc, char **argv)
                                 "Try 'trackle-notify --help'.\n");
                 return 2;
         }
-        return run() < 0 ? 1 : 0;
+        if (run() < 0) {
+                log_fields(LOG_ERR, TRACKLE_NOTIFY_MID_FAILED, NULL, 0,
+                           "The trackle digest was not sent; the next run sends every change "
+                           "since the last digest that was.");
+                return 1;
+        }
+        return 0;
 }

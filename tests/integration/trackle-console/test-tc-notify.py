@@ -83,6 +83,7 @@ def main(t):
     # the relay is down now
     p = notify()
     t.expect(p.returncode == 1 and "Sending the digest failed" in p.stderr and
+             "digest was not sent" in p.stderr and
              "127.0.0.1" in p.stderr, "a dead relay: exit 1, the reason on stderr", p)
     rpc({"op": "ticket.update", "id": a, "fields": {"status": "closed"}})
     with smtp_sink.SmtpSink() as sink:
