@@ -274,6 +274,7 @@ int web_page_newticket(const WebRequest *req, WebResponse *resp)
         r = trackled_store_commit(req->store);
         if (r < 0)
                 return r;
+        (void)web_ticket_changed(req, id, "new", NULL); /* the staff hears of it */
         snprintf(loc, sizeof(loc), "/ticket/%" PRIi64, id);
         return web_redirect(resp, 303, loc);
 }

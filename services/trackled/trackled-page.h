@@ -62,7 +62,8 @@ int64_t page_json_int(json_object *o, const char *key, int64_t def);
 /* From the plumbing (trackled-web-api.c).
  * Filing by an anonymous visitor: rate limits, the unconfirmed ticket and the confirmation
  * mail; 0 filed and mailed, > 0 refused with resp filled in, -errno. The mails after a change
- * made by a sysadmin (action "assign", "close", "reopen" or NULL). */
+ * made by a sysadmin (action "assign", "close", "reopen" or NULL; "new" for a ticket a
+ * sysadmin filed). */
 int web_ticket_new_anonymous(const WebRequest *req, WebResponse *resp, const char *email,
                              const char *summary, const char *description, const char *type,
                              const char *severity);

@@ -389,6 +389,8 @@ int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, co
         json_object *v;
         int r;
 
+        if (streq_ptr(action, "new"))
+                return notify_staff(w, req, id, "new ticket");
         r = notify_staff(w, req, id, action ? "status changed" : comment ? "comment" : "changed");
         if (r < 0 || !action)
                 return r;

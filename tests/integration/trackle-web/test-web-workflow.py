@@ -135,6 +135,14 @@ def main(tmp):
         notice = wait_mail(sink, "erin@example.org", 2)[1][2].decode()
         check("closed" in notice and "extinguished" not in notice,
               "the subscriber hears of the close made on the page")
+        n = len(mails_to(sink, "staff@example.org"))
+        token = melvin.form_token("/newticket")
+        r = melvin.post("/newticket", form={"csrf": token, "summary": "Rotate the backups",
+                                            "description": "monthly"})
+        check(r.status == 303, f"a sysadmin files through /newticket ({r})")
+        wait_until(lambda: any(b"Rotate the backups" in m[2]
+                               for m in mails_to(sink, "staff@example.org")[n:]),
+                   "the staff mail about the sysadmin's ticket", 30)
 
         # A relay outage: the mail waits in the queue, survives a restart, and goes out.
         sink.controller.stop()
