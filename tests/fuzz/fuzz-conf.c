@@ -24,8 +24,17 @@ static const ConfItem items[] = {
         {"B", "Ms", conf_parse_timespan_msec, offsetof(Any, ms)},
 };
 
+static void count_warning(const char *file, unsigned line, const char *message, void *userdata)
+{
+        unsigned *n = userdata;
+
+        assert(line > 0 && message[0] != '\0');
+        (*n)++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        unsigned warnings = 0;
         ConfError err;
         Any a = {};
         char *text;
@@ -40,6 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text[size] = '\0';
         r = conf_parse_text("fuzz.conf", text, items, sizeof(items) / sizeof(items[0]), &a, &err);
         assert(r == 0 || (r < 0 && err.message[0] != '\0'));
+        free(a.s);
+
+        /* The lenient parser: every problem is one warning with its line, or the whole text
+         * is refused with a message. */
+        a = (Any){};
+        memcpy(text, data, size);
+        text[size] = '\0';
+        r = conf_parse_text_lenient("fuzz.conf", text, items, sizeof(items) / sizeof(items[0]),
+                                    &a, count_warning, &warnings, &err);
+        assert((r >= 0 && (unsigned)r == warnings) || (r < 0 && err.message[0] != '\0'));
         free(a.s);
         free(text);
         return 0;
