@@ -362,6 +362,21 @@ check "no diversion of tracksuite-testprog left" eval '[ -z "$(c dpkg-divert --l
 check "tracker-wrap list no longer shows $P" eval '! c tracker-wrap list 2>/dev/null | grep "tracksuite-testprog" >/dev/null'
 section_end
 
+# ---------------------------------------------------------------- trackerd reload (issue 13 item 18)
+section "trackerd: systemctl reload"
+c cp /etc/tracksuite/trackerd.conf /etc/tracksuite/trackerd.conf.systest
+c sh -c 'printf "[Collector]\nLogUses=yes\nRetentoin=1d\n" > /etc/tracksuite/trackerd.conf'
+check "systemctl reload trackerd fails on a configuration with a problem" \
+    eval '! c systemctl reload trackerd.service >/dev/null 2>&1'
+check "trackerd keeps running after the refused reload" c systemctl is-active --quiet trackerd.service
+c sh -c 'printf "[Collector]\nLogUses=yes\nAllowSource=127.0.0.0/8 ::1\n" > /etc/tracksuite/trackerd.conf'
+check "systemctl reload trackerd applies a good configuration" c systemctl reload trackerd.service
+check "the reload is in the journal" \
+    poll eval 'c journalctl --no-pager -u trackerd -o cat | grep -q "Reloaded"'
+c mv /etc/tracksuite/trackerd.conf.systest /etc/tracksuite/trackerd.conf
+c systemctl reload trackerd.service >/dev/null 2>&1 || true
+section_end
+
 # ---------------------------------------------------------------- trackalert
 port_8085_on_loopback() { c ss -H -tln 'sport = :8085' 2>/dev/null | grep -F '127.0.0.1:8085' >/dev/null; }
 ta_password() {   # the web server password the postinst generated
