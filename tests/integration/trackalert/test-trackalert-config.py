@@ -89,6 +89,31 @@ def main(tmp):
     wait_until(lambda: d.logtext().count("Reloaded the configuration") >= 2, "the staged reload")
     st, j = d.custom("version", auth=basic(password="staged"))
     check(st == 200 and j["r_attrs"]["v"] == "3", f"the staged file is read on reload ({st} {j})")
+    # reloads while reports and custom calls flow: no request fails, no memory error (ASan)
+    import threading
+    stop = threading.Event()
+    statuses = []
+
+    def flow():
+        conn = d.connection()
+        while not stop.is_set():
+            statuses.append(d.report({"login": "flow", "remote": "192.0.2.5"}, auth=basic(password="staged"),
+                                     conn=conn)[0])
+            statuses.append(d.custom("version", auth=basic(password="staged"))[0])
+        conn.close()
+    threads = [threading.Thread(target=flow) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(5):
+        n = d.logtext().count("Reloaded the configuration")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: d.logtext().count("Reloaded the configuration") > n, f"reload {i} under load")
+    stop.set()
+    for t in threads:
+        t.join()
+    check(statuses and all(st == 200 for st in statuses), f"every request during the reloads is served "
+                                                          f"({len(statuses)}, {set(statuses)})")
+    check("AddressSanitizer" not in d.logtext() and "runtime error" not in d.logtext(), "no memory error")
     check(d.stop() == 0, "clean stop after reloads")
 
 
