@@ -214,12 +214,39 @@ static int queue_to_list(TrackledWeb *w, const char *list, const char *subject, 
         return 0;
 }
 
+static const char *jstr(json_object *o, const char *key)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return "";
+        return json_object_get_string(v);
+}
+
+/* An indented block of text (every line, the last one ended). */
+static void put_indented(FILE *f, const char *text)
+{
+        for (const char *p = text; *p;) {
+                size_t n = strcspn(p, "\n");
+
+                fprintf(f, "    %.*s\n", (int)n, p);
+                p += n + (p[n] == '\n');
+        }
+}
+
+/* The full change for the staff: the fields, the description, and the history rows of the
+ * latest change (with its comment). */
 static int notify_staff(TrackledWeb *w, const WebRequest *req, int64_t id, const char *what)
 {
+        static const char *const fields[] = {"status",    "resolution", "type",
+                                             "severity",  "priority",   "component",
+                                             "milestone", "owner",      "keywords"};
         _cleanup_json_ json_object *t = NULL;
         _cleanup_free_ char *email = NULL, *body = NULL, *subject = NULL;
-        const char *staff = req->config->staff_address;
-        json_object *v;
+        const char *staff = req->config->staff_address, *last;
+        json_object *history;
+        size_t len = 0, n;
+        FILE *f;
 
         if (isempty(staff))
                 return 0;
@@ -231,13 +258,40 @@ static int notify_staff(TrackledWeb *w, const WebRequest *req, int64_t id, const
                 admin.admin = true;
                 (void)ticket_visible(&admin, id, &email);
         }
-        json_object_object_add(t, "reporter_email", email ? json_object_new_string(email) : NULL);
         if (asprintf(&subject, "[%s #%" PRId64 "] %s: %s", req->config->site_name, id, what,
-                     json_object_object_get_ex(t, "summary", &v) ? json_object_get_string(v) : "") <
-                    0 ||
-            asprintf(&body, "%s\n\n%s/ticket/%" PRId64 "\n\n%s\n", what, req->config->base_url, id,
-                     json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                     jstr(t, "summary")) < 0)
+                return -ENOMEM;
+        f = open_memstream(&body, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%s by %s\n%s/ticket/%" PRId64 "\n\n", what, req->user ?: "anonymous",
+                req->config->base_url, id);
+        fprintf(f, "#%" PRId64 ": %s\n\n", id, jstr(t, "summary"));
+        fprintf(f, "  %-11s %s%s%s%s\n", "reporter:", jstr(t, "reporter"), email ? " <" : "",
+                email ?: "", email ? ">" : "");
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (!isempty(jstr(t, fields[i])))
+                        fprintf(f, "  %-11s %s\n", fields[i], jstr(t, fields[i]));
+        fputs("\nDescription:\n", f);
+        put_indented(f, jstr(t, "description"));
+        if (json_object_object_get_ex(t, "history", &history) &&
+            (n = json_object_array_length(history)) > 0) {
+                last = jstr(json_object_array_get_idx(history, n - 1), "time");
+                fprintf(f, "\nChanges of %s:\n", last);
+                for (size_t i = 0; i < n; i++) {
+                        json_object *e = json_object_array_get_idx(history, i);
+
+                        if (!streq(jstr(e, "time"), last))
+                                continue;
+                        if (!isempty(jstr(e, "comment")) && streq(jstr(e, "field"), "comment")) {
+                                fprintf(f, "  comment by %s:\n", jstr(e, "author"));
+                                put_indented(f, jstr(e, "comment"));
+                        } else
+                                fprintf(f, "  %s: '%s' -> '%s' (%s)\n", jstr(e, "field"),
+                                        jstr(e, "old"), jstr(e, "new"), jstr(e, "author"));
+                }
+        }
+        if (fclose(f) != 0)
                 return -ENOMEM;
         return queue_to_list(w, staff, subject, body);
 }
@@ -246,21 +300,35 @@ static const char sql_subscribers[] =
         "SELECT address FROM ticket_subscriber WHERE ticket = ? AND confirmed";
 
 /* Abbreviated: what changed and a link; nothing a subscriber has no right to see. */
+/* Abbreviated: the new status and the comment made with it, and a link; nothing a subscriber
+ * could not read on the ticket's page. */
 static int notify_subscribers(TrackledWeb *w, const WebRequest *req, int64_t id,
-                              const char *summary, const char *status)
+                              const char *summary, const char *status, const char *comment)
 {
         _cleanup_reset_ sqlite3_stmt *st = trackled_store_stmt(req->store, sql_subscribers);
         _cleanup_free_ char *subject = NULL, *body = NULL;
+        size_t len = 0;
+        FILE *f;
         int rc;
 
         if (!st)
                 return -EIO;
         if (asprintf(&subject, "[%s #%" PRId64 "] now %s: %s", req->config->site_name, id, status,
-                     summary) < 0 ||
-            asprintf(&body,
-                     "Ticket #%" PRId64 " (%s) is now %s.\n\n%s/ticket/%" PRId64 "\n\n"
-                     "You get this mail because you subscribed to the ticket.\n",
-                     id, summary, status, req->config->base_url, id) < 0)
+                     summary) < 0)
+                return -ENOMEM;
+        f = open_memstream(&body, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "Ticket #%" PRId64 " (%s) is now %s.\n", id, summary, status);
+        if (!isempty(comment)) {
+                fputs("\n", f);
+                put_indented(f, comment);
+        }
+        fprintf(f,
+                "\n%s/ticket/%" PRId64 "\n\nYou get this mail because you subscribed to the "
+                "ticket.\n",
+                req->config->base_url, id);
+        if (fclose(f) != 0)
                 return -ENOMEM;
         sqlite3_bind_int64(st, 1, id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -386,7 +454,6 @@ int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, co
 {
         _cleanup_json_ json_object *t = NULL;
         TrackledWeb *w = web_of(req);
-        json_object *v;
         int r;
 
         if (streq_ptr(action, "new"))
@@ -397,10 +464,7 @@ int web_ticket_changed(const WebRequest *req, int64_t id, const char *action, co
         r = trackled_store_ticket_json(req->store, id, false, &t);
         if (r < 0)
                 return r;
-        return notify_subscribers(
-                w, req, id,
-                json_object_object_get_ex(t, "summary", &v) ? json_object_get_string(v) : "",
-                json_object_object_get_ex(t, "status", &v) ? json_object_get_string(v) : "");
+        return notify_subscribers(w, req, id, jstr(t, "summary"), jstr(t, "status"), comment);
 }
 
 static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
@@ -609,7 +673,7 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
 
                 r = notify_staff(w, req, id, status_changed ? "status changed" : "changed");
                 if (r >= 0 && status_changed)
-                        r = notify_subscribers(w, req, id, summary, s1);
+                        r = notify_subscribers(w, req, id, summary, s1, comment);
         }
         if (r < 0) {
                 trackled_store_rollback(req->store);

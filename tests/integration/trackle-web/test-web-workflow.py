@@ -109,10 +109,14 @@ def main(tmp):
         check("status" in fields and "resolution" in fields and fields.count("comment") == 2,
               f"the history has the changes and both comments ({fields})")
         notice = wait_mail(sink, "bob@example.org", 2)[1][2].decode()
-        check("closed" in notice and "alice@example.org" not in notice and
-              "Disk full" not in notice, "Bob gets the abbreviated notice, nothing private")
+        check("closed" in notice and "Archives rebuilt." in notice and
+              "alice@example.org" not in notice and "Disk full" not in notice,
+              "Bob gets the abbreviated notice (status and comment), nothing private")
         wait_until(lambda: len(mails_to(sink, "staff@example.org")) > before,
                    "the staff mail about the close", 30)
+        staff = mails_to(sink, "staff@example.org")[-1][2].decode()
+        check("status: 'new' -> 'closed'" in staff and "Archives rebuilt." in staff and
+              "alice@example.org" in staff, "the staff mail has the full change and comment")
 
         # The same through the pages: the /newticket form, the ticket page's close form.
         dave = t.client()
@@ -133,8 +137,8 @@ def main(tmp):
                                                    "comment": "extinguished"})
         check(r.status == 303, f"the ticket page closes it ({r})")
         notice = wait_mail(sink, "erin@example.org", 2)[1][2].decode()
-        check("closed" in notice and "extinguished" not in notice,
-              "the subscriber hears of the close made on the page")
+        check("closed" in notice and "extinguished" in notice and "dave@" not in notice,
+              "the subscriber hears of the close made on the page, with its comment")
         n = len(mails_to(sink, "staff@example.org"))
         token = melvin.form_token("/newticket")
         r = melvin.post("/newticket", form={"csrf": token, "summary": "Rotate the backups",
