@@ -181,7 +181,9 @@ static void *sender_main(void *userdata)
 
                 j->result = smtp_send(m->relay, m->from, rcpt, 1, j->message, &j->error);
         }
-        (void)write(m->done_fd, &one, sizeof(one));
+        /* An eventfd write of 8 bytes cannot fail short of a counter overflow. */
+        if (write(m->done_fd, &one, sizeof(one)) < 0)
+                return NULL;
         return NULL;
 }
 
@@ -266,7 +268,8 @@ static int on_done(sd_event_source *src, int fd, uint32_t revents, void *userdat
         int64_t now = trackled_store_now(m->store);
         uint64_t v;
 
-        (void)read(fd, &v, sizeof(v));
+        if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                log_debug_errno(errno, "Reading the mail sender's eventfd failed: %m");
         if (!m->running)
                 return 0;
         pthread_join(m->thread, NULL);
