@@ -21,36 +21,48 @@ static const struct {
 };
 
 /* ?1 status ('open': anything but closed), ?2 owner, ?3 milestone, ?4 component, ?5 the FTS
- * query, ?6 sort key, ?7 descending, ?8 admin, ?9 limit, ?10 offset. The sort key is bound, not
- * written into the SQL. */
-static const char sql_report[] =
-        "SELECT id, summary, status, owner, type, priority, milestone, changed, resolution, "
-        "COUNT(*) OVER () FROM ticket t WHERE " PAGE_TICKET_VISIBLE(
-                "t",
-                "?8") " AND (?1 IS NULL OR (?1 = 'open' AND status != 'closed') OR status = ?1) "
-                      "AND (?2 IS NULL OR owner = ?2) AND (?3 IS NULL OR milestone = ?3) "
-                      "AND (?4 IS NULL OR component = ?4) "
-                      "AND (?5 IS NULL OR id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts "
+ * query, ?8 admin. */
+#define REPORT_WHERE                                                                               \
+        "WHERE " PAGE_TICKET_VISIBLE(                                                              \
+                "t",                                                                               \
+                "?8") " AND (?1 IS NULL OR (?1 = 'open' AND status != 'closed') OR status = ?1) "  \
+                      "AND (?2 IS NULL OR owner = ?2) AND (?3 IS NULL OR milestone = ?3) "         \
+                      "AND (?4 IS NULL OR component = ?4) "                                        \
+                      "AND (?5 IS NULL OR id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts "   \
                       "MATCH ?5)) "
-                      "ORDER BY "
-                      "CASE WHEN ?7 = 0 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' "
-                      "THEN status "
-                      "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN "
-                      "priority "
-                      "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END "
-                      "END ASC, "
-                      "CASE WHEN ?7 = 1 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' "
-                      "THEN status "
-                      "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN "
-                      "priority "
-                      "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END "
-                      "END DESC, "
-                      "id LIMIT ?9 OFFSET ?10";
+#define REPORT_COLUMNS "SELECT id, summary, status, owner, type, priority, milestone, changed "
+
+/* ?6 sort key, ?7 descending, ?9 limit, ?10 offset. The sort key is bound, not written into
+ * the SQL. */
+static const char sql_report[] = REPORT_COLUMNS
+        "FROM ticket t " REPORT_WHERE "ORDER BY "
+        "CASE WHEN ?7 = 0 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' THEN status "
+        "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN priority "
+        "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END END ASC, "
+        "CASE WHEN ?7 = 1 THEN CASE ?6 WHEN 'summary' THEN summary WHEN 'status' THEN status "
+        "  WHEN 'owner' THEN owner WHEN 'type' THEN type WHEN 'priority' THEN priority "
+        "  WHEN 'milestone' THEN milestone WHEN 'changed' THEN changed ELSE id END END DESC, "
+        "id LIMIT ?9 OFFSET ?10";
+/* The usual order, by id: walks the primary key and stops at the limit. */
+static const char sql_report_by_id[] =
+        REPORT_COLUMNS "FROM ticket t " REPORT_WHERE "ORDER BY id LIMIT ?9 OFFSET ?10";
+static const char sql_report_count[] = "SELECT COUNT(*) FROM ticket t " REPORT_WHERE;
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
         if (!isempty(v))
                 sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void bind_filters(const WebRequest *req, sqlite3_stmt *st, const char *status,
+                         const char *fts)
+{
+        bind_opt(st, 1, status);
+        bind_opt(st, 2, web_arg(req, "owner"));
+        bind_opt(st, 3, web_arg(req, "milestone"));
+        bind_opt(st, 4, web_arg(req, "component"));
+        bind_opt(st, 5, fts);
+        sqlite3_bind_int(st, 8, req->admin);
 }
 
 /* The report's URL with one argument replaced (for sort links and pages). */
@@ -88,7 +100,7 @@ int web_page_report(const WebRequest *req, WebResponse *resp)
         const char *status = web_arg(req, "status"), *sort = web_arg(req, "sort");
         const char *q = web_arg(req, "q");
         _cleanup_free_ char *fts = NULL;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *count = NULL;
         bool desc = streq_ptr(web_arg(req, "desc"), "1");
         int64_t max = REPORT_MAX_DEFAULT, offset = 0, total = 0, n = 0;
         Html *h = &resp->body;
@@ -107,17 +119,20 @@ int web_page_report(const WebRequest *req, WebResponse *resp)
                 offset = 0;
         if (!isempty(q) && trackled_search_query(q, &fts) < 0)
                 return page_error(req, resp, 400, "The text to look for is too long.");
-        r = page_prepare(req, sql_report, &st);
+        r = page_prepare(req, sql_report_count, &count);
         if (r < 0)
                 return r;
-        bind_opt(st, 1, status);
-        bind_opt(st, 2, web_arg(req, "owner"));
-        bind_opt(st, 3, web_arg(req, "milestone"));
-        bind_opt(st, 4, web_arg(req, "component"));
-        bind_opt(st, 5, fts);
-        sqlite3_bind_text(st, 6, sort, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 7, desc);
-        sqlite3_bind_int(st, 8, req->admin);
+        bind_filters(req, count, status, fts);
+        if (sqlite3_step(count) == SQLITE_ROW)
+                total = sqlite3_column_int64(count, 0);
+        r = page_prepare(req, streq(sort, "id") && !desc ? sql_report_by_id : sql_report, &st);
+        if (r < 0)
+                return r;
+        bind_filters(req, st, status, fts);
+        if (sqlite3_bind_parameter_index(st, "?6") > 0) {
+                sqlite3_bind_text(st, 6, sort, -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 7, desc);
+        }
         sqlite3_bind_int64(st, 9, max);
         sqlite3_bind_int64(st, 10, offset);
 
@@ -149,7 +164,6 @@ int web_page_report(const WebRequest *req, WebResponse *resp)
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
                 int64_t id = sqlite3_column_int64(st, 0);
 
-                total = sqlite3_column_int64(st, 9);
                 n++;
                 html_printf(h,
                             "<tr class=\"%s\"><td><a href=\"/ticket/%" PRIi64 "\">#%" PRIi64

@@ -24,7 +24,10 @@ int trackled_search_query(const char *q, char **ret);
  * pages, nothing of sessions. */
 int trackled_search(TrackledStore *s, const char *q, bool admin, size_t limit, json_object **ret);
 
-/* Parse the texts queued in link_dirty (by triggers, whoever changed them) into object_link. */
+#define TRACKLED_LINKS_REFRESH_MAX 200
+
+/* Parse the texts queued in link_dirty (by triggers, whoever changed them) into object_link,
+ * at most TRACKLED_LINKS_REFRESH_MAX of them per call. */
 int trackled_links_refresh(TrackledStore *s);
 /* The objects whose texts link to (kind, key), as [{kind, key, title}], only those the viewer
  * may see. */
