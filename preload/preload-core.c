@@ -887,12 +887,21 @@ static TrackleStat wire_stat(const struct stat *st)
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
 {
+        bool must_exist = statflags & TP_MUST_EXIST;
+
+        statflags &= ~TP_MUST_EXIST;
         p->active = p->exists = p->reported = false;
-        if (!path || !enter(p))
+        if (!path)
+                return;
+        /* A call that fails on a missing path (dpkg's rmdir of NAME.dpkg-new, rm -f) costs
+         * one fstatat and nothing else. */
+        if (must_exist && fstatat(dirfd, path, &p->st, statflags) < 0)
+                return;
+        if (!enter(p))
                 return;
         if (abspath(dirfd, path, p->abs, sizeof(p->abs), true)) {
                 p->active = true;
-                p->exists = fstatat(dirfd, path, &p->st, statflags) == 0;
+                p->exists = must_exist || fstatat(dirfd, path, &p->st, statflags) == 0;
                 if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
                         send_before(before_op, dirfd, path, p->abs);
         }

@@ -127,7 +127,7 @@ static inline int tp_fd_of_file(FILE *f)
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
                 TpPre p_;                                                                          \
-                tp_pre(&p_, dirfd, tp_launder(path), statflags, before_op);                        \
+                tp_pre(&p_, dirfd, tp_launder(path), (statflags) | TP_MUST_EXIST, before_op);      \
                 CALL_THEN_POST(event_op, CALL);                                                    \
         } while (0)
 
@@ -351,7 +351,8 @@ TP_EXPORT int remove(const char *path)
         TpPre p;
         REAL_OR(remove, -1);
 
-        tp_pre(&p, AT_FDCWD, tp_launder(path), AT_SYMLINK_NOFOLLOW, TRACKLE_OP_UNLINK);
+        tp_pre(&p, AT_FDCWD, tp_launder(path), AT_SYMLINK_NOFOLLOW | TP_MUST_EXIST,
+               TRACKLE_OP_UNLINK);
         errno = e;
         r = real(path);
         if (r == 0) {

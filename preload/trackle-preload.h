@@ -30,6 +30,8 @@ typedef struct TpPre {
 } TpPre;
 
 /* preload-core.c */
+/* tp_pre() statflags: the call succeeds only on an existing path (unlink, rmdir, chmod...) */
+#define TP_MUST_EXIST 0x40000000
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op);
 void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
 void tp_pre_fd(TpPre *p, int fd);
