@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "trackle-identity.h"
 #include "trackle-preload.h"
 
 #define TP_SEEN_SIZE 4096u    /* power of two */
@@ -30,7 +31,6 @@
 #define TP_HELLO_WAIT_MS 500  /* for the reply to HELLO: a check of /proc, nothing more */
 #define TP_RETRY_MIN_MS 1000  /* after a failure, try trackled again no sooner than this */
 #define TP_RETRY_MAX_MS 60000 /* ... doubling up to this */
-#define TP_WALK_MAX 4096
 #define TP_RING_DATA (256u * 1024) /* power of two; a 5,000-file tar fills it twice */
 #define TP_RING_AFTER 1            /* asynchronous socket frames before a ring is made */
 
@@ -91,133 +91,6 @@ static int raw_open(int dirfd, const char *path, int flags)
         return (int)syscall(SYS_openat, dirfd, path, flags, 0);
 }
 
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-        ssize_t n;
-        int fd;
-
-        fd = raw_open(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        if (fd < 0)
-                return -1;
-        do
-                n = read(fd, buf, size - 1);
-        while (n < 0 && errno == EINTR);
-        close(fd);
-        if (n < 0)
-                return -1;
-        buf[n] = 0;
-        return n;
-}
-
-/* Strict decimal: digits only, no sign, no leading zero, no overflow, > 0. */
-static bool parse_u64(const char *s, size_t len, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (len == 0 || len > 20 || s[0] == '0')
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-                if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-                        return false;
-                v = v * 10 + (uint64_t)(s[i] - '0');
-        }
-        *ret = v;
-        return true;
-}
-
-static size_t fmt_u64(char *out, uint64_t v)
-{
-        char tmp[24];
-        size_t n = 0, i = 0;
-
-        do
-                tmp[n++] = (char)('0' + v % 10);
-        while ((v /= 10) > 0);
-        while (n > 0)
-                out[i++] = tmp[--n];
-        out[i] = 0;
-        return i;
-}
-
-/* Value of "key=" in a marker line, as a strict decimal. */
-static bool marker_field(const char *text, const char *key, uint64_t *ret)
-{
-        size_t klen = strlen(key);
-
-        for (const char *p = text; *p;) {
-                const char *end = p;
-
-                while (*end && *end != ' ' && *end != '\n')
-                        end++;
-                if ((size_t)(end - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=')
-                        return parse_u64(p + klen + 1, (size_t)(end - p) - klen - 1, ret);
-                p = *end ? end + 1 : end;
-        }
-        return false;
-}
-
-/* The marker must be a regular root-owned file nobody else can write. */
-static bool marker_ok(const char *path, char *text, size_t size)
-{
-        struct stat st;
-
-        if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return false;
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
-                return false;
-        return read_small(path, text, size) > 0;
-}
-
-static bool marker_path(char *out, size_t size, char kind, uint64_t id)
-{
-        size_t n = strlen(TRACKLE_ACTIVE_DIR);
-
-        if (n + 24 > size)
-                return false;
-        memcpy(out, TRACKLE_ACTIVE_DIR, n);
-        out[n++] = '/';
-        out[n++] = kind;
-        fmt_u64(out + n, id);
-        return true;
-}
-
-/* Field 4 (ppid) and 22 (starttime) of /proc/<pid>/stat; comm may contain anything. */
-static bool proc_stat(uint64_t pid, uint64_t *ret_ppid, uint64_t *ret_start)
-{
-        char path[48] = "/proc/", buf[1024];
-        const char *p;
-        uint64_t ppid = 0, start = 0;
-        int field = 3;
-
-        fmt_u64(path + 6, pid);
-        strcat(path, "/stat");
-        if (read_small(path, buf, sizeof(buf)) <= 0)
-                return false;
-        p = strrchr(buf, ')');
-        if (!p || p[1] != ' ')
-                return false;
-        p += 2; /* at field 3 (state) */
-        for (; *p && field <= 22; field++) {
-                const char *end = strchr(p, ' ');
-                size_t len = end ? (size_t)(end - p) : strlen(p);
-
-                if (field == 4 && !(len == 1 && p[0] == '0') && !parse_u64(p, len, &ppid))
-                        return false;
-                if (field == 22 && !parse_u64(p, len, &start))
-                        return false;
-                if (!end)
-                        break;
-                p = end + 1;
-        }
-        if (field < 22)
-                return false;
-        *ret_ppid = ppid;
-        *ret_start = start;
-        return true;
-}
-
 /* The hint as this program image started with it: read once, before main() can change the
  * environment (env -i, su, sudo clear it before they exec). Only ever a hint: the marker and
  * the kernel's process tree decide. */
@@ -231,7 +104,7 @@ static void hint_snapshot(void)
         if (__atomic_load_n(&hint_done, __ATOMIC_ACQUIRE))
                 return;
         hint = getenv("TRACKLE_SESSION");
-        if (!hint || !parse_u64(hint, strlen(hint), &hint_id))
+        if (!hint || !trackle_parse_u64(hint, strlen(hint), &hint_id))
                 hint_id = 0;
         __atomic_store_n(&hint_done, 1, __ATOMIC_RELEASE);
 }
@@ -241,46 +114,18 @@ __attribute__((constructor)) static void tp_init(void)
         hint_snapshot();
 }
 
-/* Spec §4.2 / contract "Session identity" item 4: kernel facts first, the hint only to find
- * an ancestry marker, which then must be confirmed by walking our real ancestors. */
+/* Spec §4.2 / contract "Session identity" item 4, in lib/trackle-identity.c (the check
+ * trackle-shell-prompt makes too): kernel facts first, the hint only to find an ancestry
+ * marker, which then must be confirmed by walking our real ancestors. */
 static void session_check(void)
 {
-        char path[128], text[512];
-        uint64_t sid, id, leader, start;
+        uint64_t id;
+
         S.session = SESSION_OUT;
-        if (read_small("/proc/self/sessionid", text, sizeof(text)) > 0) {
-                size_t n = strcspn(text, "\n");
-
-                if (parse_u64(text, n, &sid) && sid != UINT32_MAX &&
-                    marker_path(path, sizeof(path), 'a', sid) &&
-                    marker_ok(path, text, sizeof(text)) && marker_field(text, "session", &id)) {
-                        S.id = id;
-                        S.session = SESSION_IN;
-                        return;
-                }
-        }
-
         hint_snapshot();
-        id = hint_id;
-        if (id == 0)
-                return;
-        if (!marker_path(path, sizeof(path), 'p', id) || !marker_ok(path, text, sizeof(text)))
-                return;
-        if (!marker_field(text, "leader", &leader) || !marker_field(text, "start", &start))
-                return;
-        for (uint64_t pid = (uint64_t)getpid(), i = 0; pid > 0 && i < TP_WALK_MAX; i++) {
-                uint64_t ppid, st;
-
-                if (!proc_stat(pid, &ppid, &st))
-                        return;
-                if (pid == leader) {
-                        if (st == start) {
-                                S.id = id;
-                                S.session = SESSION_IN;
-                        }
-                        return;
-                }
-                pid = ppid;
+        if (trackle_identity_check(hint_id, &id, NULL)) {
+                S.id = id;
+                S.session = SESSION_IN;
         }
 }
 
@@ -771,7 +616,7 @@ static bool fd_path(int fd, char *out, size_t size)
 
         if (fd < 0)
                 return false;
-        fmt_u64(link + 14, (uint64_t)fd);
+        trackle_fmt_u64(link + 14, (uint64_t)fd);
         n = readlink(link, out, size - 1);
         if (n <= 0 || (size_t)n >= size - 1 || out[0] != '/')
                 return false;
