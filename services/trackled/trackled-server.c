@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,9 +176,13 @@ static void marker_name(const Session *x, char *buf, size_t size)
                 snprintf(buf, size, "p%" PRId64, x->id);
 }
 
+/* Every process of a session reads the markers below these directories: 0755 whatever the
+ * umask (trackled.service runs with UMask=0077). */
 static int mkdir_root(const char *path)
 {
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        if (mkdir(path, 0755) < 0)
+                return errno == EEXIST ? 0 : negative_errno();
+        if (chmod(path, 0755) < 0)
                 return negative_errno();
         return 0;
 }
@@ -252,10 +257,44 @@ static void spool_remove(const Session *x)
                 log_debug_errno(errno, "Failed to remove '%s', ignoring: %m", path);
 }
 
+/* The POSIX ACL "u::rwx u:UID:rwx g::--- m::rwx o::---" in the kernel's xattr format
+ * (system.posix_acl_access, version 2, entries sorted by tag). */
+static int spool_grant(int dirfd, uid_t uid)
+{
+        enum {
+                ACL_USER_OBJ = 0x01,
+                ACL_USER = 0x02,
+                ACL_GROUP_OBJ = 0x04,
+                ACL_MASK = 0x10,
+                ACL_OTHER = 0x20
+        };
+        struct {
+                uint16_t tag, perm;
+                uint32_t id;
+        } entries[] = {
+                {ACL_USER_OBJ, 7, UINT32_MAX},  {ACL_USER, 7, (uint32_t)uid},
+                {ACL_GROUP_OBJ, 0, UINT32_MAX}, {ACL_MASK, 7, UINT32_MAX},
+                {ACL_OTHER, 0, UINT32_MAX},
+        };
+        uint8_t buf[4 + sizeof(entries)];
+        const uint32_t version = 2;
+
+        memcpy(buf, &version, sizeof(version));
+        memcpy(buf + 4, entries, sizeof(entries));
+        if (fsetxattr(dirfd, "system.posix_acl_access", buf, sizeof(buf), 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* The spool directory is trackled's (root, 0700) and the admin may write in it through an
+ * ACL entry, so trackled needs no CAP_CHOWN (trackled(8), SECURITY). Where the file system
+ * has no ACLs, the directory is given to the admin instead, if trackled may. */
 static int spool_create(const Session *x, char *ret, size_t size)
 {
         char name[32];
-        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
 
         snprintf(name, sizeof(name), "%" PRId64, x->id);
         snprintf(ret, size, "%s/%s", TRACKLE_SPOOL_DIR, name);
@@ -264,7 +303,19 @@ static int spool_create(const Session *x, char *ret, size_t size)
                 return negative_errno();
         if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
-        if (fchownat(dfd, name, x->uid, x->gid, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid == x->uid || geteuid() != 0)
+                return 0;
+        if (st.st_uid != 0)
+                return -EPERM;
+        r = spool_grant(fd, x->uid);
+        if (r != -EOPNOTSUPP)
+                return r;
+        if (fchown(fd, x->uid, x->gid) < 0)
                 return negative_errno();
         return 0;
 }
@@ -1975,6 +2026,8 @@ static int take_run_lock(TrackledServer *s)
         fd = open(TRACKLE_RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return negative_errno();
+        /* every process of a session opens it to test the lock, whatever trackled's umask */
+        (void)fchmod(fd, 0644);
         if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
                 int r = errno == EAGAIN || errno == EACCES ? -EADDRINUSE : negative_errno();
                 safe_close(fd);

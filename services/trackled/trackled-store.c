@@ -424,9 +424,25 @@ static json_object *json_time_or_null(sqlite3_stmt *st, int i)
         return json_time(sqlite3_column_int64(st, i));
 }
 
+/* trackled.service passes this boot's id as the credential boot_id (LoadCredential=), so
+ * that the service can run with ProcSubset=pid; elsewhere it comes from /proc. */
+static int open_boot_id(void)
+{
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *path = NULL;
+        int fd;
+
+        if (creds && creds[0] == '/' && asprintf(&path, "%s/boot_id", creds) >= 0) {
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd >= 0)
+                        return fd;
+        }
+        return open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+}
+
 static void read_boot_id(char *buf, size_t size)
 {
-        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = open_boot_id();
         ssize_t n;
 
         buf[0] = 0;
