@@ -334,7 +334,8 @@ check "trackle.conf: BaseURL, StaffAddress, relay 127.0.0.1:25, From" c sh -c '
     sed -i -e "s|^#BaseURL=.*|BaseURL=http://127.0.0.1:8087|" \
         -e "s|^#StaffAddress=.*|StaffAddress=staff@example.org|" \
         -e "s|^#Relay=.*|Relay=smtp://127.0.0.1:25|" \
-        -e "s|^#From=.*|From=trackle@example.org|" /etc/tracksuite/trackle.conf &&
+        -e "s|^#From=.*|From=trackle@example.org|" \
+        -e "/^\[Mail\]/a Staff=staff@example.org" /etc/tracksuite/trackle.conf &&
     trackled --check-config'
 check "systemctl restart trackled.service (reads it)" c systemctl restart trackled.service
 nsenter -t "$LEADER" -n /usr/bin/python3 "$here/smtp-sink" 127.0.0.1 25 "$MAILDIR" >"$MAILDIR.log" 2>&1 &
@@ -385,13 +386,19 @@ check "... the abbreviated notice says closed" eval 'grep -i closed $(mail_to bo
 fi
 if c test -e /lib/systemd/system/trackle-notify.timer; then
     st=$(c systemctl is-enabled trackle-notify.timer 2>&1)
-    check "trackle-notify.timer is-enabled = enabled (got '$st')" [ "$st" = enabled ]
+    check "trackle-notify.timer is not enabled on install (needs [Mail] From=, Staff=; got '$st')" [ "$st" = disabled ]
+    check "[Mail] From= and Staff= set; systemctl enable --now trackle-notify.timer (README.Debian)" eval '
+        c grep -qx "Staff=staff@example.org" /etc/tracksuite/trackle.conf &&
+        c systemctl enable --now trackle-notify.timer'
     check "trackle-notify.timer is scheduled (systemctl list-timers)" \
-        eval 'c systemctl list-timers --all --no-legend trackle-notify.timer | grep -F trackle-notify.timer >/dev/null'
+        eval 'c systemctl list-timers --no-legend trackle-notify.timer | grep -F trackle-notify.timer >/dev/null'
+    c systemctl list-timers --no-pager trackle-notify.timer 2>&1 | indent
     n=$(mail_to staff@example.org | grep -c .)
-    check "systemctl start trackle-notify.service succeeds" c systemctl start trackle-notify.service
+    if out=$(c systemctl start trackle-notify.service 2>&1); then pass "systemctl start trackle-notify.service"
+    else fail "systemctl start trackle-notify.service"; indent <<<"$out"
+        c journalctl --no-pager -u trackle-notify -n 20 2>&1 | indent; fi
     check "the digest reaches the staff" poll mails_to_at_least staff@example.org $((n + 1))
-    check "... and lists the open ticket $TICKET" eval 'grep -F "relay for the new subnet" $(mail_to staff@example.org | tail -1) >/dev/null'
+    check "... and lists the open ticket #$TICKET" eval 'grep -F "relay for the new subnet" $(mail_to staff@example.org | tail -1) >/dev/null'
 else
     info "not in the package, not tested: trackle-notify.timer (the digest)"
 fi
