@@ -380,8 +380,8 @@ static void draw_overview(Cli *c)
                                              : "No tickets yet (n: new ticket).",
                         0);
         cli_message(c->msg, c->msg_error);
-        cli_help_bar(" ↑↓ move  ⏎ open  n new  / filter  a all/open  s sort  S reverse  "
-                     "c columns  r reload  q quit");
+        cli_help_bar(" ↑↓ move ⏎ open n new / filter a all s sort S reverse c columns r reload "
+                     "q quit");
         refresh();
 }
 
@@ -548,8 +548,8 @@ static void draw_detail(Cli *c, Detail *d)
                         cli_put(y, 0, COLS, " (no description)", A_DIM);
         }
         cli_message(c->msg, c->msg_error);
-        cli_help_bar(" ↑↓ field  ⏎ edit  d description  t tracked shell  T steal lock+shell  "
-                     "s save  PgUp/PgDn scroll  q back");
+        cli_help_bar(" ↑↓ field ⏎ edit d description t shell T steal+shell s save PgUp/PgDn "
+                     "q back");
         refresh();
 }
 
@@ -575,7 +575,7 @@ static void edit_field(Cli *c, Detail *d)
                 return;
         }
         if (locked_by_other(c, d, lockmsg, sizeof(lockmsg))) {
-                say(c, true, "%s: it cannot be edited now.", lockmsg);
+                say(c, true, "Locked by someone else (see above): it cannot be edited now.");
                 return;
         }
         if (fields[d->sel].kind == FIELD_STATUS || fields[d->sel].kind == FIELD_ENUM) {
@@ -644,7 +644,7 @@ static void edit_description(Cli *c, Detail *d)
         int r;
 
         if (locked_by_other(c, d, lockmsg, sizeof(lockmsg))) {
-                say(c, true, "%s: it cannot be edited now.", lockmsg);
+                say(c, true, "Locked by someone else (see above): it cannot be edited now.");
                 return;
         }
         r = cli_edit_text(value_of(d, "description"), &text);
@@ -696,7 +696,7 @@ static void save(Cli *c, Detail *d)
                 return;
         }
         if (locked_by_other(c, d, lockmsg, sizeof(lockmsg))) {
-                say(c, true, "%s: not saved.", lockmsg);
+                say(c, true, "Locked by someone else (see above): nothing saved.");
                 return;
         }
         {
@@ -846,8 +846,7 @@ static void choose_files(Cli *c, int64_t sid)
                         cli_put(2 + row, 0, COLS, line, i == sel ? A_REVERSE : 0);
                 }
                 cli_message(c->msg, c->msg_error);
-                cli_help_bar(" ↑↓ move  ␣ show/hide  a all  n none  s/⏎ save selection  "
-                             "Esc keep as recorded");
+                cli_help_bar(" ↑↓ move ␣ show/hide a all n none s/⏎ save Esc keep as recorded");
                 refresh();
                 k = get_wch(&ch);
                 if (k == ERR || cli_move(&sel, n, (size_t)rows, k, ch))
@@ -910,7 +909,7 @@ static void tracked_shell(Cli *c, Detail *d, bool steal)
         pid_t pid;
 
         if (!steal && locked_by_other(c, d, lockmsg, sizeof(lockmsg))) {
-                say(c, true, "%s (T takes the lock over).", lockmsg);
+                say(c, true, "Locked by someone else (see above): T takes the lock over.");
                 return;
         }
         if (session_ids(c, d->id, &before, &n_before) < 0)

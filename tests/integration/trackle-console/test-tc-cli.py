@@ -53,7 +53,7 @@ def main(t):
 
     sock = os.path.join(t.scratch, "tmux.sock")
     pane = tmux_pane.Pane(lambda cmd: t.as_user(t.admin, cmd, extra_env={"TERM": "xterm"}),
-                          sock, 100, 30)
+                          sock, 80, 24)
     env = {"EDITOR": editor, "VISUAL": editor, "LANG": "C.UTF-8", "TERM": "xterm-256color"}
     try:
         pane.start(f"exec {tk.q(t.trackle)}", env)
@@ -62,7 +62,8 @@ def main(t):
         t.expect("trackle — 3 open tickets" in lines[0], "title: the number of open tickets", s)
         t.expect(all(h in lines[1] for h in ("#", "Summary", "Owner", "Last change")),
                  "the default columns: id, summary, owner, last change", lines[1])
-        t.expect("q quit" in s.rstrip("\n").split("\n")[-1], "the help bar with the keys", s)
+        t.expect("q quit" in s.rstrip("\n").split("\n")[-1],
+                 "the help bar with the keys, whole at 80x24", s)
 
         # filter, then sort
         pane.keys("/")
@@ -178,8 +179,8 @@ def main(t):
                       "the screen redrawn at 130x40")
         pane.tmux("resize-window", "-t", "0", "-x", "60", "-y", "20")
         pane.wait("needs 80x24", "the too-small notice")
-        pane.tmux("resize-window", "-t", "0", "-x", "100", "-y", "30")
-        pane.wait("printer on fire", "back at 100x30")
+        pane.tmux("resize-window", "-t", "0", "-x", "80", "-y", "24")
+        pane.wait("printer on fire", "back at 80x24")
 
         # a killed screen: unsaved edits are gone, no lock
         pane.keys("Enter")
