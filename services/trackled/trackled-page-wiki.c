@@ -63,7 +63,6 @@ static int page_state(const WebRequest *req, const char *name, int64_t *ret_vers
                 return 0;
         }
         *ret_version = sqlite3_column_int64(st, 0);
-        /* private by the flag or by living under Private/ */
         *ret_private = sqlite3_column_int(st, 2) == 0;
         if (*ret_private && !req->admin)
                 return -EACCES;

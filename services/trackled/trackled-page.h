@@ -16,9 +16,7 @@
  * reporter's and the sysadmins' only. */
 #define PAGE_TICKET_VISIBLE(t, admin) "(" admin " OR " t ".status != 'unconfirmed')"
 /* SQL: may the viewer see this wiki page row p? */
-#define PAGE_WIKI_VISIBLE(p, admin)                                                                \
-        "(" admin " OR (" p ".private = 0 AND " p ".name != 'Private' AND " p                      \
-        ".name NOT LIKE 'Private/%'))"
+#define PAGE_WIKI_VISIBLE(p, admin) "(" admin " OR " p ".private = 0)"
 
 #define PAGE_TEXT_MAX (256 * 1024) /* a description, comment, annotation or wiki page */
 
