@@ -376,6 +376,12 @@ check "melvin logs in (POST /api/login)" eval '[ ${#tok} = 64 ]'
 TJW=$(web -b /root/melvin.jar "$WEB/api/tickets/$WT")
 check "the web shows session $WSID on ticket $WT to the sysadmin" eval '
     json "j[\"sessions\"]" <<<"$TJW" | grep -E "(^|[^0-9])$WSID([^0-9]|$)" >/dev/null'
+check "the ticket page /ticket/$WT links session $WSID for the sysadmin" eval '
+    web -b /root/melvin.jar "$WEB/ticket/$WT" | grep -F "href=\"/session/$WSID\"" >/dev/null'
+check "... but not for an anonymous visitor" eval '
+    ! web "$WEB/ticket/$WT" | grep -F "/session/" >/dev/null'
+check "the session page /session/$WSID shows the diff (listen=127.0.0.1)" eval '
+    web -b /root/melvin.jar "$WEB/session/$WSID" | grep -F "listen=127.0.0.1" >/dev/null'
 check "the web shows the lock released in the ticket's history" eval '
     json "[h[\"comment\"] for h in j[\"history\"] if h[\"field\"] == \"lock\"]" <<<"$TJW" | grep -F released >/dev/null'
 out=$(web -b /root/melvin.jar -X PATCH -H 'Content-Type: application/json' -H "X-CSRF-Token: $tok" \
