@@ -308,7 +308,7 @@ section_end
 WEB=http://127.0.0.1:8087
 MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/trackle-mail.XXXXXX")
 SINK_PID=''
-stop_sink() { [ -z "$SINK_PID" ] || kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=''; rm -rf "$MAILDIR"; }
+stop_sink() { [ -z "$SINK_PID" ] || kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=''; rm -rf "$MAILDIR" "$MAILDIR.log"; }
 trap stop_sink EXIT
 mail_to() { grep -l "^X-Sink-Rcpt: .*$1" "$MAILDIR"/*.eml 2>/dev/null | sort -t/ -k2 -V; }
 mails_to_at_least() { [ "$(mail_to "$1" | grep -c .)" -ge "$2" ]; }
