@@ -785,26 +785,46 @@ else
 fi
 check "the reload's check named $NACCTTAB:$line in the journal (stderr)" poll eval '
     c journalctl --no-pager -u nacctd _TRANSPORT=stdout -o cat 2>/dev/null | grep -F "$NACCTTAB:$line: " >/dev/null'
-check "systemctl kill -s HUP nacctd with the broken naccttab" c systemctl kill -s HUP nacctd.service
+# A SIGHUP sent anyway: a typo is warned about with file:line and ignored, the rest applies.
+check "systemctl kill -s HUP nacctd with the typo in naccttab" c systemctl kill -s HUP nacctd.service
 check "the journal names $NACCTTAB:$line" poll nacct_journal_grep "$INV" "$NACCTTAB:$line: "
-check "and keeps the configuration in use (MESSAGE_ID=$NACCT_MID_RELOAD_FAILED)" \
-    poll nacct_journal_has $NACCT_MID_RELOAD_FAILED "keeping the one in use" "$INV"
 st=$(c systemctl is-active nacctd.service 2>&1)
 check "nacctd.service still active ($st), same main process ($PID)" \
     eval '[ "$st" = active ] && [ "$(nacct_pid)" = "$PID" ]'
+# A typo never stops the accounting: a restart with it starts, warns and accounts.
+if out=$(c systemctl restart nacctd.service 2>&1); then
+    pass "systemctl restart nacctd with a typo in naccttab starts"
+else
+    fail "systemctl restart nacctd with a typo in naccttab failed"; indent <<<"$out"
+fi
+check "nacctd.service active after the restart" poll nacct_active
+INV2=$(nacct_invocation)
+PID=$(nacct_pid)
+check "the restarted nacctd named $NACCTTAB:$line in the journal" \
+    poll nacct_journal_grep "$INV2" "$NACCTTAB:$line: "
 check "it still accounts: 2 datagrams from port 40124 in the log" \
     eval 'nacct_send 40124 2 10 && poll nacct_flow_is "$NACCT_LOG" 40124 "2 76"'
-# A start checks naccttab first (ExecStartPre=nacctd --check-config): a broken one never
-# reaches a running daemon, and the unit fails instead.
+# What nacctd cannot run with (a directory where a file is meant) is refused by a reload,
+# which keeps the configuration in use, and fails a start.
+check "naccttab: the typo replaced by 'debugfile /var/log/net-acct' (a directory)" \
+    c sed -i '$s|.*|debugfile /var/log/net-acct|' "$NACCTTAB"
+check "systemctl kill -s HUP nacctd with the fatal naccttab" c systemctl kill -s HUP nacctd.service
+check "the journal names $NACCTTAB:$line" poll nacct_journal_grep "$INV2" "$NACCTTAB:$line: "
+check "and keeps the configuration in use (MESSAGE_ID=$NACCT_MID_RELOAD_FAILED)" \
+    poll nacct_journal_has $NACCT_MID_RELOAD_FAILED "keeping the one in use" "$INV2"
+st=$(c systemctl is-active nacctd.service 2>&1)
+check "nacctd.service still active ($st), same main process ($PID)" \
+    eval '[ "$st" = active ] && [ "$(nacct_pid)" = "$PID" ]'
+check "it still accounts: 2 datagrams from port 40125 in the log" \
+    eval 'nacct_send 40125 2 10 && poll nacct_flow_is "$NACCT_LOG" 40125 "2 76"'
 if out=$(c systemctl restart nacctd.service 2>&1); then
-    fail "systemctl restart nacctd with the broken naccttab fails"
+    fail "systemctl restart nacctd with the fatal naccttab fails (it started)"
 else
-    pass "systemctl restart nacctd with the broken naccttab fails"
+    pass "systemctl restart nacctd with the fatal naccttab fails"
 fi
-INV2=$(nacct_invocation)
-check "ExecStartPre's nacctd --check-config named $NACCTTAB:$line in the journal (stderr)" eval '
-    [ "$INV2" != "$INV" ] && c journalctl --no-pager -u nacctd _TRANSPORT=stdout \
-        _SYSTEMD_INVOCATION_ID="$INV2" -o cat 2>/dev/null | grep -F "$NACCTTAB:$line: " >/dev/null'
+INV3=$(nacct_invocation)
+check "the failed start named $NACCTTAB:$line in the journal" eval '
+    [ "$INV3" != "$INV2" ] && nacct_journal_grep "$INV3" "$NACCTTAB:$line: "'
 check "naccttab repaired (last line removed)" c sed -i '$d' "$NACCTTAB"
 c systemctl reset-failed nacctd.service >/dev/null 2>&1
 c systemctl start nacctd.service >/dev/null 2>&1
