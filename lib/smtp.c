@@ -1,6 +1,7 @@
 /* smtp.c - one message to an SMTP relay through libcurl. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,4 +206,47 @@ int smtp_send(const char *relay_url, const char *from, const char *const *rcpt, 
                             errbuf[0] ? errbuf : curl_easy_strerror(c), response);
         return fail(ret_error, curl_code_errno(c), "%s: %s", relay_url,
                     errbuf[0] ? errbuf : curl_easy_strerror(c));
+}
+
+char *smtp_body_encode(const char *body)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(body), col = 0;
+        char *out, *o;
+
+        /* at worst 3 characters per byte, and a soft break ("=\n") per 25 bytes of those */
+        if (n > (SIZE_MAX - 16) / 4)
+                return NULL;
+        out = o = malloc(4 * n + 16);
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *)body; *p; p++) {
+                char tok[3];
+                size_t len = 1;
+
+                if (*p == '\n') {
+                        *o++ = '\n';
+                        col = 0;
+                        continue;
+                }
+                if ((*p >= 33 && *p <= 126 && *p != '=') ||
+                    ((*p == ' ' || *p == '\t') && p[1] != '\n' && p[1] != 0)) {
+                        tok[0] = (char)*p;
+                } else {
+                        tok[0] = '=';
+                        tok[1] = hex[*p >> 4];
+                        tok[2] = hex[*p & 15];
+                        len = 3;
+                }
+                if (col + len > 75) { /* a soft line break: "=" at the end of the line */
+                        *o++ = '=';
+                        *o++ = '\n';
+                        col = 0;
+                }
+                memcpy(o, tok, len);
+                o += len;
+                col += len;
+        }
+        *o = 0;
+        return out;
 }

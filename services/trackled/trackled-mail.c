@@ -100,12 +100,15 @@ static void put_header(FILE *f, const char *name, const char *value)
 static int message_build(TrackledMail *m, const char *to, const char *subject, const char *body,
                          char **ret)
 {
+        _cleanup_free_ char *qp = smtp_body_encode(body);
         char *text = NULL, date[64], id[33];
         size_t len = 0;
         time_t now = time(NULL);
         struct tm tm;
         FILE *f;
 
+        if (!qp)
+                return -ENOMEM;
         f = open_memstream(&text, &len);
         if (!f)
                 return -ENOMEM;
@@ -122,12 +125,8 @@ static int message_build(TrackledMail *m, const char *to, const char *subject, c
         put_header(f, "Subject", subject);
         fprintf(f, "Date: %s\n", date);
         fprintf(f, "Message-ID: <%s@trackle>\n", id);
-        fputs("MIME-Version: 1.0\n"
-              "Content-Type: text/plain; charset=utf-8\n"
-              "Content-Transfer-Encoding: 8bit\n"
-              "Auto-Submitted: auto-generated\n\n",
-              f);
-        fputs(body, f);
+        fputs(SMTP_TEXT_MIME_HEADERS "Auto-Submitted: auto-generated\n\n", f);
+        fputs(qp, f);
         if (fclose(f) != 0) {
                 free(text);
                 return -ENOMEM;

@@ -201,7 +201,8 @@ typedef struct Digest {
 static int compose(const TrackledConfig *cfg, char *const *rcpt, size_t n_rcpt, const Digest *d,
                    Buf *b)
 {
-        size_t n_open = 0, n_changes = 0, nt = json_object_array_length(d->tickets);
+        size_t n_open = 0, n_changes = 0, nt = json_object_array_length(d->tickets), body_at;
+        _cleanup_free_ char *qp = NULL;
         char date[64], host[256] = "localhost", subject[512];
         time_t now = time(NULL);
         struct tm tm;
@@ -234,11 +235,9 @@ static int compose(const TrackledConfig *cfg, char *const *rcpt, size_t n_rcpt, 
         buf_printf(b, "Date: %s\n", date);
         buf_printf(b, "Message-ID: <trackle-digest.%" PRId64 ".%" PRId64 ".%lld@%s>\n", d->since,
                    d->last, (long long)now, host);
-        buf_add(b,
-                "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-                "Content-Transfer-Encoding: 8bit\nAuto-Submitted: auto-generated\n\n",
-                strlen("MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-                       "Content-Transfer-Encoding: 8bit\nAuto-Submitted: auto-generated\n\n"));
+        buf_add(b, SMTP_TEXT_MIME_HEADERS "Auto-Submitted: auto-generated\n\n",
+                strlen(SMTP_TEXT_MIME_HEADERS "Auto-Submitted: auto-generated\n\n"));
+        body_at = b->len;
 
         buf_printf(b, "Status changes since the previous digest: %zu\n\n", n_changes);
         for (size_t p = 0; p < d->n_pages; p++)
@@ -288,6 +287,14 @@ static int compose(const TrackledConfig *cfg, char *const *rcpt, size_t n_rcpt, 
                         buf_text(b, "    ", str(t, "description"), DESCRIPTION_LINES_MAX);
                 }
         }
+        /* the body in quoted-printable: a long line is refused by relays (RFC 5321: 998) */
+        if (b->oom)
+                return -ENOMEM;
+        qp = smtp_body_encode(b->data + body_at);
+        if (!qp)
+                return -ENOMEM;
+        b->len = body_at;
+        buf_add(b, qp, strlen(qp));
         return b->oom ? -ENOMEM : 0;
 }
 

@@ -3,9 +3,14 @@
     with SmtpSink() as sink:          # listens on 127.0.0.1, a free port
         sink.url                       # "smtp://127.0.0.1:PORT"
         sink.wait(1)                   # the received messages: [(from, [rcpt], bytes)]
+        sink.raw                       # the same messages' bytes exactly as received
     SmtpSink(reject="bad@example.org") answers 550 to RCPT TO that address.
+A quoted-printable body is decoded in `messages` (headers as received), as a mail reader shows
+it; `raw` keeps what went over the wire.
 """
 
+import quopri
+import re
 import socket
 import threading
 import time
@@ -27,10 +32,23 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content
         with self.sink.lock:
-            self.sink.messages.append(
-                (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.sink.raw.append(raw)
+            self.sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), decoded(raw)))
         return "250 Message accepted"
+
+
+def decoded(raw):
+    """raw with a quoted-printable body decoded and its header saying 8bit."""
+    m = re.search(rb"\r?\n\r?\n", raw)
+    if not m:
+        return raw
+    head, body = raw[:m.end()], raw[m.end():]
+    cte = re.compile(rb"(?im)^(content-transfer-encoding:)[ \t]*quoted-printable[ \t]*(\r?)$")
+    if not cte.search(head):
+        return raw
+    return cte.sub(rb"\1 8bit\2", head) + quopri.decodestring(body.replace(b"\r\n", b"\n"))
 
 
 def free_port():
@@ -45,6 +63,7 @@ class SmtpSink:
             raise RuntimeError("python3-aiosmtpd is not installed")
         self.reject = set(reject)
         self.messages = []
+        self.raw = []
         self.lock = threading.Lock()
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"

@@ -16,6 +16,10 @@ from web_harness import CSP, Site, confirm, confirm_link, mails_to, need_root, w
 binary = sys.argv[1]
 
 
+# one line longer than SMTP allows (998), with '=' and UTF-8 in it
+LONG = "config=value ümlaut " * 150
+
+
 def main(tmp):
     need_root()
     if Controller is None:
@@ -36,7 +40,7 @@ def main(tmp):
         alice = t.client()
         r = alice.post("/api/tickets", json_body={
             "email": "alice@example.org", "summary": "Mailman archives are empty",
-            "description": "Since Tuesday the list archives show no mail.",
+            "description": "Since Tuesday the list archives show no mail.\n" + LONG,
             "type": "defect", "severity": "major"})
         check(r.status == 202 and r.json()["status"] == "pending", f"anonymous POST is 202 ({r})")
         check(r.header("content-security-policy") == CSP, "the API answer has the CSP")
@@ -56,6 +60,10 @@ def main(tmp):
         staff = wait_mail(sink, "staff@example.org")[0][2].decode()
         check("alice@example.org" in staff and "Mailman archives are empty" in staff,
               "the staff gets the full ticket, reporter address included")
+        check(LONG in staff, "a 3,000-character line of the description arrives whole")
+        with sink.lock:
+            longest = max(len(l) for raw in sink.raw for l in raw.split(b"\r\n"))
+        check(longest <= 998, f"no line of any mail is longer than SMTP allows ({longest})")
         wait_mail(sink, "ops@example.org")  # Staff= names two addresses
         r = alice.get("/api/tickets/1")
         check(r.status == 200 and r.json()["summary"] == "Mailman archives are empty",
