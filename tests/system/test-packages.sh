@@ -802,8 +802,8 @@ INV2=$(nacct_invocation)
 PID=$(nacct_pid)
 check "the restarted nacctd named $NACCTTAB:$line in the journal" \
     poll nacct_journal_grep "$INV2" "$NACCTTAB:$line: "
-check "it still accounts: 2 datagrams from port 40124 in the log" \
-    eval 'nacct_send 40124 2 10 && poll nacct_flow_is "$NACCT_LOG" 40124 "2 76"'
+check "it still accounts: 2 datagrams from port 40141 in the log" \
+    eval 'nacct_send 40141 2 10 && poll nacct_flow_is "$NACCT_LOG" 40141 "2 76"'
 # What nacctd cannot run with (a directory where a file is meant) is refused by a reload,
 # which keeps the configuration in use, and fails a start.
 check "naccttab: the typo replaced by 'debugfile /var/log/net-acct' (a directory)" \
@@ -815,8 +815,8 @@ check "and keeps the configuration in use (MESSAGE_ID=$NACCT_MID_RELOAD_FAILED)"
 st=$(c systemctl is-active nacctd.service 2>&1)
 check "nacctd.service still active ($st), same main process ($PID)" \
     eval '[ "$st" = active ] && [ "$(nacct_pid)" = "$PID" ]'
-check "it still accounts: 2 datagrams from port 40125 in the log" \
-    eval 'nacct_send 40125 2 10 && poll nacct_flow_is "$NACCT_LOG" 40125 "2 76"'
+check "it still accounts: 2 datagrams from port 40140 in the log" \
+    eval 'nacct_send 40140 2 10 && poll nacct_flow_is "$NACCT_LOG" 40140 "2 76"'
 if out=$(c systemctl restart nacctd.service 2>&1); then
     fail "systemctl restart nacctd with the fatal naccttab fails (it started)"
 else
