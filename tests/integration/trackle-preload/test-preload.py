@@ -167,6 +167,8 @@ def test_errno(sid):
     plain = run([PROBE, "errno", a], preload=False)
     with Server() as srv:
         tracked = run([PROBE, "errno", b], session=sid)
+        # what went into the process's event ring is read when its connection ends
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
         frames = srv.frames()
     check(plain.returncode == 0 and tracked.returncode == 0, "errno probe ran")
     pl, tl = plain.stdout.decode().splitlines(), tracked.stdout.decode().splitlines()
