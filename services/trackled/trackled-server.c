@@ -2003,8 +2003,10 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 else if (n > 0)
                         log_info("Deleted %" PRId64 " session(s) older than Retention=.", n);
         }
-        /* Quiet for a second: a good moment to copy the WAL back into the database. */
-        if (now_usec() - s->last_frame_usec > 1000000ULL) {
+        /* Quiet for a second, frames and web requests alike: a good moment to copy the WAL
+         * back into the database (SQLite's own autocheckpoint still bounds the WAL). */
+        if (now_usec() - s->last_frame_usec > 1000000ULL &&
+            trackled_store_idle(s->store, 1000000ULL)) {
                 int r = trackled_store_checkpoint(s->store);
                 if (r < 0)
                         log_debug_errno(r, "WAL checkpoint failed, ignoring: %m");

@@ -312,6 +312,7 @@ struct TrackledStore {
         bool batch;       /* a batch transaction is open: begin/commit are savepoints inside it */
         int64_t now;      /* 0: real time */
         char boot_id[40]; /* this boot's id, "" if unknown */
+        uint64_t last_use_usec; /* CLOCK_MONOTONIC of the last request that used the store */
         struct {
                 const char *sql; /* identity of a static string */
                 sqlite3_stmt *st;
@@ -503,6 +504,24 @@ TrackledStore *trackled_store_free(TrackledStore *s)
         sqlite3_close_v2(s->db);
         free(s);
         return NULL;
+}
+
+static uint64_t monotonic_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void trackled_store_touch(TrackledStore *s)
+{
+        s->last_use_usec = monotonic_usec();
+}
+
+bool trackled_store_idle(TrackledStore *s, uint64_t usec)
+{
+        return monotonic_usec() - s->last_use_usec > usec;
 }
 
 int trackled_store_checkpoint(TrackledStore *s)

@@ -61,6 +61,11 @@ bool trackled_store_batch_open(TrackledStore *s);
 int trackled_store_batch_commit(TrackledStore *s);
 /* Copy the WAL back into the database (passive: never waits); for idle moments. */
 int trackled_store_checkpoint(TrackledStore *s);
+/* Requests that are not library frames (the web's) say they used the store, so that the WAL
+ * checkpoint (with its fsync: a stall of 100-250 ms on a large database here) waits for a
+ * quiet moment of those too. */
+void trackled_store_touch(TrackledStore *s);
+bool trackled_store_idle(TrackledStore *s, uint64_t usec);
 
 /* Tickets */
 int trackled_store_ticket_new(TrackledStore *s, const char *author, const char *summary,

@@ -513,6 +513,8 @@ static enum MHD_Result on_request(void *userdata, const HttpRequest *hr)
         char csrf[WEB_TOKEN_HEX] = "", new_anon[WEB_TOKEN_HEX] = "";
         int64_t account = 0;
         enum MHD_Result ret;
+
+        trackled_store_touch(w->store);
         int r;
 
         client_text(c, client, sizeof(client));
