@@ -122,6 +122,10 @@ int main(void)
                       0);
         TrackledSnapshot snap = {.kind = TRACKLED_KIND_FILE, .have_meta = true, .mode = 0644};
         ASSERT_EQ_INT(trackled_store_file_after(s, sid, "/etc/postfix/main.cf", &snap), 0);
+        /* file paths are indexed when the session ends (its fold), not row by row */
+        ASSERT_EQ_INT(trackled_store_begin(s), 0);
+        ASSERT_EQ_INT(trackled_store_session_fold(s, sid), 0);
+        ASSERT_EQ_INT(trackled_store_commit(s), 0);
         exec(s, "UPDATE session SET annotation = 'Wendy: the restrictions for #1' WHERE id = 1");
         exec(s, "INSERT INTO wiki_page (name, version, changed) VALUES ('MailmanSetup', 1, 0);"
                 "INSERT INTO wiki_version VALUES ('MailmanSetup', 1, 0, 'wendy', "
@@ -138,6 +142,24 @@ int main(void)
         CHECK_HITS("main.cf", false, "wiki:MailmanSetup");
         CHECK_HITS("main.cf", true, "wiki:MailmanSetup file:/etc/postfix/main.cf");
         CHECK_HITS("restrictions wendy", true, "annotation:1");
+
+        /* a session that has not ended: its paths are not in the index yet, and deleting its
+         * rows (Retention=, a failed session) hands FTS5 nothing it never indexed */
+        int64_t sid2 = 0;
+        ASSERT_EQ_INT(trackled_store_session_new(s, &n, &sid2), 0);
+        ASSERT_EQ_INT(trackled_store_file_after(s, sid2, "/etc/aliases.db", &snap), 0);
+        CHECK_HITS("aliases", true, "");
+        exec(s, "DELETE FROM file_change WHERE session = 2;"
+                "INSERT INTO file_fts(file_fts) VALUES ('integrity-check');");
+        ASSERT_EQ_INT(trackled_store_session_new(s, &n, &sid2), 0);
+        ASSERT_EQ_INT(trackled_store_file_after(s, sid2, "/etc/aliases.db", &snap), 0);
+        ASSERT_EQ_INT(trackled_store_begin(s), 0);
+        ASSERT_EQ_INT(trackled_store_session_fold(s, sid2), 0);
+        ASSERT_EQ_INT(trackled_store_commit(s), 0);
+        CHECK_HITS("aliases", true, "file:/etc/aliases.db");
+        exec(s, "DELETE FROM file_change WHERE session = 3;"
+                "INSERT INTO file_fts(file_fts) VALUES ('integrity-check');");
+        CHECK_HITS("aliases", true, "");
         CHECK_HITS("\"unbalanced NEAR(", true, "");
 
         /* a wiki edit replaces the page's text in the index */
