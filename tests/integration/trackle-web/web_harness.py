@@ -8,6 +8,7 @@ loopback, an SMTP sink (aiosmtpd) as the relay, and an HTTP client with a cookie
     st, h, body = c.get("/api/tickets")
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -161,9 +162,17 @@ class Site:
              f"127.0.0.1:{self.port}"],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
+        # a test that fails half-way must not leave its trackled behind
+        atexit.register(self._reap, self.proc)
         self.ctl = f"/proc/{self.proc.pid}/root/run/tracksuite/trackle.sock"
         wait_until(self.answers, "trackled to answer HTTP", 30)
         return self
+
+    @staticmethod
+    def _reap(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
     def answers(self):
         if self.proc.poll() is not None:
