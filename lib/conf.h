@@ -50,15 +50,14 @@ int conf_parse_file_warn(const char *path, const ConfItem *items, size_t n_items
  * Returns the number of problems (>= 0), or -errno with err set when the file as a whole
  * cannot be used (unreadable, not a regular file, not UTF-8, too large). The file variant
  * returns -ENOENT untouched, and never blocks on a FIFO. */
-int conf_parse_text_lenient(const char *filename, char *text, const ConfItem *items,
-                            size_t n_items, void *base, ConfWarn warn, void *userdata,
-                            ConfError *err);
+int conf_parse_text_lenient(const char *filename, char *text, const ConfItem *items, size_t n_items,
+                            void *base, ConfWarn warn, void *userdata, ConfError *err);
 int conf_parse_file_lenient(const char *path, const ConfItem *items, size_t n_items, void *base,
                             ConfWarn warn, void *userdata, ConfError *err);
 
 /* Value parsers for common field types. */
-int conf_parse_string(const char *value, void *data, const char **ret_msg);   /* char * */
-int conf_parse_bool(const char *value, void *data, const char **ret_msg);     /* bool */
-int conf_parse_uint64(const char *value, void *data, const char **ret_msg);   /* uint64_t */
-int conf_parse_timespan_sec(const char *value, void *data, const char **ret_msg); /* uint64_t */
+int conf_parse_string(const char *value, void *data, const char **ret_msg);        /* char * */
+int conf_parse_bool(const char *value, void *data, const char **ret_msg);          /* bool */
+int conf_parse_uint64(const char *value, void *data, const char **ret_msg);        /* uint64_t */
+int conf_parse_timespan_sec(const char *value, void *data, const char **ret_msg);  /* uint64_t */
 int conf_parse_timespan_msec(const char *value, void *data, const char **ret_msg); /* uint64_t */

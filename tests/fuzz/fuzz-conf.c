@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         a = (Any){};
         memcpy(text, data, size);
         text[size] = '\0';
-        r = conf_parse_text_lenient("fuzz.conf", text, items, sizeof(items) / sizeof(items[0]),
-                                    &a, count_warning, &warnings, &err);
+        r = conf_parse_text_lenient("fuzz.conf", text, items, sizeof(items) / sizeof(items[0]), &a,
+                                    count_warning, &warnings, &err);
         assert((r >= 0 && (unsigned)r == warnings) || (r < 0 && err.message[0] != '\0'));
         free(a.s);
         free(text);

@@ -13,8 +13,12 @@
 
 static TrackledSnapshot text(const char *s, bool redacted)
 {
-        TrackledSnapshot x = {.kind = TRACKLED_KIND_FILE, .have_meta = true, .mode = 0644,
-                              .size = strlen(s), .have_hash = true, .redacted = redacted};
+        TrackledSnapshot x = {.kind = TRACKLED_KIND_FILE,
+                              .have_meta = true,
+                              .mode = 0644,
+                              .size = strlen(s),
+                              .have_hash = true,
+                              .redacted = redacted};
         trackled_sha256_hex((const uint8_t *)s, strlen(s), x.sha256);
         if (!redacted) {
                 x.content = (uint8_t *)strdup(s);
@@ -81,8 +85,13 @@ int main(void)
         ASSERT_EQ_INT(trackled_store_ticket_json(s, 99, false, &o), -ENOENT);
 
         /* a session and its lock */
-        TrackledSessionNew n = {.ticket = t1, .uid = 1000, .user = "alice", .host = "web1",
-                                .identity = "ancestry", .audit_id = -1, .leader_pid = 4242,
+        TrackledSessionNew n = {.ticket = t1,
+                                .uid = 1000,
+                                .user = "alice",
+                                .host = "web1",
+                                .identity = "ancestry",
+                                .audit_id = -1,
+                                .leader_pid = 4242,
                                 .leader_start = 77};
         ASSERT_EQ_INT(trackled_store_session_new(s, &n, &sid), 0);
         ASSERT_EQ_INT(trackled_store_lock_get(s, t1, &holder, &uid, &since), -ENOENT);
@@ -152,8 +161,12 @@ int main(void)
         json_object_put(o);
 
         /* audit session ids are unique per boot: the session of this boot holds 555 */
-        TrackledSessionNew na = {.uid = 1000, .user = "alice", .host = "web1",
-                                 .identity = "audit", .audit_id = 555, .leader_pid = 4343,
+        TrackledSessionNew na = {.uid = 1000,
+                                 .user = "alice",
+                                 .host = "web1",
+                                 .identity = "audit",
+                                 .audit_id = 555,
+                                 .leader_pid = 4343,
                                  .leader_start = 78};
         int64_t sid2, sid3, expired = -1;
         ASSERT_EQ_INT(trackled_store_audit_id_used(s, 555), 0);
@@ -190,9 +203,10 @@ int main(void)
         ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM blob"), 0);
         trackled_store_free(s);
         ASSERT_EQ_INT(count(db, "PRAGMA user_version"), (int)trackled_store_n_migrations);
-        ASSERT_EQ_INT(count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('account', "
-                                "'wiki_page', 'wiki_version', 'milestone', 'enum_value', "
-                                "'mail_queue', 'confirm_token', 'web_session', 'ticket_subscriber')"),
+        ASSERT_EQ_INT(count(db,
+                            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('account', "
+                            "'wiki_page', 'wiki_version', 'milestone', 'enum_value', "
+                            "'mail_queue', 'confirm_token', 'web_session', 'ticket_subscriber')"),
                       9);
 
         /* The database and its WAL files, then the directory. */
