@@ -31,8 +31,11 @@
 #define TP_HELLO_WAIT_MS 500  /* for the reply to HELLO: a check of /proc, nothing more */
 #define TP_RETRY_MIN_MS 1000  /* after a failure, try trackled again no sooner than this */
 #define TP_RETRY_MAX_MS 60000 /* ... doubling up to this */
-#define TP_RING_DATA (256u * 1024) /* power of two; a 5,000-file tar fills it twice */
-#define TP_RING_AFTER 1            /* asynchronous socket frames before a ring is made */
+/* Power of two, at most TRACKLE_RING_DATA_MAX. Pages of the memfd are only allocated as they
+ * are written: a process with a few events uses a page or two. A 5,000-file tar x writes
+ * ~700 KiB of events: they fit, and trackled is not woken during it. */
+#define TP_RING_DATA (1024u * 1024)
+#define TP_RING_AFTER 1 /* asynchronous socket frames before a ring is made */
 
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
 enum { CONN_NONE, CONN_OK, CONN_FAILED };

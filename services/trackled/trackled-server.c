@@ -1226,6 +1226,11 @@ static int ring_drain(Conn *c, RingUntil until)
                 }
                 ring_copy(c, c->ring_tail + TRACKLE_WIRE_HEADER_SIZE, payload, h.length);
                 c->ring_tail += TRACKLE_WIRE_HEADER_SIZE + h.length;
+                /* Copied out: its room is the process's again now, not after the whole drain
+                 * (a process that filled the ring would otherwise wait on the socket while
+                 * trackled stores thousands of events). */
+                __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL),
+                                 c->ring_tail, __ATOMIC_RELEASE);
                 s->last_frame_usec = now_usec();
                 r = h.type == TRACKLE_FRAME_EVENT  ? handle_event(c, payload, h.length)
                     : h.type == TRACKLE_FRAME_EXEC ? handle_exec(c, payload, h.length)

@@ -422,7 +422,7 @@ def test_ring(sid):
     in the process's order relative to its socket frames, also when the ring overflows and
     when the process is killed before it could say anything more."""
     d = scratch()
-    n = 6000  # the last 4,500 events (~100 bytes each) with no socket frame overflow the ring
+    n = 16000  # the last 14,500 events (~100 bytes each) with no socket frame overflow the ring
     for i in list(range(250, 1500, 500)) + list(range(100, 1500, 500)):
         with open("%s/old%05d" % (d, i), "w") as f:
             f.write("old\n")
@@ -432,9 +432,9 @@ def test_ring(sid):
         wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
         fr = srv.frames()
     rings = events(fr, "ring")
-    check(len(rings) == 1 and rings[0]["size"] == 262144 and rings[0]["fds"] == 1 and
+    check(len(rings) == 1 and rings[0]["size"] == 1048576 and rings[0]["fds"] == 1 and
           rings[0]["seals"] & 0x6 == 0x6,
-          "one ring, 256 KiB, sealed against shrinking and growing: %s" % rings)
+          "one ring, 1 MiB, sealed against shrinking and growing: %s" % rings)
     check(not events(fr, "ring-error"), "the ring was well formed: %s" % events(fr, "ring-error"))
     seq = [(f["type"], os.path.basename(f["path"])) for f in fr
            if f["type"] in ("event", "before") and os.path.dirname(f["path"]) == d]
