@@ -821,8 +821,15 @@ void tp_post(const TpPre *p, uint32_t op, const char *path2)
                 return;
         if (p->exists)
                 before = wire_stat(&p->st);
-        if (op == TRACKLE_OP_CREATED)
-                (void)seen_before(p->abs); /* its content before the session was nothing */
+        /* A path this process just created had no content before the session that trackled
+         * does not know of (the event says "absent", or an earlier BEFORE of the session
+         * won): a later unlink or write of it needs no BEFORE. dpkg removes each of its
+         * NAME.dpkg-tmp backup links that way, one frame with a descriptor each. */
+        if (op == TRACKLE_OP_CREATED || op == TRACKLE_OP_LINK || op == TRACKLE_OP_SYMLINK ||
+            op == TRACKLE_OP_MKNOD)
+                (void)seen_before(p->abs);
+        else if (op == TRACKLE_OP_RENAMED && path2 && path2[0] == '/')
+                (void)seen_before(path2); /* replaced: its BEFORE went; else it was absent */
         send_async(trackle_wire_event(S.frame, sizeof(S.frame), op, &before, p->abs, path2));
         lock_release();
 }

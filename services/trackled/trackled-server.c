@@ -811,9 +811,14 @@ typedef struct Pending {
 static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
                          const char *path, int fd, int rootfd, int *ret_status);
 
-/* Read and store every answered-but-pending before state, in the order they came. */
+/* Read and store every answered-but-pending before state, in the order they came, in the
+ * batch transaction (each its own savepoint): dpkg's 150 replaced files are one commit, not
+ * 150. Nothing waits for these commits: the clients already have their answers, and the
+ * content was safe from the moment we held the old inode open. */
 static void pending_flush(TrackledServer *s)
 {
+        if (s->pending)
+                batch_start(s);
         while (s->pending) {
                 Pending *p = s->pending;
 

@@ -500,6 +500,19 @@ dfd = os.open(d + "/sub", os.O_RDONLY | os.O_DIRECTORY)
 os.close(os.open("a", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd))
 os.rename(d + "/sub", d + "/moved")
 os.close(os.open("b", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd))
+# 5. paths this process made (a hard link, a symlink, a rename's new name) need no BEFORE
+#    when it removes or rewrites them; an existing file renamed over still gets one
+os.link(d + "/keep", d + "/keep.dpkg-tmp")
+os.unlink(d + "/keep.dpkg-tmp")
+os.symlink("keep", d + "/sym")
+os.unlink(d + "/sym")
+os.close(os.open(d + "/new.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+os.rename(d + "/new.tmp", d + "/renamed")
+with open(d + "/renamed", "w") as f:
+    f.write("again\n")
+os.unlink(d + "/renamed")
+os.close(os.open(d + "/new2.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+os.rename(d + "/new2.tmp", d + "/keep2")
 """
 
 
@@ -508,7 +521,7 @@ def test_shortcuts(sid):
     skipped only on descriptors of files trackled already has the state before of, and a
     cached directory name is never used after the directory was renamed."""
     d = scratch()
-    for n in ("reported", "readonly", "readonly2"):
+    for n in ("reported", "readonly", "readonly2", "keep", "keep2"):
         with open(os.path.join(d, n), "w") as f:
             f.write(n + "\n")
     os.mkdir(d + "/sub")
@@ -527,6 +540,14 @@ def test_shortcuts(sid):
     created = [f["path"] for f in events(fr, "event", OP["CREATED"])]
     check(d + "/sub/a" in created and d + "/moved/b" in created and d + "/sub/b" not in created,
           "names relative to a directory fd follow its rename: %s" % created)
+    befores = [os.path.basename(f["path"]) for f in events(fr, "before")]
+    check(not [b for b in befores if b in ("keep.dpkg-tmp", "sym", "renamed")],
+          "no BEFORE for a link, symlink or rename target the process made itself: %s"
+          % befores)
+    check("keep2" in befores, "an existing file renamed over: BEFORE: %s" % befores)
+    gone = [os.path.basename(f["path"]) for f in events(fr, "event", OP["UNLINKED"])]
+    check(all(n in gone for n in ("keep.dpkg-tmp", "sym", "renamed")),
+          "... and their removal is still an event: %s" % gone)
     shutil.rmtree(d, ignore_errors=True)
 
 
