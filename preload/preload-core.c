@@ -554,12 +554,17 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
         if (!S.secure && (geteuid() != 0 || trackle_op_keeps_inode(op))) {
                 fd = raw_open(dirfd, name,
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                /* A symlink about to be renamed over or removed (dpkg replaces a library's
+                 * libfoo.so.1 that way): its own O_PATH descriptor keeps it, trackled reads
+                 * the target through it, and nobody waits. */
+                if (fd < 0 && errno == ELOOP && trackle_op_keeps_inode(op))
+                        fd = raw_open(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0) {
                         struct stat st;
 
                         flags |= TRACKLE_BEFORE_FD;
                         if (trackle_op_keeps_inode(op) && fstat(fd, &st) == 0 &&
-                            S_ISREG(st.st_mode)) {
+                            (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
                                 flags |= TRACKLE_BEFORE_ASYNC;
                                 async = true;
                         } else if (geteuid() == 0) {

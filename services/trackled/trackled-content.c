@@ -168,6 +168,32 @@ static int snapshot_regular_fd(int fd, const char *path, const TrackledConfig *c
         return 0;
 }
 
+/* The target of the symlink fd (an O_PATH descriptor of the link itself) is its content. */
+static int snapshot_symlink_fd(int fd, const char *path, const TrackledConfig *c,
+                               TrackledSnapshot *s)
+{
+        char target[4097];
+        ssize_t n = readlinkat(fd, "", target, sizeof(target));
+
+        if (n < 0 || (size_t)n >= sizeof(target)) {
+                set_unknown(s, n < 0 ? negative_errno() : -ENAMETOOLONG);
+                return 0;
+        }
+        s->redacted = trackled_config_is_redacted(c, path);
+        trackled_sha256_hex((const uint8_t *)target, (size_t)n, s->sha256);
+        s->have_hash = true;
+        s->size = (uint64_t)n;
+        if (!s->redacted) {
+                s->content = malloc((size_t)n + 1);
+                if (!s->content)
+                        return -ENOMEM;
+                memcpy(s->content, target, (size_t)n);
+                s->content_len = (size_t)n;
+                s->binary = trackled_content_is_binary(s->content, s->content_len);
+        }
+        return 0;
+}
+
 int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, TrackledSnapshot *ret)
 {
         TrackledSnapshot s = {};
@@ -186,8 +212,15 @@ int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, Trac
                         trackled_snapshot_done(&s);
                         return r;
                 }
-        } else if (S_ISREG(st.st_mode))
+        } else if (S_ISREG(st.st_mode)) {
                 set_unknown(&s, negative_errno());
+        } else if (S_ISLNK(st.st_mode)) {
+                r = snapshot_symlink_fd(fd, path, c, &s);
+                if (r < 0) {
+                        trackled_snapshot_done(&s);
+                        return r;
+                }
+        }
         *ret = s;
         return 0;
 }
@@ -240,26 +273,9 @@ int trackled_snapshot_path(int rootfd, const char *path, const TrackledConfig *c
         }
         set_meta(&s, &st);
         if (S_ISLNK(st.st_mode)) {
-                char target[4097];
-                ssize_t n = readlinkat(pfd, "", target, sizeof(target));
-
-                if (n < 0 || (size_t)n >= sizeof(target)) {
-                        set_unknown(&s, n < 0 ? negative_errno() : -ENAMETOOLONG);
-                        *ret = s;
-                        return 0;
-                }
-                s.redacted = trackled_config_is_redacted(c, path);
-                trackled_sha256_hex((const uint8_t *)target, (size_t)n, s.sha256);
-                s.have_hash = true;
-                s.size = (uint64_t)n;
-                if (!s.redacted) {
-                        s.content = malloc((size_t)n + 1);
-                        if (!s.content)
-                                return -ENOMEM;
-                        memcpy(s.content, target, (size_t)n);
-                        s.content_len = (size_t)n;
-                        s.binary = trackled_content_is_binary(s.content, s.content_len);
-                }
+                r = snapshot_symlink_fd(pfd, path, c, &s);
+                if (r < 0)
+                        return r;
         } else if (S_ISREG(st.st_mode)) {
                 /* Re-open for reading and make sure it is still the same file. */
                 fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);

@@ -811,31 +811,77 @@ typedef struct Pending {
 static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
                          const char *path, int fd, int rootfd, int *ret_status);
 
-/* Read and store every answered-but-pending before state, in the order they came, in the
- * batch transaction (each its own savepoint): dpkg's 150 replaced files are one commit, not
- * 150. Nothing waits for these commits: the clients already have their answers, and the
- * content was safe from the moment we held the old inode open. */
-static void pending_flush(TrackledServer *s)
+/* Read and store one answered-but-pending before state, in the batch transaction (its own
+ * savepoint): dpkg's 150 replaced files are one commit, not 150. Nothing waits for these
+ * commits: the clients already have their answers, and the content was safe from the moment
+ * we held the old inode open. */
+static void pending_store(TrackledServer *s, Pending *p)
 {
-        if (s->pending)
-                batch_start(s);
-        while (s->pending) {
+        batch_start(s);
+        before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
+        safe_close(p->fd);
+        free(p->path);
+        free(p);
+}
+
+/* Store up to max pending before states (all: SIZE_MAX), oldest first. */
+static size_t pending_flush_some(TrackledServer *s, size_t max)
+{
+        size_t n = 0;
+
+        while (s->pending && n < max) {
                 Pending *p = s->pending;
 
                 s->pending = p->next;
                 if (!s->pending)
                         s->pending_tail = &s->pending;
                 s->n_pending--;
-                before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
-                safe_close(p->fd);
-                free(p->path);
-                free(p);
+                pending_store(s, p);
+                n++;
         }
+        return n;
 }
+
+/* All of them: before after states, a session's end, a console request, a stop. */
+static void pending_flush(TrackledServer *s)
+{
+        (void)pending_flush_some(s, SIZE_MAX);
+}
+
+/* Only those of one path, in order: what a frame about that path must find stored. Frames
+ * about other paths need not wait for the rest (a synchronous BEFORE of dpkg's status file
+ * used to wait for all of the 150 replaced files' contents being read and hashed). */
+static void pending_flush_path(TrackledServer *s, const char *path)
+{
+        Pending **pp = &s->pending, *last = NULL;
+
+        if (!path || !path[0])
+                return;
+        while (*pp) {
+                Pending *p = *pp;
+
+                if (!streq(p->path, path)) {
+                        last = p;
+                        pp = &p->next;
+                        continue;
+                }
+                *pp = p->next;
+                s->n_pending--;
+                pending_store(s, p);
+        }
+        s->pending_tail = last ? &last->next : &s->pending;
+}
+
+/* In idle moments, a few at a time: a frame that comes meanwhile is handled between slices. */
+#define PENDING_SLICE 8
 
 static int on_pending(sd_event_source *src, void *userdata)
 {
-        pending_flush(userdata);
+        TrackledServer *s = userdata;
+
+        (void)pending_flush_some(s, PENDING_SLICE);
+        if (s->pending)
+                (void)sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -845,7 +891,7 @@ static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t o
         Pending *p;
 
         if (s->n_pending >= PENDING_MAX)
-                pending_flush(s);
+                (void)pending_flush_some(s, PENDING_SLICE);
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -925,7 +971,7 @@ static int handle_before(Conn *c)
         if (b.flags & TRACKLE_BEFORE_ASYNC) {
                 struct stat st;
 
-                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
                         return 0; /* nothing to keep; after states will tell */
                 if (trackled_store_file_has_before(s->store, c->session, path) > 0)
                         return 0;
@@ -936,8 +982,9 @@ static int handle_before(Conn *c)
         }
         /* unlink, rename and link leave the old inode's content alone: once we hold it open,
          * that content is safe, and the admin's program may go on at once; it is read and
-         * stored when trackled is idle, or before any other frame (that could look at the
-         * same path) is handled. An in-place write or truncation waits until it is stored. */
+         * stored when trackled is idle (a few at a time), before any later frame about the
+         * same path is handled, and before after states, a session's end or a console
+         * request. An in-place write or truncation waits until it is stored. */
         if (trackle_op_keeps_inode(b.op)) {
                 /* Already known (true is always right, pending or not): nothing to read. */
                 if (trackled_store_file_has_before(s->store, c->session, path) > 0)
@@ -952,7 +999,7 @@ static int handle_before(Conn *c)
                         }
                 }
         }
-        pending_flush(s);
+        pending_flush_path(s, path);
         batch_flush(s);
         r = trackled_store_file_has_before(s->store, c->session, path);
         if (r > 0)
@@ -1014,6 +1061,10 @@ static int handle_event(Conn *c, const uint8_t *payload, size_t len)
         path2 = wire_string(&e.path2);
         if (!path || !path2)
                 return -ENOMEM;
+        /* a before state still pending for these paths comes first */
+        pending_flush_path(s, path);
+        if (path2[0] == '/')
+                pending_flush_path(s, path2);
         r = touched_add(c, path);
         if (r >= 0 && (e.op == TRACKLE_OP_RENAMED || e.op == TRACKLE_OP_EXCHANGED) &&
             path2[0] == '/')
@@ -1227,7 +1278,6 @@ static int ring_drain(Conn *c, RingUntil until)
                         payload = malloc(TRACKLE_WIRE_LIB_FRAME_MAX + 1);
                         if (!payload)
                                 return -ENOMEM;
-                        pending_flush(s);
                 }
                 ring_copy(c, c->ring_tail + TRACKLE_WIRE_HEADER_SIZE, payload, h.length);
                 c->ring_tail += TRACKLE_WIRE_HEADER_SIZE + h.length;
@@ -1727,11 +1777,6 @@ static int handle_console(Conn *c)
 static int conn_dispatch(Conn *c)
 {
         int r;
-
-        /* Whatever this frame is, answered before states come first (a BEFORE decides
-         * itself: another early one may queue behind them). */
-        if (c->h.type != TRACKLE_FRAME_BEFORE)
-                pending_flush(c->server);
 
         switch (c->kind) {
         case CONN_NEW:

@@ -171,6 +171,10 @@ def serve(conn, logpath):
                         rec["content"] = os.pread(fd, 4096, 0).decode("utf-8", "replace")
                     except OSError as e:
                         rec["content_error"] = e.errno
+                        try:  # an O_PATH descriptor of a symlink: its target
+                            rec["link"] = os.readlink("", dir_fd=fd)
+                        except OSError:
+                            pass
                 os.close(fd)
             log(logpath, rec)
             # An asynchronous BEFORE (flag 2: an unlink/rename/link with the old inode's

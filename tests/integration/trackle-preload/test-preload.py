@@ -513,6 +513,9 @@ with open(d + "/renamed", "w") as f:
 os.unlink(d + "/renamed")
 os.close(os.open(d + "/new2.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
 os.rename(d + "/new2.tmp", d + "/keep2")
+# 6. a symlink renamed over (ln -sf, dpkg's libfoo.so.1): its own descriptor, no waiting
+os.symlink("keep2", d + "/link.tmp")
+os.rename(d + "/link.tmp", d + "/link")
 """
 
 
@@ -525,6 +528,7 @@ def test_shortcuts(sid):
         with open(os.path.join(d, n), "w") as f:
             f.write(n + "\n")
     os.mkdir(d + "/sub")
+    os.symlink("keep", d + "/link")
     with Server() as srv:
         r = run([sys.executable, "-c", SHORTCUT_SCRIPT, d], session=sid)
         check(r.returncode == 0, "the script ran: %r" % r.stderr[-400:])
@@ -545,6 +549,11 @@ def test_shortcuts(sid):
           "no BEFORE for a link, symlink or rename target the process made itself: %s"
           % befores)
     check("keep2" in befores, "an existing file renamed over: BEFORE: %s" % befores)
+    link = [f for f in events(fr, "before") if f["path"] == d + "/link"]
+    check(len(link) == 1 and link[0]["fds"] == 1 and link[0]["flags"] == 3 and
+          link[0].get("link") == "keep",
+          "a symlink renamed over: BEFORE with the link's own descriptor, no answer "
+          "awaited, its target readable: %s" % link)
     gone = [os.path.basename(f["path"]) for f in events(fr, "event", OP["UNLINKED"])]
     check(all(n in gone for n in ("keep.dpkg-tmp", "sym", "renamed")),
           "... and their removal is still an event: %s" % gone)

@@ -6,6 +6,7 @@ covers /tmp/*). Each case checks the change kind, the sha256 of the content befo
 listed in that directory: editor swap files, vim's 4913 probe, `~` backups, sed/perl/python
 temporary files are folded away."""
 
+import hashlib
 import io
 import json
 import os
@@ -150,6 +151,10 @@ def main(t):
             t.expect(f.get("before") and f.get("after")
                      and f["before"].get("sha256") != f["after"].get("sha256"),
                      "ln -sf over a symlink: before and after differ (the targets)", f)
+            t.expect(f.get("before") and f["before"].get("sha256") ==
+                     hashlib.sha256(b"a").hexdigest(),
+                     "ln -sf over a symlink: the before state is the old target 'a' (read "
+                     "through the link's own descriptor)", f)
         f = t.file(s, f"{d}/new")
         if t.expect(f is not None, "ln -sf new: listed"):
             t.expect(f.get("change") == "created" and f.get("type") == "symlink",
