@@ -1780,6 +1780,8 @@ static int conn_dispatch(Conn *c)
 
         switch (c->kind) {
         case CONN_NEW:
+                /* Its first frame answered, it queues with the others. */
+                (void)sd_event_source_set_priority(c->src, SD_EVENT_PRIORITY_NORMAL);
                 if (c->h.type == TRACKLE_FRAME_HELLO) {
                         r = handle_hello(c);
                         if (r == -EPERM) {
@@ -1911,8 +1913,9 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
                 if (!(revents & EPOLLIN))
                         return 0;
         }
-        /* Frames until the socket is empty or a reply is waiting to be sent. */
-        for (unsigned i = 0; i < 64 && !c->out; i++) {
+        /* Frames until the socket is empty or a reply is waiting to be sent, 16 at most: a
+         * process sending a burst (dpkg's 150 BEFOREs) must not keep the others waiting. */
+        for (unsigned i = 0; i < 16 && !c->out; i++) {
                 r = conn_read_frame(c);
                 if (r == -EAGAIN)
                         break;
@@ -2024,8 +2027,14 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         s->n_conns++;
         c->admin = conn_peer_in_group(c);
         r = sd_event_add_io(s->event, &c->src, cfd, EPOLLIN, on_conn, c);
-        if (r < 0)
+        if (r < 0) {
                 conn_free(c);
+                return 0;
+        }
+        /* A process waits for the answer to its HELLO before it may exec or write (dpkg
+         * forks its helpers while its own frames keep trackled busy): a new connection's
+         * first frame goes before the frames of connections already known. */
+        (void)sd_event_source_set_priority(c->src, SD_EVENT_PRIORITY_IMPORTANT);
         return 0;
 }
 
@@ -2211,6 +2220,7 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
                 r = sd_event_add_io(event, &s->listen_src[i], fds[i], EPOLLIN, on_accept, s);
                 if (r < 0)
                         goto fail;
+                (void)sd_event_source_set_priority(s->listen_src[i], SD_EVENT_PRIORITY_IMPORTANT);
                 s->n_listen++;
         }
         r = sd_event_add_time_relative(event, &s->timer, CLOCK_MONOTONIC, CHECK_INTERVAL_USEC, 0,
