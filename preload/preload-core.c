@@ -35,7 +35,9 @@
  * are written: a process with a few events uses a page or two. A 5,000-file tar x writes
  * ~700 KiB of events: they fit, and trackled is not woken during it. */
 #define TP_RING_DATA (1024u * 1024)
-#define TP_RING_AFTER 1 /* asynchronous socket frames before a ring is made */
+/* Asynchronous socket frames before a ring is made: a process with a few events (git status:
+ * two) sends them as they are; making a ring (memfd, seals, mapping, a frame) costs more. */
+#define TP_RING_AFTER 8
 
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
 enum { CONN_NONE, CONN_OK, CONN_FAILED };
