@@ -372,7 +372,11 @@ static bool trackled_running(void)
         return held;
 }
 
-static bool connect_locked(void)
+/* Connected and greeted, or false. first (if not NULL): an asynchronous frame that goes right
+ * behind HELLO, before its answer, so that trackled wakes once for both (every exec'd child's
+ * EXEC frame); *ret_sent tells whether it went. trackled reads it after it has checked the
+ * HELLO, while we still wait: it counts as much as one sent after the answer. */
+static bool connect_locked_first(const void *first, size_t first_len, bool *ret_sent)
 {
         static const int types[] = {SOCK_STREAM, SOCK_SEQPACKET};
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -443,6 +447,11 @@ static bool connect_locked(void)
                 return false;
         }
         close(root);
+        if (first) {
+                if (!send_frame(first, first_len, -1))
+                        return false;
+                *ret_sent = true;
+        }
         /* trackled checks our session while we wait, so whatever we send next counts even if
          * this process is gone before trackled reads it. */
         if (!recv_ack(TP_HELLO_WAIT_MS))
@@ -454,6 +463,13 @@ static bool connect_locked(void)
                         S.missed = 0;
         }
         return S.conn == CONN_OK;
+}
+
+static bool connect_locked(void)
+{
+        bool sent = false;
+
+        return connect_locked_first(NULL, 0, &sent);
 }
 
 /* A memfd sealed against shrinking and growing (trackled maps it and must never fault on it),
@@ -497,10 +513,16 @@ static void ring_attach(void)
 
 static void send_async(int n)
 {
+        bool sent = false;
+
         if (n < 0)
                 return;
-        if (!connect_locked()) {
+        if (!connect_locked_first(S.frame, (size_t)n, &sent)) {
                 S.missed++;
+                return;
+        }
+        if (sent) {
+                S.n_async++;
                 return;
         }
         if (!S.ring && !S.ring_failed && S.n_async >= TP_RING_AFTER)
