@@ -189,11 +189,7 @@ static int session_save(const WebRequest *req, WebResponse *resp, int64_t id, js
                         on = streq(shown[j], path);
                 r = trackled_store_file_shown(req->store, id, path, on);
         }
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         snprintf(loc, sizeof(loc), "/session/%" PRIi64, id);

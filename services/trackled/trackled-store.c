@@ -575,6 +575,17 @@ int trackled_store_commit(TrackledStore *s)
         return exec_cached(s, s->batch ? sql_release : sql_commit);
 }
 
+/* The end of a transaction begun with trackled_store_begin(): committed if r >= 0, else
+ * rolled back; returns r, or the commit's failure. */
+int trackled_store_end(TrackledStore *s, int r)
+{
+        if (r < 0) {
+                trackled_store_rollback(s);
+                return r;
+        }
+        return trackled_store_commit(s);
+}
+
 void trackled_store_rollback(TrackledStore *s)
 {
         if (sqlite3_get_autocommit(s->db) != 0)

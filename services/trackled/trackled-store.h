@@ -52,6 +52,7 @@ void trackled_store_set_now(TrackledStore *s, int64_t now); /* tests: fixed cloc
  * that frame. */
 int trackled_store_begin(TrackledStore *s);
 int trackled_store_commit(TrackledStore *s);
+int trackled_store_end(TrackledStore *s, int r);
 void trackled_store_rollback(TrackledStore *s);
 /* A batch: one transaction around many asynchronous frames (events, execs), committed once
  * per turn of the event loop instead of once per frame. batch_begin returns 1 if it opened

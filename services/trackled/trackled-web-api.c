@@ -424,11 +424,7 @@ static int ticket_new_anonymous(TrackledWeb *w, const WebRequest *req, const cha
         }
         if (r >= 0)
                 r = send_confirmation(w, req, "ticket", id, email, summary);
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         anon_count(w, req, email);
@@ -524,11 +520,7 @@ static int api_ticket_new(TrackledWeb *w, const WebRequest *req, WebResponse *re
         }
         if (r >= 0)
                 r = notify_staff(w, req, id, "new ticket");
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         r = ticket_object(req, id, true, &o);
@@ -578,11 +570,7 @@ static int api_comment(TrackledWeb *w, const WebRequest *req, WebResponse *resp,
         r = trackled_store_ticket_update(req->store, id, req->user, NULL, 0, comment, 0, NULL);
         if (r >= 0)
                 r = notify_staff(w, req, id, "comment");
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         r = ticket_object(req, id, true, &o);
@@ -675,11 +663,7 @@ static int api_patch(TrackledWeb *w, const WebRequest *req, WebResponse *resp, i
                 if (r >= 0 && status_changed)
                         r = notify_subscribers(w, req, id, summary, s1, comment);
         }
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         r = ticket_object(req, id, true, &o);
@@ -921,11 +905,7 @@ int web_subscribe(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
                                       json_object_object_get_ex(t, "summary", &s)
                                               ? json_object_get_string(s)
                                               : "");
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         if (req->user)
@@ -999,11 +979,7 @@ int web_confirm(TrackledWeb *w, const WebRequest *req, WebResponse *resp)
                         r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
                 }
         }
-        if (r < 0) {
-                trackled_store_rollback(req->store);
-                return r;
-        }
-        r = trackled_store_commit(req->store);
+        r = trackled_store_end(req->store, r);
         if (r < 0)
                 return r;
         {
