@@ -36,14 +36,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${CEXEC:-}" ]; then
-    [ $# -eq 1 ] || { echo "usage: $0 DEB_DIR" >&2; exit 2; }
-    [ -d "$1" ] || { echo "$0: $1: not a directory" >&2; exit 2; }
-    exec "$here/nspawn-boot" "$here/$(basename "$0")" "$(cd "$1" && pwd)"
-fi
-[ $# -eq 1 ] || { echo "usage: $0 DEB_DIR (under nspawn-boot)" >&2; exit 2; }
-DEB_DIR=$1
-: "${ROOT:?}" "${PAYLOAD:?}" "${MACHINE:?}"
+. "$here/harness.sh"
+harness_boot "$@"
 
 SECURITY_THRESHOLD=${SECURITY_THRESHOLD:-1.5}
 # trackalert.service scores 1.1 on systemd 252: what is left is what a network daemon that
@@ -62,28 +56,7 @@ SHIM=/usr/libexec/tracksuite/tracker
 MID_USE=e688de04482249208925797f3265cdb8
 DB=/var/lib/tracksuite/tracker/tracker.db
 
-PASSED=0 FAILED=0 SECTION_FAILED=0
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-info() { echo "      $*"; }
-indent() { sed 's/^/      | /'; }
-section() { echo; echo "== $*"; SECTION_FAILED=$FAILED; }
-# check DESCRIPTION CMD...: PASS if CMD succeeds
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-
-c() { "$CEXEC" "$@"; }                               # run inside the container
-capt() { "$CEXEC" env DEBIAN_FRONTEND=noninteractive "$@"; }
 as_alice() { "$CEXEC" runuser -u alice -- "$@"; }
-
-# poll CMD... until it succeeds or POLL_TIMEOUT seconds pass (never a blind sleep)
-poll() {
-    local deadline=$((SECONDS + POLL_TIMEOUT))
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.2
-    done
-}
 
 diagnostics() {
     echo "---- diagnostics (container $MACHINE)"
@@ -98,14 +71,6 @@ diagnostics() {
       echo "-- systemctl --failed"; c systemctl --failed --no-legend 2>&1
     } | indent
     echo "----"
-}
-section_end() { [ "$FAILED" = "$SECTION_FAILED" ] || diagnostics; }
-
-finish() {
-    echo
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" = 0 ] || exit 1
-    exit "${1:-0}"
 }
 
 # ---------------------------------------------------------------- helpers for the checks
@@ -137,8 +102,6 @@ dpkg_path_of() { c dpkg-query -L "$1" 2>/dev/null | grep -E "^/.*/$2\$" | head -
 
 port_1738_open() { [ -n "$(c ss -H -uln 'sport = :1738' 2>/dev/null)" ]; }
 
-security_report() { c systemd-analyze security --offline=true --no-pager "$1" 2>&1; }
-exposure_of() { sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$1"; }
 
 build_testdeb() {   # build_testdeb PACKAGE VERSION PATH: a package shipping one script
     local name=$1 ver=$2 path=$3 d
@@ -248,22 +211,7 @@ section_end
 
 # ---------------------------------------------------------------- units
 section "units"
-SECURITY_OUT=$(security_report trackerd.service)
-score=$(exposure_of "$SECURITY_OUT")
-if [ -z "$score" ]; then
-    fail "systemd-analyze security --offline=true trackerd.service: no score"; indent <<<"$SECURITY_OUT"
-elif awk -v s="$score" -v t="$SECURITY_THRESHOLD" 'BEGIN{exit !(s <= t)}'; then
-    pass "systemd-analyze security trackerd.service: exposure $score <= $SECURITY_THRESHOLD"
-else
-    fail "systemd-analyze security trackerd.service: exposure $score > $SECURITY_THRESHOLD"
-fi
-info "settings that cost points:"
-grep '^✗' <<<"$SECURITY_OUT" | sed 's/  \+/  /g' | indent
-if out=$(c systemd-analyze verify --man=no /lib/systemd/system/tracker.socket /lib/systemd/system/trackerd.service 2>&1); then
-    pass "systemd-analyze verify tracker.socket trackerd.service${out:+ (said: $out)}"
-else
-    fail "systemd-analyze verify tracker.socket trackerd.service"; indent <<<"$out"
-fi
+unit_sandbox trackerd.service "$SECURITY_THRESHOLD" tracker.socket trackerd.service
 for m in man8/trackerd.8 man5/trackerd.conf.5 man1/tracker-report.1 man8/tracker-wrap.8 man1/tracker.1; do
     check "Documentation: /usr/share/man/$m.gz installed" c test -f "/usr/share/man/$m.gz"
 done
@@ -443,22 +391,7 @@ fi
 ta_section_end
 
 section "trackalert: units"
-SECURITY_OUT=$(security_report trackalert.service)
-score=$(exposure_of "$SECURITY_OUT")
-if [ -z "$score" ]; then
-    fail "systemd-analyze security --offline=true trackalert.service: no score"; indent <<<"$SECURITY_OUT"
-elif awk -v s="$score" -v t="$TRACKALERT_SECURITY_THRESHOLD" 'BEGIN{exit !(s <= t)}'; then
-    pass "systemd-analyze security trackalert.service: exposure $score <= $TRACKALERT_SECURITY_THRESHOLD"
-else
-    fail "systemd-analyze security trackalert.service: exposure $score > $TRACKALERT_SECURITY_THRESHOLD"
-fi
-info "settings that cost points:"
-grep '^✗' <<<"$SECURITY_OUT" | sed 's/  \+/  /g' | indent
-if out=$(c systemd-analyze verify --man=no /lib/systemd/system/trackalert.socket /lib/systemd/system/trackalert.service 2>&1); then
-    pass "systemd-analyze verify trackalert.socket trackalert.service${out:+ (said: $out)}"
-else
-    fail "systemd-analyze verify trackalert.socket trackalert.service"; indent <<<"$out"
-fi
+unit_sandbox trackalert.service "$TRACKALERT_SECURITY_THRESHOLD" trackalert.socket trackalert.service
 for m in man8/trackalert.8 man5/trackalert.conf.5; do
     check "Documentation: /usr/share/man/$m.gz installed" c test -f "/usr/share/man/$m.gz"
 done
@@ -632,16 +565,6 @@ nacct_diagnostics() {
     echo "----"
 }
 nacct_section_end() { [ "$FAILED" = "$SECTION_FAILED" ] || nacct_diagnostics; }
-nacct_security_ok() {   # nacct_security_ok LABEL OUTPUT
-    local score; score=$(exposure_of "$2")
-    if [ -z "$score" ]; then
-        fail "systemd-analyze security $1 nacctd.service: no score"; indent <<<"$2"
-    elif awk -v s="$score" -v t="$NACCT_SECURITY_THRESHOLD" 'BEGIN{exit !(s <= t)}'; then
-        pass "systemd-analyze security $1 nacctd.service: exposure $score <= $NACCT_SECURITY_THRESHOLD"
-    else
-        fail "systemd-analyze security $1 nacctd.service: exposure $score > $NACCT_SECURITY_THRESHOLD"
-    fi
-}
 
 if [ -n "$NACCT_DEB" ]; then
 section "nacct: install"
@@ -693,9 +616,10 @@ check "both are mode 0750 and owned by nacctd (got '$st')" [ "$st" = "750 nacctd
 # (0.1: interface discovery), AF_UNIX (0.1: journal, sd_notify), the host's root (0.1) and
 # the read-only rtc that ProtectClock= implies (0.1). 1.2 lets any further loss fail the test.
 # Offline the unit file as shipped, online the unit as systemd loaded it.
-nacct_security_ok "--offline=true" "$(security_report nacctd.service)"
+exposure_ok "--offline=true nacctd.service" "$NACCT_SECURITY_THRESHOLD" \
+    "$(security_report nacctd.service)"
 SECURITY_OUT=$(c systemd-analyze security --no-pager nacctd.service 2>&1)
-nacct_security_ok "(loaded unit)" "$SECURITY_OUT"
+exposure_ok "(loaded unit) nacctd.service" "$NACCT_SECURITY_THRESHOLD" "$SECURITY_OUT"
 info "settings that cost points:"
 grep '^✗' <<<"$SECURITY_OUT" | sed 's/  \+/  /g' | indent
 if out=$(c systemd-analyze verify --man=no /lib/systemd/system/nacctd.service 2>&1); then

@@ -27,15 +27,10 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${CEXEC:-}" ]; then
-    [ $# -eq 1 ] || { echo "usage: $0 DEB_DIR" >&2; exit 2; }
-    [ -d "$1" ] || { echo "$0: $1: not a directory" >&2; exit 2; }
+. "$here/harness.sh"
+[ -n "${CEXEC:-}" ] ||
     export NSPAWN_EXTRA_ARGS="${NSPAWN_EXTRA_ARGS:-} --capability=CAP_AUDIT_CONTROL"
-    exec "$here/nspawn-boot" "$here/$(basename "$0")" "$(cd "$1" && pwd)"
-fi
-[ $# -eq 1 ] || { echo "usage: $0 DEB_DIR (under nspawn-boot)" >&2; exit 2; }
-DEB_DIR=$1
-: "${ROOT:?}" "${PAYLOAD:?}" "${MACHINE:?}"
+harness_boot "$@"
 
 # trackled.service scores 1.2 on systemd 252. What is left is what trackled's job needs: it
 # runs as root (0.4: libtrackle.so trusts only a root-owned server and root-owned markers),
@@ -54,16 +49,6 @@ LIB=$LIBDIR/libtrackle.so
 HELPER=/usr/libexec/tracksuite/trackle-loginuid
 CONF_FILE=/etc/tracksuite-systest.conf
 
-PASSED=0 FAILED=0 SECTION_FAILED=0
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-info() { echo "      $*"; }
-indent() { sed 's/^/      | /'; }
-section() { echo; echo "== $*"; SECTION_FAILED=$FAILED; }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-
-c() { "$CEXEC" "$@"; }
-capt() { "$CEXEC" env DEBIAN_FRONTEND=noninteractive "$@"; }
 # as_user USER [systemd-run options --] CMD...: a transient service of the container's
 # systemd as USER (initgroups: its supplementary groups), stdin/stdout/stderr piped, the
 # exit status passed back.
@@ -79,15 +64,6 @@ as_user() {
 }
 as_admin() { as_user admin -- "$@"; }
 
-poll() {
-    local deadline=$((SECONDS + POLL_TIMEOUT))
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.2
-    done
-}
-
 diagnostics() {
     echo "---- diagnostics (container $MACHINE)"
     { c systemctl status --no-pager --lines=0 trackled.socket trackled.service 2>&1
@@ -99,16 +75,6 @@ diagnostics() {
     } | indent
     echo "----"
 }
-section_end() { [ "$FAILED" = "$SECTION_FAILED" ] || diagnostics; }
-finish() {
-    echo
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" = 0 ] || exit 1
-    exit "${1:-0}"
-}
-
-security_report() { c systemd-analyze security --offline=true --no-pager "$1" 2>&1; }
-exposure_of() { sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$1"; }
 json() {   # json EXPR: evaluate a jq-like Python expression on stdin's JSON as "j"
     /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); r=eval(sys.argv[1]); print(r if not isinstance(r,(dict,list)) else json.dumps(r))' "$1"
 }
@@ -173,22 +139,7 @@ section_end
 
 # ---------------------------------------------------------------- units
 section "trackled.service sandbox"
-SECURITY_OUT=$(security_report trackled.service)
-score=$(exposure_of "$SECURITY_OUT")
-if [ -z "$score" ]; then
-    fail "systemd-analyze security trackled.service: no score"; indent <<<"$SECURITY_OUT"
-elif awk -v s="$score" -v t="$TRACKLE_SECURITY_THRESHOLD" 'BEGIN{exit !(s <= t)}'; then
-    pass "systemd-analyze security trackled.service: exposure $score <= $TRACKLE_SECURITY_THRESHOLD"
-else
-    fail "systemd-analyze security trackled.service: exposure $score > $TRACKLE_SECURITY_THRESHOLD"
-fi
-info "settings that cost points:"
-grep '^✗' <<<"$SECURITY_OUT" | sed 's/  \+/  /g' | indent
-if out=$(c systemd-analyze verify --man=no /lib/systemd/system/trackled.socket /lib/systemd/system/trackled.service 2>&1); then
-    pass "systemd-analyze verify trackled.socket trackled.service${out:+ (said: $out)}"
-else
-    fail "systemd-analyze verify trackled.socket trackled.service"; indent <<<"$out"
-fi
+unit_sandbox trackled.service "$TRACKLE_SECURITY_THRESHOLD" trackled.socket trackled.service
 section_end
 
 # ---------------------------------------------------------------- the admin
