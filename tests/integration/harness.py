@@ -43,6 +43,32 @@ def wait_until(fn, what, timeout=10.0, interval=0.02):
         time.sleep(interval)
 
 
+def recv_until_closed(s):
+    """Everything the peer sends on socket s until it closes (or the socket fails)."""
+    got = b""
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    return got
+
+
+def self_signed_cert(tmp):
+    """A self-signed certificate for localhost and 127.0.0.1 made with openssl, as paths
+    (cert, key) in tmp; a failed check if openssl fails."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True)
+    check(r.returncode == 0, "a self-signed certificate" + ("" if r.returncode == 0 else r.stderr))
+    return cert, key
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_DGRAM) as s:
         s.bind((host, 0))

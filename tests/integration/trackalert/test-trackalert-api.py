@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from harness import check, run_test, wait_until
+from harness import check, recv_until_closed, run_test, wait_until
 from ta_harness import KEY, Console, Trackalert, basic, free_tcp_port, run_cli
 
 binary = sys.argv[1]
@@ -225,21 +225,13 @@ def main(tmp):
     s.sendall(b"POST /command/report HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic().encode() +
               b"\r\nTransfer-Encoding: chunked\r\n\r\n")
     chunk = b"x" * 65536
-    got = b""
     try:
         for i in range(20):
             s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
         s.sendall(b"0\r\n\r\n")
     except OSError:
         pass
-    try:
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            got += b
-    except OSError:
-        pass
+    got = recv_until_closed(s)
     s.close()
     check(got.startswith(b"HTTP/1.1 413"), f"a chunked body over 1 MiB is 413 ({got[:40]!r})")
 
@@ -274,16 +266,11 @@ def main(tmp):
 
     def raw_answer(path):
         s = socket.create_connection(("127.0.0.1", d2.port), timeout=10)
-        got = b""
         try:
             s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                got += b
         except OSError:
             pass
+        got = recv_until_closed(s)
         s.close()
         return got
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import check, run_test, skip, wait_until
+from harness import check, run_test, self_signed_cert, skip, wait_until
 from harness import _started
 from ta_harness import free_tcp_port, run_cli
 
@@ -24,12 +24,7 @@ def main(tmp):
     for tool in ("openssl", "curl"):
         if not shutil.which(tool):
             skip(f"{tool} is not installed")
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-addext",
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                        "-keyout", key, "-out", cert], capture_output=True, text=True)
-    check(r.returncode == 0, "a self-signed certificate" + ("" if r.returncode == 0 else r.stderr))
+    cert, key = self_signed_cert(tmp)
 
     tls, tls13, plain = free_tcp_port(), free_tcp_port(), free_tcp_port()
     conf = os.path.join(tmp, "trackalert.conf")

@@ -2,14 +2,12 @@
 """trackled's web over TLS ([Web] TLSCertificate=, TLSKey=): HTTPS answers with the same
 headers, cookies get Secure, plain HTTP on the TLS port gets no page."""
 
-import os
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
 
-from harness import check, run_test, skip
+from harness import check, recv_until_closed, run_test, self_signed_cert, skip
 from smtp_sink import Controller, SmtpSink
 from web_harness import CSP, Site, need_root
 
@@ -22,12 +20,7 @@ def main(tmp):
         skip("python3-aiosmtpd is not installed")
     if not shutil.which("openssl"):
         skip("openssl is not installed")
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-addext",
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                        "-keyout", key, "-out", cert], capture_output=True, text=True)
-    check(r.returncode == 0, "a self-signed certificate" + ("" if r.returncode == 0 else r.stderr))
+    cert, key = self_signed_cert(tmp)
     ctx = ssl.create_default_context(cafile=cert)
     with SmtpSink() as sink:
         t = Site(binary, tmp, sink, extra=f"\n[Web]\nTLSCertificate={cert}\nTLSKey={key}\n")
@@ -45,15 +38,7 @@ def main(tmp):
                   f"under TLS the cookie is Secure: {line.split('=')[0]}")
         with socket.create_connection(("127.0.0.1", t.port), timeout=10) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            got = b""
-            try:
-                while True:
-                    b = s.recv(4096)
-                    if not b:
-                        break
-                    got += b
-            except OSError:
-                pass
+            got = recv_until_closed(s)
         check(b"<html" not in got, "plain HTTP on the TLS port gets no page")
         check(t.stop() == 0, "SIGTERM exits 0")
 
