@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "utf8.h"
 
@@ -288,24 +289,6 @@ int nacct_collect(const NacctFlowTable *t, const NacctConfig *c, const NacctName
         return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        return -EIO;
-                data += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int nacct_log_append(const char *path, const char *data, size_t len)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -321,7 +304,7 @@ int nacct_log_append(const char *path, const char *data, size_t len)
                 return 0;
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        r = write_all(fd, data, len);
+        r = loop_write(fd, data, len);
         if (r < 0) {
                 /* We are the only writer; cut a partial append off so the retry starts clean. */
                 (void)!ftruncate(fd, st.st_size);
@@ -402,9 +385,9 @@ int nacct_dump_write(const char *path, const char *data, size_t len)
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
         if (fd < 0)
                 return negative_errno();
-        r = write_all(fd, NACCT_DUMP_MAGIC, sizeof(NACCT_DUMP_MAGIC) - 1);
+        r = loop_write(fd, NACCT_DUMP_MAGIC, sizeof(NACCT_DUMP_MAGIC) - 1);
         if (r >= 0)
-                r = write_all(fd, data, len);
+                r = loop_write(fd, data, len);
         if (r >= 0 && fdatasync(fd) < 0)
                 r = negative_errno();
         if (r >= 0 && rename(tmp, path) < 0)

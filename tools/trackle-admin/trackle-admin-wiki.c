@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "trackle-client.h"
 #include "utf8.h"
 
@@ -85,21 +86,6 @@ static int file_to_name(const char *file, char *buf, size_t size)
         return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 /* DIR/file replaced atomically: a temporary file of ours, then rename. */
 static int write_file(int dirfd, const char *dir, const char *file, const char *text, size_t len)
 {
@@ -111,7 +97,7 @@ static int write_file(int dirfd, const char *dir, const char *file, const char *
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return admin_fail("cannot create '%s/%s': %m", dir, tmp), -errno;
-        r = write_all(fd, text, len);
+        r = loop_write(fd, text, len);
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, file) < 0)
@@ -245,7 +231,7 @@ static int wiki_import(const char *dir)
                 _cleanup_free_ char *text = NULL;
                 char name[PATH_MAX];
                 json_object *req;
-                size_t len;
+                size_t len = 0;
 
                 if (file_to_name(files[i], name, sizeof(name)) < 0) {
                         admin_fail("'%s/%s': a '%%' in a file name must start %%XX (hex)", dir,

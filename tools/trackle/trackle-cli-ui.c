@@ -13,6 +13,7 @@
 
 #include <curses.h>
 
+#include "fileio.h"
 #include "macro.h"
 
 #include "trackle-cli-ui.h"
@@ -369,21 +370,6 @@ bool cli_confirm(const char *question)
         }
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static int read_all(int fd, char **ret)
 {
         size_t len = 0, cap = 0;
@@ -437,7 +423,7 @@ int cli_edit_text(const char *initial, char **ret)
         fd = mkostemps(path, 4, O_CLOEXEC); /* 0600 */
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, strempty(initial), strlen(strempty(initial)));
+        r = loop_write(fd, strempty(initial), strlen(strempty(initial)));
         if (r < 0) {
                 (void)unlink(path);
                 return r;
