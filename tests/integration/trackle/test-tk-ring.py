@@ -7,8 +7,13 @@ open session speaks the wire protocol by hand and hands trackled rings that brea
 2. a sealed ring whose head claims more than the ring holds is dropped with a note in the
    session ("missing"), and the connection's socket frames after it still count;
 3. a sealed, well-formed ring is read when the connection ends, though no socket frame
-   followed the events in it (a process killed right after writing them)."""
+   followed the events in it (a process killed right after writing them);
+4. asynchronous BEFOREs (no answer awaited) with descriptors that are not what they should
+   be: an O_PATH descriptor of a regular file (nothing to read through it), a FIFO; and one
+   that is: an O_PATH descriptor of a symlink, whose target is the state before. trackled
+   keeps running, says what it could not read, and stores the symlink's target."""
 
+import hashlib
 import json
 import os
 
@@ -16,7 +21,7 @@ import tk_harness as tk
 
 CLIENT = r'''
 import fcntl, mmap, os, socket, struct, sys
-out, x, y, z = sys.argv[1:5]
+out, x, y, z, opath, fifo, lnk = sys.argv[1:8]
 HDR, OFF_HEAD, SIZE = 128, 8, 4096
 
 def frame(t, p): return struct.pack("=IHH", len(p), t, 0) + p
@@ -80,6 +85,20 @@ ev = created(z)
 m[HDR:HDR + len(ev)] = ev
 struct.pack_into("=Q", m, OFF_HEAD, len(ev))
 s.close()
+# 4. BEFORE ops 5 (rename over), flags FD|ASYNC, with odd descriptors; a CREATED after them
+#    so that the connection's end follows frames trackled has read
+s, ack = connect()
+def before_async(path, fd):
+    socket.send_fds(s, [frame(2, struct.pack("=II", 5, 3) + wstr(path))], [fd])
+    os.close(fd)
+before_async(opath, os.open(opath, os.O_PATH))
+before_async(fifo, os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+before_async(lnk, os.open(lnk, os.O_PATH | os.O_NOFOLLOW))
+os.symlink("the-new-target", lnk + ".tmp")   # what the BEFORE announced: a rename over it
+os.rename(lnk + ".tmp", lnk)
+open(z + "-after", "w").close()
+s.sendall(created(z + "-after"))
+s.close()
 with open(out, "w") as f:
     f.write(__import__("json").dumps(res))
 '''
@@ -91,11 +110,15 @@ def main(t):
     x, y, z = (os.path.join(d, n) for n in ("x-in-bad-ring", "y-on-socket", "z-in-ring"))
     for p in (x, y, z):
         tk.write(p, "new\n", 0o644)
+    opath, fifo, lnk = (os.path.join(d, n) for n in ("regular-by-o-path", "fifo", "link"))
+    tk.write(opath, "regular\n", 0o644)
+    os.mkfifo(fifo, 0o644)
+    os.symlink("the-old-target", lnk)
     out = os.path.join(d, "result.json")
     script = os.path.join(d, "client.py")
     tk.write(script, CLIENT, 0o644)
-    r = t.shell(f"{tk.PY} {tk.q(script)} {tk.q(out)} {tk.q(x)} {tk.q(y)} {tk.q(z)}",
-                as_root=True)
+    r = t.shell(f"{tk.PY} {tk.q(script)} {tk.q(out)} {tk.q(x)} {tk.q(y)} {tk.q(z)} "
+                f"{tk.q(opath)} {tk.q(fifo)} {tk.q(lnk)}", as_root=True)
     t.expect(r.rc == 0 and os.path.exists(out), "the hand-made client ran in a session", r)
     res = json.load(open(out)) if os.path.exists(out) else {}
     t.expect(res.get("ack1") == 12, "HELLO answered: the client is in the session", res)
@@ -111,6 +134,16 @@ def main(t):
     t.expect(z in paths, "a well-formed ring is read at the connection's end", sorted(paths))
     t.expect("malformed event ring" in t.trackled.logtext(),
              "trackled's log names the malformed ring")
+    t.expect(z + "-after" in paths, "the frame after the odd BEFOREs counts", sorted(paths))
+    f = t.file(s, lnk)
+    t.expect(f is not None and (f.get("before") or {}).get("sha256") ==
+             hashlib.sha256(b"the-old-target").hexdigest(),
+             "a symlink's O_PATH descriptor in an asynchronous BEFORE, the link renamed over "
+             "right after: the old target is the state before", f)
+    t.expect(any("could not read the before state of '%s'" % opath in m
+                 for m in map(str, s.get("missing", []))),
+             "an O_PATH descriptor of a regular file: the session says its state before could "
+             "not be read", s.get("missing"))
 
 
 if __name__ == "__main__":
