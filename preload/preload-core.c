@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -96,11 +97,31 @@ static int raw_open(int dirfd, const char *path, int flags)
         return (int)syscall(SYS_openat, dirfd, path, flags, 0);
 }
 
+/* Our own descriptors are closed past the close() wrapper (it is ours: exported, so calls
+ * from inside the library would bind to it). */
+static void raw_close(int fd)
+{
+        (void)syscall(SYS_close, fd);
+}
+
+/* Our socket's number + 1 (0: none), and whether the program closed that number since: read
+ * by the close wrappers without the lock. */
+static int sock_fd1, sock_dropped;
+
+static void set_sock(int fd)
+{
+        S.fd = fd;
+        __atomic_store_n(&sock_fd1, fd + 1, __ATOMIC_RELAXED);
+}
+
 /* The hint as this program image started with it: read once, before main() can change the
  * environment (env -i, su, sudo clear it before they exec). Only ever a hint: the marker and
  * the kernel's process tree decide. */
 static uint64_t hint_id;
 static int hint_done;
+/* Next to the hint, in a page the constructor touches anyway (see tp_opened()). */
+static pid_t image_pid;
+static int fdtab_used;
 
 static void hint_snapshot(void)
 {
@@ -114,9 +135,16 @@ static void hint_snapshot(void)
         __atomic_store_n(&hint_done, 1, __ATOMIC_RELEASE);
 }
 
+static void atfork_child(void)
+{
+        __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
+}
+
 __attribute__((constructor)) static void tp_init(void)
 {
         hint_snapshot();
+        __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
+        (void)pthread_atfork(NULL, NULL, atfork_child);
 }
 
 /* Spec §4.2 / contract "Session identity" item 4, in lib/trackle-identity.c (the check
@@ -142,14 +170,14 @@ static void state_for(pid_t pid)
         if (S.pid == pid)
                 return;
         if (S.pid == 0)
-                S.fd = -1;
+                set_sock(-1);
         if (S.fd >= 0) {
                 struct stat st;
 
                 /* Inherited from the parent: close it only if that number is still our
                  * socket (the program may have closed it and reused the number). */
                 if (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino)
-                        close(S.fd);
+                        raw_close(S.fd);
         }
         S.pid = pid;
         S.session = SESSION_UNKNOWN;
@@ -159,7 +187,7 @@ static void state_for(pid_t pid)
                 S.conn = CONN_NONE;
                 S.retry_at = S.retry_ms = 0;
         }
-        S.fd = -1;
+        set_sock(-1);
         /* The parent's ring is not ours to write. Not unmapped either: after vfork() the
          * mapping is the parent's own (the same memory); after fork() it goes with exec. */
         S.ring = NULL;
@@ -211,21 +239,41 @@ static bool wait_fd(int fd, short events, int64_t deadline)
 /* Fail open: nothing more goes to trackled from this process for a while (doubling, up to a
  * minute), so a long-lived shell comes back when trackled does, and a dead or stuck trackled
  * costs at most one bounded wait per back-off. */
-static void give_up(void)
+static void conn_forget(void)
 {
-        if (S.fd >= 0)
-                close(S.fd);
-        S.fd = -1;
+        set_sock(-1);
         /* trackled reads what is in it when it sees the connection end */
         if (S.ring)
                 (void)munmap(S.ring, TRACKLE_RING_HEADER + TP_RING_DATA);
         S.ring = NULL;
         S.n_async = 0;
+}
+
+static void give_up(void)
+{
+        if (S.fd >= 0)
+                raw_close(S.fd);
+        conn_forget();
         S.conn = CONN_FAILED;
         S.retry_ms = S.retry_ms ? S.retry_ms * 2 : TP_RETRY_MIN_MS;
         if (S.retry_ms > TP_RETRY_MAX_MS)
                 S.retry_ms = TP_RETRY_MAX_MS;
         S.retry_at = now_ms() + S.retry_ms;
+}
+
+/* The program closed the number of our socket (closefrom(3) in a daemon, a dup2 over it):
+ * unless it is still our socket (a child of vfork() closed its copy), forget it without
+ * closing it — the number may be the program's own file or socket by now — and connect
+ * afresh at the next frame. What the ring held is read by trackled at the connection's end. */
+static void sock_recheck(void)
+{
+        struct stat st;
+
+        __atomic_store_n(&sock_dropped, 0, __ATOMIC_RELAXED);
+        if (S.fd < 0 || (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino))
+                return;
+        conn_forget();
+        S.conn = CONN_NONE;
 }
 
 static void ring_copy_in(uint64_t pos, const void *buf, size_t len)
@@ -349,7 +397,7 @@ static int move_high(int fd)
         if (fd < 0 || fd >= 3)
                 return fd;
         nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        close(fd);
+        raw_close(fd);
         return nfd;
 }
 
@@ -368,7 +416,7 @@ static bool trackled_running(void)
                 return false;
         held = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
                syscall(SYS_fcntl, fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-        close(fd);
+        raw_close(fd);
         return held;
 }
 
@@ -398,7 +446,7 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
         }
         memcpy(sa.sun_path, TRACKLE_SOCKET, sizeof(TRACKLE_SOCKET));
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-                S.fd = move_high(socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+                set_sock(move_high(socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)));
                 if (S.fd < 0) {
                         give_up();
                         return false;
@@ -406,8 +454,8 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
                 if (connect(S.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
                         break;
                 n = errno;
-                close(S.fd);
-                S.fd = -1;
+                raw_close(S.fd);
+                set_sock(-1);
                 if (n != EPROTOTYPE) {
                         give_up();
                         return false;
@@ -438,15 +486,15 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
         root = raw_open(AT_FDCWD, "/", O_PATH | O_CLOEXEC | O_DIRECTORY);
         if (n < 0 || root < 0) {
                 if (root >= 0)
-                        close(root);
+                        raw_close(root);
                 give_up();
                 return false;
         }
         if (!send_frame(buf, (size_t)n, root)) {
-                close(root);
+                raw_close(root);
                 return false;
         }
-        close(root);
+        raw_close(root);
         if (first) {
                 if (!send_frame(first, first_len, -1))
                         return false;
@@ -488,7 +536,7 @@ static void ring_attach(void)
                 return;
         if (syscall(SYS_ftruncate, fd, (off_t)total) < 0 ||
             syscall(SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-                close(fd);
+                raw_close(fd);
                 return;
         }
         p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -496,17 +544,17 @@ static void ring_attach(void)
         if (p == MAP_FAILED || n < 0) {
                 if (p != MAP_FAILED)
                         (void)munmap(p, total);
-                close(fd);
+                raw_close(fd);
                 return;
         }
         memcpy(p, &magic, sizeof(magic));
         memcpy((uint8_t *)p + 4, &size, sizeof(size));
         if (!send_frame(buf, (size_t)n, fd)) { /* given up: the connection is gone */
                 (void)munmap(p, total);
-                close(fd);
+                raw_close(fd);
                 return;
         }
-        close(fd);
+        raw_close(fd);
         S.ring = p;
         S.ring_head = S.sock_frames = S.ring_marked = 0;
 }
@@ -593,7 +641,7 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
                                 async = true;
                         } else if (geteuid() == 0) {
                                 /* root: not a regular file after all; trackled reads it */
-                                close(fd);
+                                raw_close(fd);
                                 fd = -1;
                                 flags = 0;
                         }
@@ -606,7 +654,7 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
                 S.missed++;
         }
         if (fd >= 0)
-                close(fd);
+                raw_close(fd);
 }
 
 /* Lexical clean-up: no "//", no "/./", no trailing "/." or "/". */
@@ -738,6 +786,8 @@ static bool enter_pid(pid_t pid)
         if (!lock_try(pid))
                 return false;
         state_for(pid);
+        if (__atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
+                sock_recheck();
         if (in_session_locked())
                 return true;
         lock_release();
@@ -819,7 +869,7 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                                             AT_FDCWD, target, target);
                                 p->reported = true;
                         }
-                        close(fd);
+                        raw_close(fd);
                 }
         } else if (S_ISREG(p->st.st_mode)) {
                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd, path,
@@ -872,42 +922,71 @@ void tp_post_created(int dirfd, const char *path, bool dir)
         tp_post(&p, dir ? TRACKLE_OP_MKDIR : TRACKLE_OP_CREATED, NULL);
 }
 
-/* Descriptors of files whose state before trackled has (see tp_opened()), by number: the
- * inode they were opened on. Read and written without the lock: an entry torn by a race of
- * the program's own threads on one fd number at worst costs one metadata event. After fork()
- * the child has the same descriptors, so the entries stay true; exec() empties the table. */
-#define TP_FDTAB 1024
-static struct {
-        uint64_t dev, ino;
-} fdtab[TP_FDTAB];
+/* Descriptors of files whose state before trackled has (see tp_opened()), by number, so that
+ * the metadata calls tar and dpkg make on each file they write (fchown, fchmod, futimens)
+ * cost no system call. An entry is true while that descriptor is the file it was opened on:
+ * every close of it goes through a wrapper (close, fclose, freopen, dup2, dup3, close_range,
+ * closefrom), every wrapped open that gets the number sets or clears it, and stdin, stdout
+ * and stderr, which glibc itself replaces (daemon(), login_tty()), are never in it. Only a
+ * raw close system call goes unseen, like every raw system call (trackle(8), bypasses).
+ *
+ * A child of fork() has the same descriptors and a copy of the table: both stay true. A
+ * child of vfork() shares our memory but not our descriptors: it may clear entries (its
+ * closes) but never set one, so only the process this memory belongs to (image_pid: set when
+ * the image starts, and in the child of every fork() by the atfork handler) sets them. A
+ * child made without the handler (_Fork, a raw clone) never sets one either. exec() empties
+ * the table. Read and written without the lock: a race of the program's own threads on one
+ * number at worst costs one metadata event. */
+#define TP_FDTAB 4096
+static uint8_t fdtab[TP_FDTAB];
 
 void tp_opened(const TpPre *p, int fd)
 {
-        struct stat st;
-
-        if (!p->active || fd < 0 || fd >= TP_FDTAB)
+        if (fd < 3 || fd >= TP_FDTAB)
                 return;
-        if (p->reported && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-                __atomic_store_n(&fdtab[fd].dev, (uint64_t)st.st_dev, __ATOMIC_RELAXED);
-                __atomic_store_n(&fdtab[fd].ino, (uint64_t)st.st_ino, __ATOMIC_RELAXED);
-        } else if (__atomic_load_n(&fdtab[fd].ino, __ATOMIC_RELAXED)) {
-                __atomic_store_n(&fdtab[fd].ino, 0, __ATOMIC_RELAXED);
+        /* Set only for a regular file: one this call created (O_CREAT of a missing path), or
+         * the existing one a BEFORE went for (a symlink's target included). */
+        if (!p->active || !p->reported || p->pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED) ||
+            (p->exists && !S_ISREG(p->st.st_mode) && !S_ISLNK(p->st.st_mode))) {
+                tp_fd_closed(fd);
+                return;
         }
+        if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
+                __atomic_store_n(&fdtab_used, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&fdtab[fd], 1, __ATOMIC_RELAXED);
 }
 
 bool tp_fd_reported(int fd)
 {
-        struct stat st;
-        uint64_t ino;
+        return __atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
+               __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED);
+}
 
-        if (fd < 0 || fd >= TP_FDTAB)
-                return false;
-        ino = __atomic_load_n(&fdtab[fd].ino, __ATOMIC_RELAXED);
-        if (ino == 0)
-                return false;
-        /* the program may have closed it and opened something else under that number */
-        return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_ino == ino &&
-               (uint64_t)st.st_dev == __atomic_load_n(&fdtab[fd].dev, __ATOMIC_RELAXED);
+/* Untouched (no page of it faulted in) in a process that never set an entry. */
+void tp_fd_closed(int fd)
+{
+        if (fd >= 0 && fd + 1 == __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED))
+                __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
+            __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED))
+                __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
+}
+
+void tp_fds_closed(unsigned first, unsigned last)
+{
+        int s1 = __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED);
+
+        if (s1 > 0 && (unsigned)s1 - 1 >= first && (unsigned)s1 - 1 <= last)
+                __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+        if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) || first >= TP_FDTAB || first > last)
+                return;
+        if (first < 3)
+                first = 3;
+        if (last >= TP_FDTAB)
+                last = TP_FDTAB - 1;
+        for (unsigned fd = first; fd <= last; fd++)
+                if (__atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED))
+                        __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
 }
 
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])

@@ -97,9 +97,9 @@ static inline int tp_fd_of_file(FILE *f)
                 tp_pre_open(&p_, dirfd, tp_launder(path), flags);                                  \
                 errno = e_;                                                                        \
                 r_ = CALL;                                                                         \
-                if (r_ != (fail) && p_.active) {                                                   \
+                if (r_ != (fail)) {                                                                \
                         e_ = errno;                                                                \
-                        if (!p_.exists && ((flags)&O_CREAT)) {                                     \
+                        if (p_.active && !p_.exists && ((flags)&O_CREAT)) {                        \
                                 tp_post(&p_, TRACKLE_OP_CREATED, NULL);                            \
                                 p_.reported = true;                                                \
                         }                                                                          \
@@ -253,10 +253,21 @@ TP_EXPORT FILE *fopen64(const char *path, const char *mode)
         OPEN_BODY(FILE *, NULL, AT_FDCWD, path, flags, real(path, mode));
 }
 
+/* The descriptor under a stream that is about to be closed or reopened. */
+static void stream_closing(FILE *stream)
+{
+        int e = errno;
+
+        if (tp_launder((const char *)stream))
+                tp_fd_closed(fileno(stream));
+        errno = e;
+}
+
 TP_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
         int flags = tp_launder(path) ? fopen_flags(mode) : 0;
         REAL_OR(freopen, NULL);
+        stream_closing(stream);
         OPEN_BODY(FILE *, NULL, AT_FDCWD, path, flags, real(path, mode, stream));
 }
 
@@ -264,6 +275,7 @@ TP_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
         int flags = tp_launder(path) ? fopen_flags(mode) : 0;
         REAL_OR(freopen64, NULL);
+        stream_closing(stream);
         OPEN_BODY(FILE *, NULL, AT_FDCWD, path, flags, real(path, mode, stream));
 }
 
@@ -657,6 +669,56 @@ TP_EXPORT int fremovexattr(int fd, const char *name)
         FD_BODY(fd, TRACKLE_OP_XATTR, real(fd, name));
 }
 
+/* ---- descriptors closed: only so that tp_fd_reported() needs no fstat ---- */
+
+TP_EXPORT int close(int fd)
+{
+        REAL_OR(close, -1);
+        tp_fd_closed(fd);
+        return real(fd);
+}
+
+TP_EXPORT int fclose(FILE *stream)
+{
+        REAL_OR(fclose, EOF);
+        stream_closing(stream);
+        return real(stream);
+}
+
+TP_EXPORT int dup2(int oldfd, int newfd)
+{
+        REAL_OR(dup2, -1);
+        if (oldfd != newfd)
+                tp_fd_closed(newfd);
+        return real(oldfd, newfd);
+}
+
+TP_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+        REAL_OR(dup3, -1);
+        if (oldfd != newfd)
+                tp_fd_closed(newfd);
+        return real(oldfd, newfd, flags);
+}
+
+TP_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+        REAL_OR(close_range, -1);
+        if (!(flags & CLOSE_RANGE_CLOEXEC))
+                tp_fds_closed(first, last);
+        return real(first, last, flags);
+}
+
+TP_EXPORT void closefrom(int lowfd)
+{
+        __typeof__(&closefrom) real = REAL(closefrom);
+
+        if (lowfd >= 0)
+                tp_fds_closed((unsigned)lowfd, ~0u);
+        if (real)
+                real(lowfd);
+}
+
 /* ---- E. temporary files: new, so nothing before; CREATED after ---- */
 
 #define TEMP_BODY(tmpl, CALL)                                                                      \
@@ -665,6 +727,7 @@ TP_EXPORT int fremovexattr(int fd, const char *name)
                 r_ = CALL;                                                                         \
                 if (r_ >= 0) {                                                                     \
                         e_ = errno;                                                                \
+                        tp_fd_closed(r_);                                                          \
                         tp_post_created(AT_FDCWD, tmpl, false);                                    \
                         errno = e_;                                                                \
                 }                                                                                  \

@@ -36,13 +36,17 @@ void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t befor
 void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
 void tp_pre_fd(TpPre *p, int fd);
 void tp_post(const TpPre *p, uint32_t op, const char *path2);
-/* After a successful open that tp_pre_open() looked at: remember fd if trackled now knows the
- * file's state before (created by this call, or reported by a BEFORE), so that metadata calls
- * on that fd (futimens, fchown, fchmod: three per file that tar extracts) cost one fstat. */
+/* After a successful open, whether tp_pre_open() looked at it or not: remember fd if trackled
+ * now knows the file's state before (created by this call, or reported by a BEFORE), so that
+ * metadata calls on that fd (futimens, fchown, fchmod: three per file that tar extracts) cost
+ * no system call; forget it otherwise. */
 void tp_opened(const TpPre *p, int fd);
 /* true if fd is such a file still: its metadata changes add nothing to what trackled gets
  * (its state before is known, its state after is taken when the connection ends). */
 bool tp_fd_reported(int fd);
+/* fd, or fds first..last, closed (or about to be replaced, by dup2/dup3/freopen). */
+void tp_fd_closed(int fd);
+void tp_fds_closed(unsigned first, unsigned last);
 void tp_post_created(int dirfd, const char *path, bool dir);
 bool tp_abspath(int dirfd, const char *path, char *out, size_t size);
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[]);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -147,6 +148,15 @@ static void errno_mode(void)
         T("removexattr", removexattr("a", "user.t"));
         T("lremovexattr", lremovexattr("a", "user.t"));
         T("fremovexattr", fremovexattr(dfd, "user.t"));
+        T("close-bad", close(-1));
+        T("fclose", fclose(fopen("a", "r")));
+        T("dup2-bad", dup2(-1, 50));
+        T("dup2", dup2(dfd, 50));
+        T("dup3-bad", dup3(50, 50, 0));
+        T("dup3", dup3(dfd, 51, O_CLOEXEC));
+        T("close_range", close_range(50, 51, 0));
+        T("close_range-bad", close_range(9, 8, 0));
+        T("close", close(dup(dfd)));
         TFD("mkstemp", mkstemp(t1));
         TFD("mkstemp-bad", mkstemp(bad));
         TFD("mkstemp64", mkstemp64(t2));
@@ -185,6 +195,132 @@ static void errno_mode(void)
                 printf("%-14s %d\n", "pclose", pclose(f));
         }
         close(dfd);
+}
+
+/* The library skips metadata calls on descriptors of files it created or reported, without
+ * a system call: every way of closing such a descriptor, followed by the number's reuse for a
+ * file it did not report through a call it does not see (dup), must make the next fchmod an
+ * event again; so must a child of vfork() that opens a created file under its parent's
+ * number. "dN" must get CHMOD events, "cN" none. */
+static int ro_open(const char *dir, const char *name)
+{
+        char path[4096];
+        int ro;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        ro = open(path, O_RDONLY | O_CLOEXEC);
+        if (ro < 0)
+                exit(2);
+        return ro;
+}
+
+static int dup_as(int ro, int want)
+{
+        int fd = dup(ro); /* the lowest free number: the one just closed */
+
+        if (fd != want) {
+                fprintf(stderr, "dup: got %d, want %d\n", fd, want);
+                exit(2);
+        }
+        close(ro);
+        return fd;
+}
+
+static int created(const char *dir, const char *name)
+{
+        char path[4096];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 || fchmod(fd, 0600) < 0)
+                exit(3);
+        return fd;
+}
+
+static int reuse_mode(const char *dir)
+{
+        char path[4096];
+        int sv[4][2];
+        FILE *f;
+        pid_t pid;
+        int fd, ro;
+
+        /* first: no socket of the library yet, so the child's open gets the number it
+         * closed */
+        ro = ro_open(dir, "d7");
+        pid = vfork();
+        if (pid == 0) {
+                snprintf(path, sizeof(path), "%s/c7", dir);
+                close(ro);
+                _exit(open(path, O_WRONLY | O_CREAT | O_EXCL, 0644) == ro ? 0 : 1);
+        }
+        if (pid < 0 || child_status(pid) != 0)
+                return 7;
+        fchmod(ro, 0600);
+
+        ro = ro_open(dir, "d1");
+        fd = created(dir, "c1");
+        close(fd);
+        fchmod(dup_as(ro, fd), 0600);
+
+        ro = ro_open(dir, "d2");
+        snprintf(path, sizeof(path), "%s/c2", dir);
+        f = fopen(path, "wx");
+        if (!f || fchmod(fileno(f), 0600) < 0)
+                return 3;
+        fd = fileno(f);
+        fclose(f);
+        fchmod(dup_as(ro, fd), 0600);
+
+        fd = created(dir, "c3");
+        if (dup2(ro_open(dir, "d3"), fd) != fd)
+                return 4;
+        fchmod(fd, 0600);
+
+        fd = created(dir, "c4");
+        if (dup3(ro_open(dir, "d4"), fd, O_CLOEXEC) != fd)
+                return 5;
+        fchmod(fd, 0600);
+
+        ro = ro_open(dir, "d5");
+        fd = created(dir, "c5");
+        if (close_range((unsigned)fd, (unsigned)fd, 0) < 0)
+                return 6;
+        fchmod(dup_as(ro, fd), 0600);
+
+        ro = ro_open(dir, "d6");
+        fd = created(dir, "c6");
+        closefrom(fd);
+        fchmod(dup_as(ro, fd), 0600);
+
+        /* still skipped: in this process, and in a child of fork() */
+        fd = created(dir, "c8");
+        pid = fork();
+        if (pid == 0)
+                _exit(fchmod(fd, 0644) == 0 ? 0 : 1);
+        if (pid < 0 || child_status(pid) != 0)
+                return 8;
+
+        /* The program closes every descriptor, the library's socket included, and its own
+         * sockets take the numbers: the library connects afresh and never writes to them. */
+        closefrom(3);
+        for (int i = 0; i < 4; i++)
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]) < 0)
+                        return 9;
+        snprintf(path, sizeof(path), "%s/d8", dir);
+        fd = open(path, O_WRONLY);
+        if (fd < 0 || write(fd, "x\n", 2) != 2)
+                return 10;
+        close(fd);
+        for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 2; j++)
+                        if (recv(sv[i][j], path, sizeof(path), MSG_DONTWAIT) != -1 ||
+                            errno != EAGAIN) {
+                                fprintf(stderr, "bytes on the program's socket %d\n", sv[i][j]);
+                                return 11;
+                        }
+        return 0;
 }
 
 /* With 0-2 closed: a tracked write-open, then our own opens must get 0 and 1. */
@@ -235,6 +371,8 @@ int main(int argc, char **argv)
                 errno_mode();
                 return 0;
         }
+        if (argc >= 3 && strcmp(argv[1], "reuse") == 0)
+                return reuse_mode(argv[2]);
         if (argc >= 4 && strcmp(argv[1], "fds") == 0)
                 return fds_mode(argv[2], argv[3]);
         if (argc >= 3 && strcmp(argv[1], "children") == 0) {

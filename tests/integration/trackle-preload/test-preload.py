@@ -156,7 +156,7 @@ def test_surface():
         utimes lutimes futimes futimesat utimensat futimens setxattr lsetxattr fsetxattr
         removexattr lremovexattr fremovexattr mkstemp mkstemp64 mkostemp mkostemp64 mkstemps
         mkostemps mkdtemp execve execv execvp execvpe execl execle execlp fexecve execveat
-        posix_spawn posix_spawnp system popen""".split())
+        posix_spawn posix_spawnp system popen close fclose dup2 dup3 close_range closefrom""".split())
     check(set(names) == wrappers, "exports exactly the wrappers (extra %s, missing %s)"
           % (sorted(set(names) - wrappers), sorted(wrappers - set(names))))
     check(not any(n.startswith("la_") for n in names), "no la_* symbols")
@@ -197,7 +197,7 @@ def test_inert(sid):
         r = run(["sh", "-c", "echo x > %s/f; echo y > %s/f; rm %s/f" % (d, d, d)])
         check(r.returncode == 0 and r.stdout == b"" and r.stderr == b"", "runs without a hint")
         r = run(["sh", "-c", "echo x > %s/g; rm %s/g" % (d, d)], session=999999)
-        r2 = run(["sh", "-c", "echo x > %s/h" % d], session="007")
+        run(["sh", "-c", "echo x > %s/h" % d], session="007")
         check(srv.frames() == [], "no session, a hint without marker, a malformed hint: "
               "the server sees nothing (%d frames)" % len(srv.frames()))
         # A marker whose leader is not our ancestor: a forged hint.
@@ -557,6 +557,29 @@ def test_shortcuts(sid):
     gone = [os.path.basename(f["path"]) for f in events(fr, "event", OP["UNLINKED"])]
     check(all(n in gone for n in ("keep.dpkg-tmp", "sym", "renamed")),
           "... and their removal is still an event: %s" % gone)
+    shutil.rmtree(d, ignore_errors=True)
+
+    # the skip costs no fstat: it trusts that it sees every close of such a descriptor
+    d = scratch()
+    for i in range(1, 9):
+        with open("%s/d%d" % (d, i), "w") as f:
+            f.write("d\n")
+    with Server() as srv:
+        r = run([PROBE, "reuse", d], session=sid)
+        check(r.returncode == 0, "reuse probe ran: %d %r" % (r.returncode, r.stderr[-400:]))
+        wait_for(lambda: len([f for f in srv.frames() if f["type"] == "close"]) >= 3,
+                 "close of the probe's two connections and its vfork child's")
+        fr = srv.frames()
+    check(d + "/d8" in [f["path"] for f in events(fr, "before")],
+          "after the program closed the library's socket (closefrom): a BEFORE on a new "
+          "connection, and no byte on the program's sockets that took its number")
+    meta = sorted(os.path.basename(f["path"]) for f in events(fr, "event", 29))
+    want = ["d%d" % i for i in range(1, 8)]
+    check([m for m in meta if m.startswith("d")] == want,
+          "closed by close, fclose, dup2, dup3, close_range, closefrom, and a vfork child's "
+          "open under the same number: the next fchmod is an event: %s" % meta)
+    check(not [m for m in meta if m.startswith("c")],
+          "none for files the process created, in a child of fork() either: %s" % meta)
     shutil.rmtree(d, ignore_errors=True)
 
 
