@@ -107,6 +107,9 @@ static void raw_close(int fd)
 /* Our socket's number + 1 (0: none), and whether the program closed that number since: read
  * by the close wrappers without the lock. */
 static int sock_fd1, sock_dropped;
+/* The descriptors of the directory name cache (see dir_path()) + 1, 0: none. */
+#define TP_DIRCACHE 2
+static int dircache_fd1[TP_DIRCACHE];
 
 static void set_sock(int fd)
 {
@@ -705,12 +708,12 @@ static bool fd_path(int fd, char *out, size_t size)
 }
 
 /* The names of the last directory fds that *at() calls were relative to: tar and dpkg make
- * thousands of calls relative to one. An entry counts only if the fd is still that directory
- * and its name still leads to it (fstat + stat: cheaper than the readlink of /proc/self/fd/N
- * through procfs), so a directory renamed since is looked up afresh. Used with the lock held. */
-#define TP_DIRCACHE 2
+ * thousands of calls relative to one. An entry counts while the descriptor is still that
+ * directory (dircache_fd1: cleared by the close wrappers, see fdtab) and its name still leads
+ * to it (one stat: cheaper than the readlink of /proc/self/fd/N through procfs), so a
+ * directory renamed since is looked up afresh. Filled only by the process the memory belongs
+ * to (image_pid), never by a child of vfork(). Used with the lock held. */
 static struct {
-        int fd;
         uint64_t dev, ino;
         char path[TP_PATH_SIZE];
 } dircache[TP_DIRCACHE];
@@ -719,31 +722,34 @@ static unsigned dircache_next;
 static bool dir_path(int dirfd, char *out, size_t size, bool cache)
 {
         struct stat a, b;
-        size_t i;
+        size_t i, n;
 
         if (!cache)
                 return fd_path(dirfd, out, size);
-        if (fstat(dirfd, &a) < 0 || !S_ISDIR(a.st_mode))
-                return fd_path(dirfd, out, size);
         for (i = 0; i < TP_DIRCACHE; i++)
-                if (dircache[i].fd == dirfd && dircache[i].ino == (uint64_t)a.st_ino &&
-                    dircache[i].dev == (uint64_t)a.st_dev && dircache[i].path[0] == '/')
+                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED) == dirfd + 1)
                         break;
-        if (i < TP_DIRCACHE && strlen(dircache[i].path) < size &&
-            fstatat(AT_FDCWD, dircache[i].path, &b, 0) == 0 && b.st_ino == a.st_ino &&
-            b.st_dev == a.st_dev) {
-                memcpy(out, dircache[i].path, strlen(dircache[i].path) + 1);
+        if (i < TP_DIRCACHE) {
+                n = strlen(dircache[i].path);
+                if (n < size && fstatat(AT_FDCWD, dircache[i].path, &b, 0) == 0 &&
+                    S_ISDIR(b.st_mode) && (uint64_t)b.st_ino == dircache[i].ino &&
+                    (uint64_t)b.st_dev == dircache[i].dev) {
+                        memcpy(out, dircache[i].path, n + 1);
+                        return true;
+                }
+        } else {
+                i = dircache_next++ % TP_DIRCACHE;
+        }
+        if (fstat(dirfd, &a) < 0 || !S_ISDIR(a.st_mode) || !fd_path(dirfd, out, size))
+                return fd_path(dirfd, out, size);
+        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
+        if (S.pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED) ||
+            strlen(out) >= sizeof(dircache[i].path))
                 return true;
-        }
-        if (!fd_path(dirfd, out, size))
-                return false;
-        i = dircache_next++ % TP_DIRCACHE;
-        if (strlen(out) < sizeof(dircache[i].path)) {
-                dircache[i].fd = dirfd;
-                dircache[i].dev = (uint64_t)a.st_dev;
-                dircache[i].ino = (uint64_t)a.st_ino;
-                memcpy(dircache[i].path, out, strlen(out) + 1);
-        }
+        dircache[i].dev = (uint64_t)a.st_dev;
+        dircache[i].ino = (uint64_t)a.st_ino;
+        memcpy(dircache[i].path, out, strlen(out) + 1);
+        __atomic_store_n(&dircache_fd1[i], dirfd + 1, __ATOMIC_RELAXED);
         return true;
 }
 
@@ -942,15 +948,15 @@ static uint8_t fdtab[TP_FDTAB];
 
 void tp_opened(const TpPre *p, int fd)
 {
+        /* whatever had this number before is gone (closed past the wrappers, at worst) */
+        tp_fd_closed(fd);
         if (fd < 3 || fd >= TP_FDTAB)
                 return;
         /* Set only for a regular file: one this call created (O_CREAT of a missing path), or
          * the existing one a BEFORE went for (a symlink's target included). */
         if (!p->active || !p->reported || p->pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED) ||
-            (p->exists && !S_ISREG(p->st.st_mode) && !S_ISLNK(p->st.st_mode))) {
-                tp_fd_closed(fd);
+            (p->exists && !S_ISREG(p->st.st_mode) && !S_ISLNK(p->st.st_mode)))
                 return;
-        }
         if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
                 __atomic_store_n(&fdtab_used, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&fdtab[fd], 1, __ATOMIC_RELAXED);
@@ -965,8 +971,13 @@ bool tp_fd_reported(int fd)
 /* Untouched (no page of it faulted in) in a process that never set an entry. */
 void tp_fd_closed(int fd)
 {
-        if (fd >= 0 && fd + 1 == __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED))
+        if (fd < 0)
+                return;
+        if (fd + 1 == __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED))
                 __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+        for (int i = 0; i < TP_DIRCACHE; i++)
+                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED) == fd + 1)
+                        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
         if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
             __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED))
                 __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
@@ -978,6 +989,12 @@ void tp_fds_closed(unsigned first, unsigned last)
 
         if (s1 > 0 && (unsigned)s1 - 1 >= first && (unsigned)s1 - 1 <= last)
                 __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+        for (int i = 0; i < TP_DIRCACHE; i++) {
+                int d1 = __atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED);
+
+                if (d1 > 0 && (unsigned)d1 - 1 >= first && (unsigned)d1 - 1 <= last)
+                        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
+        }
         if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) || first >= TP_FDTAB || first > last)
                 return;
         if (first < 3)

@@ -244,7 +244,7 @@ static int reuse_mode(const char *dir)
         int sv[4][2];
         FILE *f;
         pid_t pid;
-        int fd, ro;
+        volatile int fd, ro; /* live across vfork() */
 
         /* first: no socket of the library yet, so the child's open gets the number it
          * closed */
@@ -293,6 +293,31 @@ static int reuse_mode(const char *dir)
         fd = created(dir, "c6");
         closefrom(fd);
         fchmod(dup_as(ro, fd), 0600);
+
+        /* The name of a directory descriptor is cached: a closed one reused for another
+         * directory, and one a child of vfork() reopened, must not keep the old name. */
+        snprintf(path, sizeof(path), "%s/e1", dir);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        close(openat(fd, "x1", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        ro = ro_open(dir, "e2");
+        close(fd);
+        fd = dup_as(ro, fd);
+        close(openat(fd, "x2", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        close(fd);
+        snprintf(path, sizeof(path), "%s/e3", dir);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        pid = vfork();
+        if (pid == 0) {
+                snprintf(path, sizeof(path), "%s/e4", dir);
+                close(fd);
+                if (open(path, O_RDONLY | O_DIRECTORY) != fd)
+                        _exit(1);
+                _exit(close(openat(fd, "y1", O_WRONLY | O_CREAT | O_EXCL, 0644)) == 0 ? 0 : 1);
+        }
+        if (pid < 0 || child_status(pid) != 0)
+                return 12;
+        close(openat(fd, "y2", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        close(fd);
 
         /* still skipped: in this process, and in a child of fork() */
         fd = created(dir, "c8");

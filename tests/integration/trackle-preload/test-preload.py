@@ -564,6 +564,8 @@ def test_shortcuts(sid):
     for i in range(1, 9):
         with open("%s/d%d" % (d, i), "w") as f:
             f.write("d\n")
+    for i in range(1, 5):
+        os.mkdir("%s/e%d" % (d, i))
     with Server() as srv:
         r = run([PROBE, "reuse", d], session=sid)
         check(r.returncode == 0, "reuse probe ran: %d %r" % (r.returncode, r.stderr[-400:]))
@@ -580,6 +582,13 @@ def test_shortcuts(sid):
           "open under the same number: the next fchmod is an event: %s" % meta)
     check(not [m for m in meta if m.startswith("c")],
           "none for files the process created, in a child of fork() either: %s" % meta)
+    created = [f["path"][len(d):] for f in events(fr, "event", OP["CREATED"])]
+    check("/e1/x1" in created and "/e2/x2" in created and "/e1/x2" not in created,
+          "a directory descriptor closed and its number reused for another directory: "
+          "names relative to the new one: %s" % [c for c in created if "/e" in c])
+    check("/e4/y1" in created and "/e3/y2" in created and "/e4/y2" not in created,
+          "a child of vfork() reopening a directory descriptor's number: its parent's names "
+          "stay its own: %s" % [c for c in created if "/e" in c])
     shutil.rmtree(d, ignore_errors=True)
 
 
