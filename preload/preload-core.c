@@ -626,7 +626,7 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
          * write in place (trackled reads it while we wait). Anyone else opens the file and
          * passes it; for an unlink, rename or link over it, the open old inode is all trackled
          * needs, so the frame goes without waiting for an answer. */
-        if (!S.secure && (geteuid() != 0 || trackle_op_keeps_inode(op))) {
+        if (!S.secure && (trackle_op_keeps_inode(op) || geteuid() != 0)) {
                 fd = raw_open(dirfd, name,
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
                 /* A symlink about to be renamed over or removed (dpkg replaces a library's

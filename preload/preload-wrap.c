@@ -671,26 +671,30 @@ TP_EXPORT int fremovexattr(int fd, const char *name)
 
 /* ---- descriptors closed: only so that tp_fd_reported() needs no fstat ---- */
 
+/* close, fclose and dup2 call glibc's own exported names for them (bound at load, -z now)
+ * instead of resolving the next "close" with dlsym() at the first call: programs call close()
+ * in signal handlers, where dlsym() (which may take locks and allocate) must not run. */
+extern int __close(int fd);
+extern int __dup2(int oldfd, int newfd);
+extern int _IO_fclose(FILE *stream);
+
 TP_EXPORT int close(int fd)
 {
-        REAL_OR(close, -1);
         tp_fd_closed(fd);
-        return real(fd);
+        return __close(fd);
 }
 
 TP_EXPORT int fclose(FILE *stream)
 {
-        REAL_OR(fclose, EOF);
         stream_closing(stream);
-        return real(stream);
+        return _IO_fclose(stream);
 }
 
 TP_EXPORT int dup2(int oldfd, int newfd)
 {
-        REAL_OR(dup2, -1);
         if (oldfd != newfd)
                 tp_fd_closed(newfd);
-        return real(oldfd, newfd);
+        return __dup2(oldfd, newfd);
 }
 
 TP_EXPORT int dup3(int oldfd, int newfd, int flags)
