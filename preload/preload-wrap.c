@@ -305,6 +305,9 @@ static int rename_common(int od, const char *old, int nd, const char *new, unsig
         if (r != 0)
                 return r;
         e = errno;
+        if ((a.active && a.exists && S_ISDIR(a.st.st_mode)) ||
+            (b.active && b.exists && S_ISDIR(b.st.st_mode)))
+                tp_dirs_moved();
         if (a.active && b.active)
                 tp_post(&a, (flags & RENAME_EXCHANGE) ? TRACKLE_OP_EXCHANGED : TRACKLE_OP_RENAMED,
                         b.abs);

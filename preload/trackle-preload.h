@@ -47,6 +47,8 @@ bool tp_fd_reported(int fd);
 /* fd, or fds first..last, closed (or about to be replaced, by dup2/dup3/freopen). */
 void tp_fd_closed(int fd);
 void tp_fds_closed(unsigned first, unsigned last);
+/* This process renamed a directory: names of directory descriptors are looked up afresh. */
+void tp_dirs_moved(void);
 void tp_post_created(int dirfd, const char *path, bool dir);
 bool tp_abspath(int dirfd, const char *path, char *out, size_t size);
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[]);

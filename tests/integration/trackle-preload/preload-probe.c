@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -317,6 +318,28 @@ static int reuse_mode(const char *dir)
         if (pid < 0 || child_status(pid) != 0)
                 return 12;
         close(openat(fd, "y2", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        close(fd);
+
+        /* A directory renamed by another process: the cached name is trusted for at most
+         * 1 ms (trackle(8)); past that, names follow the rename. */
+        snprintf(path, sizeof(path), "%s/e5", dir);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        close(openat(fd, "z1", O_WRONLY | O_CREAT | O_EXCL, 0644));
+        pid = fork();
+        if (pid == 0) {
+                char to[4096];
+
+                snprintf(to, sizeof(to), "%s/e6", dir);
+                _exit(rename(path, to) == 0 ? 0 : 1);
+        }
+        if (pid < 0 || child_status(pid) != 0)
+                return 13;
+        {
+                /* not waiting for a condition: the cache's time of trust must pass */
+                struct timespec ts = {0, 3 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        close(openat(fd, "z2", O_WRONLY | O_CREAT | O_EXCL, 0644));
         close(fd);
 
         /* still skipped: in this process, and in a child of fork() */

@@ -564,7 +564,7 @@ def test_shortcuts(sid):
     for i in range(1, 9):
         with open("%s/d%d" % (d, i), "w") as f:
             f.write("d\n")
-    for i in range(1, 5):
+    for i in range(1, 6):
         os.mkdir("%s/e%d" % (d, i))
     with Server() as srv:
         r = run([PROBE, "reuse", d], session=sid)
@@ -586,6 +586,9 @@ def test_shortcuts(sid):
     check("/e1/x1" in created and "/e2/x2" in created and "/e1/x2" not in created,
           "a directory descriptor closed and its number reused for another directory: "
           "names relative to the new one: %s" % [c for c in created if "/e" in c])
+    check("/e5/z1" in created and "/e6/z2" in created and "/e5/z2" not in created,
+          "a directory renamed by another process: names follow it once the cached name's "
+          "1 ms of trust is over: %s" % [c for c in created if "/e" in c])
     check("/e4/y1" in created and "/e3/y2" in created and "/e4/y2" not in created,
           "a child of vfork() reopening a directory descriptor's number: its parent's names "
           "stay its own: %s" % [c for c in created if "/e" in c])
