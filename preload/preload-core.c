@@ -140,6 +140,56 @@ static void hint_snapshot(void)
         __atomic_store_n(&hint_done, 1, __ATOMIC_RELEASE);
 }
 
+/* Whose process this is, without a getpid() per call (~1.5 µs each on a VM: a third of what
+ * tracking a file tar creates costs). The pid is kept in a page the kernel empties in the
+ * child of every fork(), _Fork() or clone() without shared memory (MADV_WIPEONFORK), so such
+ * a child asks the kernel once. A child of vfork() shares the page and so acts as its
+ * parent until it execs or exits: its events go into the parent's connection (it never
+ * makes one: connect_locked_first()), and the exec wrappers and _exit() see through it
+ * (tp_vfork_check()) and drop what it may have cached under numbers of its own descriptors.
+ * Only the process the image belongs to (image_pid) writes the page. */
+typedef struct PidPage {
+        pid_t pid; /* 0 in a page just wiped by fork() */
+} PidPage;
+static PidPage *pidpage;
+
+static PidPage *pidpage_map(void)
+{
+        PidPage *none = NULL;
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED)
+                return NULL;
+        if (madvise(p, 4096, MADV_WIPEONFORK) < 0) { /* Linux < 4.14: no cache */
+                (void)munmap(p, 4096);
+                return NULL;
+        }
+        if (!__atomic_compare_exchange_n(&pidpage, &none, (PidPage *)p, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+                (void)munmap(p, 4096); /* another thread won */
+                return none;
+        }
+        return p;
+}
+
+static pid_t cached_pid(void)
+{
+        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        pid_t pid;
+
+        if (pp && (pid = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) > 0)
+                return pid;
+        pid = getpid();
+        /* a child of vfork() or _Fork(), or a call before the constructor: no cache */
+        if (pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED))
+                return pid;
+        if (!pp)
+                pp = pidpage_map();
+        if (pp)
+                __atomic_store_n(&pp->pid, pid, __ATOMIC_RELAXED);
+        return pid;
+}
+
 static void atfork_child(void)
 {
         __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
@@ -466,6 +516,10 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
                 return true;
         if (S.conn == CONN_FAILED && now_ms() < S.retry_at)
                 return false;
+        /* A child of vfork() acting as its parent (cached_pid()) never connects: the socket
+         * would be in its descriptor table only, under a number of its parent's. */
+        if (getpid() != S.pid)
+                return false;
         S.conn = CONN_FAILED;
         if (!trackled_running()) {
                 give_up();
@@ -741,7 +795,8 @@ static bool fd_path(int fd, char *out, size_t size)
  * the whole cache at once (tp_dirs_moved()); a rename by another process is seen within that
  * time, so a name recorded is the directory's name as of at most that long before the call
  * (the call and the rename race anyway). Filled only by the process the memory belongs to
- * (image_pid), never by a child of vfork(). Used with the lock held. */
+ * (image_pid; what a child of vfork() passing for it adds is dropped when the child execs or
+ * exits, see fdtab). Used with the lock held. */
 #define TP_DIRCACHE_TRUST_US 1000
 static struct {
         uint64_t dev, ino;
@@ -856,7 +911,7 @@ static bool enter_pid(pid_t pid)
 
 static bool enter(TpPre *p)
 {
-        pid_t pid = getpid();
+        pid_t pid = cached_pid();
 
         if (p)
                 p->pid = pid;
@@ -990,13 +1045,14 @@ void tp_post_created(int dirfd, const char *path, bool dir)
  * and stderr, which glibc itself replaces (daemon(), login_tty()), are never in it. Only a
  * raw close system call goes unseen, like every raw system call (trackle(8), bypasses).
  *
- * A child of fork() has the same descriptors and a copy of the table: both stay true. A
- * child of vfork() shares our memory but not our descriptors: it may clear entries (its
- * closes) but never set one, so only the process this memory belongs to (image_pid: set when
- * the image starts, and in the child of every fork() by the atfork handler) sets them. A
- * child made without the handler (_Fork, a raw clone) never sets one either. exec() empties
- * the table. Read and written without the lock: a race of the program's own threads on one
- * number at worst costs one metadata event. */
+ * A child of fork() has the same descriptors and a copy of the table: both stay true. Only
+ * the process this memory belongs to sets entries (image_pid: set when the image starts, and
+ * in the child of every fork() by the atfork handler; a child made without the handler,
+ * _Fork or a raw clone, never sets one). A child of vfork() shares our memory but not our
+ * descriptors: it passes for its parent (cached_pid()), so what it sets is dropped when it
+ * execs or exits (tp_vfork_check()). exec() empties the table. Read and written without the
+ * lock: a race of the program's own threads on one number at worst costs one metadata
+ * event. */
 #define TP_FDTAB 4096
 static uint8_t fdtab[TP_FDTAB];
 
@@ -1060,9 +1116,37 @@ void tp_fds_closed(unsigned first, unsigned last)
                         __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
 }
 
+bool tp_fd_cache_used(void)
+{
+        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
+                return true;
+        for (int i = 0; i < TP_DIRCACHE; i++)
+                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED))
+                        return true;
+        return false;
+}
+
+/* A child of vfork() about to exec or exit: what it cached under its own descriptors'
+ * numbers in the memory it shares with its parent goes (the parent loses no record, only the
+ * shortcuts). Returns the real pid. */
+pid_t tp_vfork_check(void)
+{
+        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        pid_t pid = getpid(), cached;
+
+        if (!pp || (cached = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) <= 0 || cached == pid)
+                return pid;
+        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
+                for (int fd = 0; fd < TP_FDTAB; fd++)
+                        __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
+        tp_dirs_moved();
+        return pid;
+}
+
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
 {
-        if (!enter(NULL))
+        /* the real pid: the EXEC frame is the child's, a child of vfork() included */
+        if (!enter_pid(tp_vfork_check()))
                 return;
         if (!getcwd(S.cwd, sizeof(S.cwd)))
                 S.cwd[0] = 0;
@@ -1099,7 +1183,7 @@ static int published_pid;
 
 bool tp_exec_info(TpExecInfo *ret)
 {
-        pid_t pid = getpid();
+        pid_t pid = tp_vfork_check();
 
         if (!enter_pid(pid)) {
                 if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)

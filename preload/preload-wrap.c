@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -724,6 +725,26 @@ TP_EXPORT void closefrom(int lowfd)
                 tp_fds_closed((unsigned)lowfd, ~0u);
         if (real)
                 real(lowfd);
+}
+
+/* glibc's _exit() is the exit_group system call; ours first lets a child of vfork() that
+ * exits without exec drop what it cached in its parent's memory (tp_vfork_check()). */
+static _Noreturn void exit_now(int status)
+{
+        if (tp_fd_cache_used())
+                (void)tp_vfork_check();
+        for (;;)
+                (void)syscall(SYS_exit_group, status);
+}
+
+TP_EXPORT void _exit(int status)
+{
+        exit_now(status);
+}
+
+TP_EXPORT void _Exit(int status)
+{
+        exit_now(status);
 }
 
 /* ---- E. temporary files: new, so nothing before; CREATED after ---- */

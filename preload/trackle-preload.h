@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "trackle-wire.h"
 
@@ -47,6 +48,10 @@ bool tp_fd_reported(int fd);
 /* fd, or fds first..last, closed (or about to be replaced, by dup2/dup3/freopen). */
 void tp_fd_closed(int fd);
 void tp_fds_closed(unsigned first, unsigned last);
+/* The real pid; in a child of vfork(), first drops what it cached in its parent's memory. */
+pid_t tp_vfork_check(void);
+/* Whether the descriptor shortcuts above hold anything (no system call). */
+bool tp_fd_cache_used(void);
 /* This process renamed a directory: names of directory descriptors are looked up afresh. */
 void tp_dirs_moved(void);
 void tp_post_created(int dirfd, const char *path, bool dir);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,25 @@ static int created(const char *dir, const char *name)
         return fd;
 }
 
+/* A child of vfork() closes ro, creates NAME under its number, then exits or execs. */
+static int vfork_create_on(const char *dir, const char *name, int ro, bool exec)
+{
+        char path[4096];
+        pid_t pid;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        pid = vfork();
+        if (pid == 0) {
+                close(ro);
+                if (open(path, O_WRONLY | O_CREAT | O_EXCL, 0644) != ro)
+                        _exit(1);
+                if (exec)
+                        execl("/bin/true", "true", (char *)NULL);
+                _exit(exec ? 2 : 0);
+        }
+        return pid < 0 ? -1 : child_status(pid);
+}
+
 static int reuse_mode(const char *dir)
 {
         char path[4096];
@@ -247,16 +267,32 @@ static int reuse_mode(const char *dir)
         pid_t pid;
         volatile int fd, ro; /* live across vfork() */
 
-        /* first: no socket of the library yet, so the child's open gets the number it
-         * closed */
-        ro = ro_open(dir, "d7");
+        /* A child of vfork() acts as its parent once the library knows the parent's pid
+         * without asking (any tracked call: a write-open of /dev/null, which sends
+         * nothing). It must not connect: the socket would be its own, under a number that
+         * is free in its parent, where the next open takes it. */
+        fd = open("/dev/null", O_WRONLY);
+        close(fd);
         pid = vfork();
         if (pid == 0) {
-                snprintf(path, sizeof(path), "%s/c7", dir);
-                close(ro);
-                _exit(open(path, O_WRONLY | O_CREAT | O_EXCL, 0644) == ro ? 0 : 1);
+                snprintf(path, sizeof(path), "%s/c0", dir);
+                _exit(close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == 0 ? 0 : 1);
         }
         if (pid < 0 || child_status(pid) != 0)
+                return 16;
+        ro = ro_open(dir, "d0");
+        fd = created(dir, "c0b");
+        if (fcntl(ro, F_GETFD) < 0 || fcntl(fd, F_GETFD) < 0) {
+                fprintf(stderr, "the library closed a descriptor of the program\n");
+                return 17;
+        }
+        close(fd);
+        close(ro);
+
+        /* no socket of the library below the next free number, so the child's open gets
+         * the number it closed */
+        ro = ro_open(dir, "d7");
+        if (vfork_create_on(dir, "c7", ro, false) != 0)
                 return 7;
         fchmod(ro, 0600);
 
@@ -341,6 +377,18 @@ static int reuse_mode(const char *dir)
         }
         close(openat(fd, "z2", O_WRONLY | O_CREAT | O_EXCL, 0644));
         close(fd);
+
+        /* Children of vfork() again, now that the library knows this process's pid without
+         * asking (the child acts as its parent until it exits or execs): one that exits, one
+         * that execs, each after opening a created file under a number its parent uses. */
+        ro = ro_open(dir, "d9");
+        if (vfork_create_on(dir, "c9", ro, false) != 0)
+                return 14;
+        fchmod(ro, 0600);
+        ro = ro_open(dir, "d10");
+        if (vfork_create_on(dir, "c10", ro, true) != 0)
+                return 15;
+        fchmod(ro, 0600);
 
         /* still skipped: in this process, and in a child of fork() */
         fd = created(dir, "c8");
