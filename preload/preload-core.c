@@ -2,7 +2,8 @@
  *
  * Everything here runs inside other people's processes, set-uid ones included: no malloc, no
  * stdio, no output, no environment beyond the TRACKLE_SESSION hint, no blocking for more than
- * one bounded wait, and never a call to one of our own wrappers (own opens are raw syscalls).
+ * one bounded wait, and never a call to one of our own wrappers (own opens and closes are raw
+ * syscalls).
  * All state is static and guarded by a try-lock: a caller that finds it taken (another thread,
  * a signal handler) skips tracking for that call instead of waiting. */
 #undef _FORTIFY_SOURCE

@@ -1,8 +1,9 @@
 /* preload-wrap.c - the exported wrappers of libtrackle.so (interposition.md §3.3 A-F).
  *
  * Each wrapper resolves the real function on first use (it may be called before any
- * constructor, e.g. from libselinux's), asks preload-core.c what to record, restores errno,
- * calls the real function, and reports only after success. Errno and the return value the
+ * constructor, e.g. from libselinux's; close, fclose, dup2 and _exit need no resolving, see
+ * there), asks preload-core.c what to record, restores errno, calls the real function, and
+ * reports only after success. Errno and the return value the
  * caller sees are exactly the real function's. */
 #undef _FORTIFY_SOURCE
 #undef _FILE_OFFSET_BITS /* we define both open and open64 */

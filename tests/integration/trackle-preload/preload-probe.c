@@ -240,13 +240,15 @@ static int created(const char *dir, const char *name)
         return fd;
 }
 
-/* A child of vfork() closes ro, creates NAME under its number, then exits or execs. */
-static int vfork_create_on(const char *dir, const char *name, int ro, bool exec)
+/* A child of vfork() closes a read-only descriptor of DNAME, creates CNAME under its number,
+ * then exits or execs; the parent then fchmods its own DNAME through that number. */
+static int vfork_reuse(const char *dir, const char *dname, const char *cname, bool exec)
 {
         char path[4096];
+        int ro = ro_open(dir, dname);
         pid_t pid;
 
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        snprintf(path, sizeof(path), "%s/%s", dir, cname);
         pid = vfork();
         if (pid == 0) {
                 close(ro);
@@ -256,7 +258,9 @@ static int vfork_create_on(const char *dir, const char *name, int ro, bool exec)
                         execl("/bin/true", "true", (char *)NULL);
                 _exit(exec ? 2 : 0);
         }
-        return pid < 0 ? -1 : child_status(pid);
+        if (pid < 0 || child_status(pid) != 0)
+                return -1;
+        return fchmod(ro, 0600);
 }
 
 static int reuse_mode(const char *dir)
@@ -291,10 +295,8 @@ static int reuse_mode(const char *dir)
 
         /* no socket of the library below the next free number, so the child's open gets
          * the number it closed */
-        ro = ro_open(dir, "d7");
-        if (vfork_create_on(dir, "c7", ro, false) != 0)
+        if (vfork_reuse(dir, "d7", "c7", false) != 0)
                 return 7;
-        fchmod(ro, 0600);
 
         ro = ro_open(dir, "d1");
         fd = created(dir, "c1");
@@ -381,14 +383,8 @@ static int reuse_mode(const char *dir)
         /* Children of vfork() again, now that the library knows this process's pid without
          * asking (the child acts as its parent until it exits or execs): one that exits, one
          * that execs, each after opening a created file under a number its parent uses. */
-        ro = ro_open(dir, "d9");
-        if (vfork_create_on(dir, "c9", ro, false) != 0)
+        if (vfork_reuse(dir, "d9", "c9", false) != 0 || vfork_reuse(dir, "d10", "c10", true) != 0)
                 return 14;
-        fchmod(ro, 0600);
-        ro = ro_open(dir, "d10");
-        if (vfork_create_on(dir, "c10", ro, true) != 0)
-                return 15;
-        fchmod(ro, 0600);
 
         /* still skipped: in this process, and in a child of fork() */
         fd = created(dir, "c8");
