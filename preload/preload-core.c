@@ -930,9 +930,9 @@ static TrackleStat wire_stat(const struct stat *st)
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
 {
-        bool must_exist = statflags & TP_MUST_EXIST;
+        bool must_exist = statflags & TP_MUST_EXIST, new_only = statflags & TP_NEW_ONLY;
 
-        statflags &= ~TP_MUST_EXIST;
+        statflags &= ~(TP_MUST_EXIST | TP_NEW_ONLY);
         p->active = p->exists = p->reported = false;
         if (!path)
                 return;
@@ -944,7 +944,8 @@ void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t befor
                 return;
         if (abspath(dirfd, path, p->abs, sizeof(p->abs), true)) {
                 p->active = true;
-                p->exists = must_exist || fstatat(dirfd, path, &p->st, statflags) == 0;
+                p->exists =
+                        !new_only && (must_exist || fstatat(dirfd, path, &p->st, statflags) == 0);
                 if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
                         send_before(before_op, dirfd, path, p->abs);
         }
@@ -1033,8 +1034,7 @@ void tp_post_created(int dirfd, const char *path, bool dir)
 {
         TpPre p;
 
-        tp_pre(&p, dirfd, path, AT_SYMLINK_NOFOLLOW, 0);
-        p.exists = false;
+        tp_pre(&p, dirfd, path, TP_NEW_ONLY, 0); /* made by the call that just returned */
         tp_post(&p, dir ? TRACKLE_OP_MKDIR : TRACKLE_OP_CREATED, NULL);
 }
 

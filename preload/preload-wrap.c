@@ -294,8 +294,10 @@ static int rename_common(int od, const char *old, int nd, const char *new, unsig
         old = tp_launder(old);
         new = tp_launder(new);
         tp_pre(&a, od, old, AT_SYMLINK_NOFOLLOW, TRACKLE_OP_RENAME_SRC);
-        tp_pre(&b, nd, new, AT_SYMLINK_NOFOLLOW,
-               (flags & RENAME_NOREPLACE) ? 0 : TRACKLE_OP_RENAME_DST);
+        if (flags & RENAME_NOREPLACE) /* fails on an existing new: nothing to stat */
+                tp_pre(&b, nd, new, TP_NEW_ONLY, 0);
+        else
+                tp_pre(&b, nd, new, AT_SYMLINK_NOFOLLOW, TRACKLE_OP_RENAME_DST);
         errno = e;
         (void)call;
         if (fn)
@@ -393,7 +395,7 @@ static int link_common(int od, const char *old, int nd, const char *new, int fla
 
         old = tp_launder(old);
         new = tp_launder(new);
-        tp_pre(&p, nd, new, AT_SYMLINK_NOFOLLOW, 0);
+        tp_pre(&p, nd, new, TP_NEW_ONLY, 0);
         have_old = p.active && tp_abspath(od, old, oldabs, sizeof(oldabs));
         errno = e;
         r = fn ? fn(od, old, nd, new, flags) : fn2(old, new);
@@ -424,7 +426,7 @@ TP_EXPORT int symlink(const char *target, const char *path)
         TpPre p;
         REAL_OR(symlink, -1);
 
-        tp_pre(&p, AT_FDCWD, tp_launder(path), AT_SYMLINK_NOFOLLOW, 0);
+        tp_pre(&p, AT_FDCWD, tp_launder(path), TP_NEW_ONLY, 0);
         errno = e;
         r = real(target, path);
         if (r == 0) {
@@ -442,7 +444,7 @@ TP_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
         TpPre p;
         REAL_OR(symlinkat, -1);
 
-        tp_pre(&p, dirfd, tp_launder(path), AT_SYMLINK_NOFOLLOW, 0);
+        tp_pre(&p, dirfd, tp_launder(path), TP_NEW_ONLY, 0);
         errno = e;
         r = real(target, dirfd, path);
         if (r == 0) {
@@ -458,7 +460,7 @@ TP_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
                 TpPre p_;                                                                          \
-                tp_pre(&p_, dirfd, tp_launder(path), AT_SYMLINK_NOFOLLOW, 0);                      \
+                tp_pre(&p_, dirfd, tp_launder(path), TP_NEW_ONLY, 0);                              \
                 errno = e_;                                                                        \
                 r_ = CALL;                                                                         \
                 if (r_ == 0) {                                                                     \

@@ -601,6 +601,28 @@ def test_shortcuts(sid):
           "stay its own: %s" % [c for c in created if "/e" in c])
     shutil.rmtree(d, ignore_errors=True)
 
+    # link, symlink and mkdir fail on an existing name: the library stats nothing before them
+    # (dpkg links NAME.dpkg-tmp to each file it replaces), and the events still go.
+    d = scratch()
+    with open(d + "/orig", "w") as f:
+        f.write("o\n")
+    script = ("import os, sys; d = sys.argv[1]; os.link(d + '/orig', d + '/newlink'); "
+              "os.symlink('orig', d + '/newsym'); os.mkdir(d + '/newdir')")
+    with Server() as srv:
+        r = run(["strace", "-f", "-qq", "-e", "trace=%stat,%lstat,%fstat", "-o", d + ".strace",
+                 sys.executable, "-c", script, d], session=sid)
+        check(r.returncode == 0, "link/symlink/mkdir script ran: %r" % r.stderr[-400:])
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    with open(d + ".strace") as f:
+        stats = [line.strip() for line in f if "/new" in line]
+    os.unlink(d + ".strace")
+    check(not stats, "no stat of the new name before link, symlink or mkdir: %s" % stats)
+    got = {(os.path.basename(f["path"]), f["op"]) for f in events(fr, "event")}
+    check({("newlink", 27), ("newsym", 26), ("newdir", OP["MKDIR"])} <= got,
+          "LINK, SYMLINK and MKDIR events still go: %s" % sorted(got))
+    shutil.rmtree(d, ignore_errors=True)
+
 
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
