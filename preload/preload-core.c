@@ -67,7 +67,8 @@ static struct {
         bool info_done;
         char preload[TP_PATH_SIZE];
         uint64_t seen[TP_SEEN_SIZE];
-        size_t n_seen; /* entries in seen[] */
+        size_t n_seen;   /* entries in seen[] */
+        bool seen_stale; /* seen[] holds the parent's entries: cleared at its first use */
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
 } S; /* zero: in .bss, so loading the library into every exec maps no 100 KiB of data;
@@ -250,12 +251,11 @@ static void state_for(pid_t pid)
         S.ring_failed = false;
         S.n_async = 0;
         S.info_done = false;
-        /* Only a table that was used needs clearing: writing 32 KiB would cost every forked
-         * child (bash runs each command in one) eight page faults for nothing. */
-        if (S.n_seen > 0) {
-                memset(S.seen, 0, sizeof(S.seen));
-                S.n_seen = 0;
-        }
+        /* The parent's table is not ours either. It is cleared when this process first
+         * looks at it, not here: writing 32 KiB costs eight copy-on-write page faults
+         * (~20 µs each on a VM), which every child that only execs (dpkg's four, each
+         * command bash runs) would pay for nothing. */
+        S.seen_stale = S.n_seen > 0;
 }
 
 static bool in_session_locked(void)
@@ -681,6 +681,12 @@ static bool seen_before(const char *abs)
 {
         uint64_t h = hash_path(abs);
         size_t i = h & (TP_SEEN_SIZE - 1);
+
+        if (S.seen_stale) {
+                memset(S.seen, 0, sizeof(S.seen));
+                S.n_seen = 0;
+                S.seen_stale = false;
+        }
 
         for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & (TP_SEEN_SIZE - 1)) {
                 if (S.seen[i] == h)

@@ -257,6 +257,22 @@ def test_before(sid):
     check(1 <= len(hello) <= 2 and all(h["fds"] == 1 and h["flags"] & 2 and h["hint"] == sid
                                        for h in hello), "a HELLO per connection, with the root fd and the hint: %s" % hello)
 
+    # a child of fork() reports for itself: what its parent reported is not in its table
+    with open(d + "/f3", "w") as f:
+        f.write("old f3\n")
+    script = ("import os, sys; f = sys.argv[1]; open(f, 'a').write('p\\n'); pid = os.fork()\n"
+              "if pid == 0:\n    open(f, 'a').write('c\\n'); os._exit(0)\n"
+              "os.waitpid(pid, 0)")
+    with Server() as srv:
+        r = run([sys.executable, "-c", script, d + "/f3"], session=sid)
+        check(r.returncode == 0, "fork script ran: %r" % r.stderr[-400:])
+        wait_for(lambda: len([f for f in srv.frames() if f["type"] == "close"]) >= 2,
+                 "close of both connections")
+        fr = srv.frames()
+    peers = {f["peer"] for f in events(fr, "before") if f["path"] == d + "/f3"}
+    check(len(peers) == 2, "a BEFORE from the parent and one from its forked child: %s"
+          % [(f["peer"], f["path"]) for f in events(fr, "before")])
+
     # root: path only
     with Server() as srv:
         run([PROBE, "write", d + "/f1"], session=sid)
