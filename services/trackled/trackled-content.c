@@ -194,6 +194,17 @@ static int snapshot_symlink_fd(int fd, const char *path, const TrackledConfig *c
         return 0;
 }
 
+/* Recording a file must not change what ls -lu shows of it: reads go without an access time
+ * update where the kernel lets us (files root owns; a file of another user needs CAP_FOWNER,
+ * which trackled.service does not have, and is read as before). */
+static void no_atime(int fd)
+{
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl >= 0 && !(fl & O_NOATIME))
+                (void)fcntl(fd, F_SETFL, fl | O_NOATIME);
+}
+
 int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, TrackledSnapshot *ret)
 {
         TrackledSnapshot s = {};
@@ -206,6 +217,8 @@ int trackled_snapshot_fd(int fd, const char *path, const TrackledConfig *c, Trac
                 return 0;
         }
         set_meta(&s, &st);
+        if (S_ISREG(st.st_mode))
+                no_atime(fd);
         if (S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_SET) >= 0) {
                 r = snapshot_regular_fd(fd, path, c, &s);
                 if (r < 0) {
@@ -238,12 +251,19 @@ static int open_in_root(int rootfd, const char *path, uint64_t flags)
         return fd < 0 ? negative_errno() : (int)fd;
 }
 
+static int open_read(int rootfd, const char *path)
+{
+        int fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOATIME);
+
+        return fd == -EPERM ? open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK) : fd;
+}
+
 int trackled_open_regular(int rootfd, const char *path)
 {
         struct stat st;
         int fd;
 
-        fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
+        fd = open_read(rootfd, path);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -278,7 +298,7 @@ int trackled_snapshot_path(int rootfd, const char *path, const TrackledConfig *c
                         return r;
         } else if (S_ISREG(st.st_mode)) {
                 /* Re-open for reading and make sure it is still the same file. */
-                fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
+                fd = open_read(rootfd, path);
                 if (fd < 0 || fstat(fd, &st2) < 0) {
                         set_unknown(&s, fd < 0 ? fd : negative_errno());
                         *ret = s;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -14,6 +15,22 @@ static void put(const char *path, const char *data, size_t n)
         FILE *f = fopen(path, "we");
         fwrite(data, 1, n, f);
         fclose(f);
+}
+
+/* An access time long before the file's mtime: the next plain read moves it (relatime). */
+static void old_atime(const char *path)
+{
+        struct timespec ts[2] = {{.tv_sec = 1000000000}, {.tv_nsec = UTIME_OMIT}};
+
+        ASSERT_EQ_INT(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static time_t atime_of(const char *path)
+{
+        struct stat st;
+
+        ASSERT_EQ_INT(stat(path, &st), 0);
+        return st.st_atime;
 }
 
 int main(void)
@@ -59,6 +76,29 @@ int main(void)
         close(fd);
         ASSERT_TRUE(trackled_content_is_binary((const uint8_t *)"\xff\xfe", 2));
         ASSERT_TRUE(!trackled_content_is_binary((const uint8_t *)"h\xc3\xa9", 3));
+
+        /* Snapshots leave the access time alone (the file is ours: O_NOATIME is allowed). */
+        put(p, "atime\n", 6);
+        old_atime(p);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0 && read(fd, q, sizeof(q)) == 6);
+        close(fd);
+        if (atime_of(p) == 1000000000) {
+                printf("note: a read does not move access times on %s (noatime): "
+                       "the access time checks cannot fail here\n",
+                       dir);
+        }
+        old_atime(p);
+        ASSERT_EQ_INT(trackled_snapshot_path(root, p, &c, &s), 0);
+        ASSERT_EQ_INT(s.size, 6);
+        trackled_snapshot_done(&s);
+        ASSERT_EQ_INT(atime_of(p), 1000000000);
+        fd = open(p, O_RDONLY | O_CLOEXEC); /* as the library passes it: no O_NOATIME */
+        ASSERT_EQ_INT(trackled_snapshot_fd(fd, p, &c, &s), 0);
+        ASSERT_EQ_INT(s.size, 6);
+        trackled_snapshot_done(&s);
+        close(fd);
+        ASSERT_EQ_INT(atime_of(p), 1000000000);
 
         snprintf(q, sizeof(q), "%s/link", dir);
         ASSERT_EQ_INT(symlink("/etc/shadow-target", q), 0);
