@@ -197,11 +197,33 @@ static void atfork_child(void)
         __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
 }
 
+static void preload_value(void);
+static bool enter_pid(pid_t pid);
+
+/* Before every fork() in a session: what a child needs for its exec is worked out once here,
+ * in the parent, and inherited, instead of in every child between fork and exec (where each
+ * page it writes is a copy-on-write fault): whether this process is in a session, the
+ * LD_PRELOAD value to pass on, and the real execve and execvpe. */
+static void atfork_prepare(void)
+{
+        int e = errno;
+
+        if (enter_pid(cached_pid())) {
+                if (!S.info_done) {
+                        preload_value();
+                        S.info_done = true;
+                }
+                lock_release();
+                tp_resolve_exec();
+        }
+        errno = e;
+}
+
 __attribute__((constructor)) static void tp_init(void)
 {
         hint_snapshot();
         __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
-        (void)pthread_atfork(NULL, NULL, atfork_child);
+        (void)pthread_atfork(atfork_prepare, NULL, atfork_child);
 }
 
 /* Spec §4.2 / contract "Session identity" item 4, in lib/trackle-identity.c (the check
@@ -236,8 +258,9 @@ static void state_for(pid_t pid)
                 if (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino)
                         raw_close(S.fd);
         }
+        /* A child is in its parent's session, if the parent knew: the kernel's audit session
+         * and the process tree both pass to a child (trackled checks it again at HELLO). */
         S.pid = pid;
-        S.session = SESSION_UNKNOWN;
         /* A child forked while its parent is backing off from a dead or stuck trackled backs
          * off too, instead of each paying the wait again. */
         if (!(S.conn == CONN_FAILED && now_ms() < S.retry_at)) {
@@ -250,7 +273,7 @@ static void state_for(pid_t pid)
         S.ring = NULL;
         S.ring_failed = false;
         S.n_async = 0;
-        S.info_done = false;
+        /* S.preload (info_done) stays: it is the image's, the same in a child */
         /* The parent's table is not ours either. It is cleared when this process first
          * looks at it, not here: writing 32 KiB costs eight copy-on-write page faults
          * (~20 µs each on a VM), which every child that only execs (dpkg's four, each
@@ -1201,6 +1224,8 @@ bool tp_exec_info(TpExecInfo *ret)
         if (!S.info_done) {
                 preload_value();
                 S.info_done = true;
+        }
+        if (__atomic_load_n(&published_pid, __ATOMIC_RELAXED) != pid) {
                 published.session = S.id;
                 memcpy(published.preload, S.preload, strlen(S.preload) + 1);
                 __atomic_store_n(&published_pid, pid, __ATOMIC_RELEASE);

@@ -56,6 +56,24 @@ static void *tp_resolve(void **slot, const char *name)
                 (__typeof__(&name))tp_resolve(&slot_, #name);                                      \
         })
 
+/* The exec family's real functions, in slots of their own: atfork_prepare() resolves them in
+ * the parent (tp_resolve_exec()), so that no child looks them up between fork and exec. */
+static void *slot_execve, *slot_execvpe, *slot_fexecve, *slot_execveat;
+#define REAL_EXEC(name) ((__typeof__(&name))tp_resolve(&slot_##name, #name))
+
+void tp_resolve_exec(void)
+{
+        (void)tp_resolve(&slot_execve, "execve");
+        (void)tp_resolve(&slot_execvpe, "execvpe");
+}
+
+#define REAL_EXEC_OR(name, fail)                                                                   \
+        __typeof__(&name) real = REAL_EXEC(name);                                                  \
+        if (!real) {                                                                               \
+                errno = ENOSYS;                                                                    \
+                return fail;                                                                       \
+        }
+
 /* Missing real symbol: fail the way a missing kernel feature would. */
 #define REAL_OR(name, fail)                                                                        \
         __typeof__(&name) real = REAL(name);                                                       \
@@ -869,32 +887,32 @@ static void fd_file(char *buf, size_t size, int fd)
 
 TP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-        REAL_OR(execve, -1);
+        REAL_EXEC_OR(execve, -1);
         EXEC_BODY(0, path, argv, envp, real(path, argv, env));
 }
 
 TP_EXPORT int execv(const char *path, char *const argv[])
 {
-        REAL_OR(execve, -1);
+        REAL_EXEC_OR(execve, -1);
         EXEC_BODY(0, path, argv, environ, real(path, argv, env));
 }
 
 TP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-        REAL_OR(execvpe, -1);
+        REAL_EXEC_OR(execvpe, -1);
         EXEC_BODY(0, file, argv, envp, real(file, argv, env));
 }
 
 TP_EXPORT int execvp(const char *file, char *const argv[])
 {
-        REAL_OR(execvpe, -1);
+        REAL_EXEC_OR(execvpe, -1);
         EXEC_BODY(0, file, argv, environ, real(file, argv, env));
 }
 
 TP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
         char file[40];
-        REAL_OR(fexecve, -1);
+        REAL_EXEC_OR(fexecve, -1);
 
         fd_file(file, sizeof(file), fd);
         EXEC_BODY(TRACKLE_EXEC_FD, file, argv, envp, real(fd, argv, env));
@@ -905,7 +923,7 @@ TP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 {
         char file[40];
         bool byfd = empty_path(path, flags);
-        REAL_OR(execveat, -1);
+        REAL_EXEC_OR(execveat, -1);
 
         if (byfd)
                 fd_file(file, sizeof(file), dirfd);
@@ -976,7 +994,7 @@ TP_EXPORT int execl(const char *path, const char *arg, ...)
 {
         ArgVec av;
         bool ok;
-        REAL_OR(execve, -1);
+        REAL_EXEC_OR(execve, -1);
 
         COLLECT_ARGS(av, arg, arg, ok, (void)0);
         if (!ok) {
@@ -990,7 +1008,7 @@ TP_EXPORT int execlp(const char *file, const char *arg, ...)
 {
         ArgVec av;
         bool ok;
-        REAL_OR(execvpe, -1);
+        REAL_EXEC_OR(execvpe, -1);
 
         COLLECT_ARGS(av, arg, arg, ok, (void)0);
         if (!ok) {
@@ -1005,7 +1023,7 @@ TP_EXPORT int execle(const char *path, const char *arg, ...)
         char *const *envp = NULL;
         ArgVec av;
         bool ok;
-        REAL_OR(execve, -1);
+        REAL_EXEC_OR(execve, -1);
 
         COLLECT_ARGS(av, arg, arg, ok, envp = va_arg(ap_, char *const *));
         if (!ok) {

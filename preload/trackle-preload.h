@@ -67,6 +67,9 @@ typedef struct TpExecInfo {
 } TpExecInfo;
 bool tp_exec_info(TpExecInfo *ret);
 
+/* preload-wrap.c: look up the real execve and execvpe now (before a fork) */
+void tp_resolve_exec(void);
+
 /* preload-env.c */
 #define TP_ENV_SMALL 128
 typedef struct TpEnvBuf {

@@ -639,6 +639,38 @@ def test_shortcuts(sid):
           "LINK, SYMLINK and MKDIR events still go: %s" % sorted(got))
     shutil.rmtree(d, ignore_errors=True)
 
+    # A child of fork() that execs finds out nothing for itself between fork and exec: its
+    # parent knew the session, the LD_PRELOAD value and the real execve before the fork.
+    d = scratch()
+    script = ("import os\npid = os.fork()\nif pid == 0:\n    os.execv('/bin/true', ['true'])\n"
+              "os.waitpid(pid, 0)")
+    with Server() as srv:
+        r = run(["strace", "-f", "-qq", "-e", "trace=openat,open,%stat,%lstat,%fstat,execve",
+                 "-o", d + "/strace", sys.executable, "-c", script], session=sid)
+        check(r.returncode == 0, "fork/exec script ran: %r" % r.stderr[-400:])
+        wait_for(lambda: any(f["type"] == "exec" for f in srv.frames()), "exec")
+        fr = srv.frames()
+    with open(d + "/strace") as f:
+        lines = [line.split(None, 1) for line in f if line.strip()]
+    main = lines[0][0]
+    child, before_exec = None, []
+    for pid, call in lines:
+        if pid == main:
+            continue
+        child = child or pid
+        if pid == child and call.startswith("execve("):
+            break
+        if pid == child:
+            before_exec.append(call.strip())
+    looked = [c for c in before_exec if "sessionid" in c or "/active/" in c or LIB in c]
+    check(child is not None and not looked,
+          "no session check and no look at the library's path in a forked child before its "
+          "exec: %s" % looked)
+    execs = [f for f in fr if f["type"] == "exec"]
+    check(any(f["argv"] == ["true"] and f["file"] == "/bin/true" and str(f["pid"]) == child
+              for f in execs), "the child's EXEC frame still goes, with its pid: %s" % execs)
+    shutil.rmtree(d, ignore_errors=True)
+
 
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
