@@ -33,7 +33,7 @@ typedef struct TpPre {
 /* preload-core.c */
 /* tp_pre() statflags: the call succeeds only on an existing path (unlink, rmdir, chmod...) */
 #define TP_MUST_EXIST 0x40000000
-/* ...and the call fails on an existing path (link, symlink, mkdir, mknod): nothing to stat */
+/* ...or the call fails on an existing path (link, symlink, mkdir, mknod): nothing to stat */
 #define TP_NEW_ONLY 0x20000000
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op);
 void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
