@@ -133,6 +133,10 @@ int trackle_wire_exec(uint8_t *buf, size_t size, uint32_t uid, uint32_t euid, ui
         Writer w;
         int r;
 
+        /* Within 32 KiB as a whole, argv cut to fit: a forked child writes its EXEC frame on
+         * its parent's stream socket, where only frames sent in one piece stay whole. */
+        if (size > TRACKLE_WIRE_EXEC_FRAME_MAX)
+                size = TRACKLE_WIRE_EXEC_FRAME_MAX;
         begin(&w, buf, size, TRACKLE_FRAME_EXEC);
         put_u32(&w, uid);
         put_u32(&w, euid);
@@ -420,7 +424,8 @@ int trackle_wire_parse_exec(const uint8_t *p, size_t n, TrackleExec *ret)
         e.cwd = get_str(&r, TRACKLE_WIRE_PATH_MAX);
         e.file = get_str(&r, TRACKLE_WIRE_PATH_MAX);
         e.argc = get_u16(&r);
-        if (r.bad || (e.flags & ~(TRACKLE_EXEC_TRUNCATED | TRACKLE_EXEC_FD)) ||
+        if (r.bad ||
+            (e.flags & ~(TRACKLE_EXEC_TRUNCATED | TRACKLE_EXEC_FD | TRACKLE_EXEC_FORKED)) ||
             e.argc > TRACKLE_WIRE_EXEC_ARGC_MAX)
                 return -EBADMSG;
         e.argv = r.p + r.pos;

@@ -15,9 +15,10 @@
 
 #define TRACKLE_WIRE_VERSION 1
 #define TRACKLE_WIRE_HEADER_SIZE 8u
-#define TRACKLE_WIRE_PATH_MAX 4096u       /* bytes of one path, without NUL */
-#define TRACKLE_WIRE_LIB_FRAME_MAX 65536u /* payload of any binary frame */
-#define TRACKLE_WIRE_EXEC_ARGV_MAX 32768u /* bytes of argv kept in one EXEC frame */
+#define TRACKLE_WIRE_PATH_MAX 4096u        /* bytes of one path, without NUL */
+#define TRACKLE_WIRE_LIB_FRAME_MAX 65536u  /* payload of any binary frame */
+#define TRACKLE_WIRE_EXEC_ARGV_MAX 32768u  /* bytes of argv kept in one EXEC frame */
+#define TRACKLE_WIRE_EXEC_FRAME_MAX 32768u /* an EXEC frame as sent, header included */
 #define TRACKLE_WIRE_EXEC_ARGC_MAX 1024u
 #define TRACKLE_WIRE_JSON_REQUEST_MAX (4u * 1024 * 1024) /* client -> trackled */
 #define TRACKLE_WIRE_JSON_REPLY_MAX (512u * 1024 * 1024) /* trackled -> client */
@@ -69,6 +70,8 @@ typedef enum TrackleFrameType {
 /* EXEC flags */
 #define TRACKLE_EXEC_TRUNCATED 0x1u /* argv was longer than fits; the rest is cut */
 #define TRACKLE_EXEC_FD 0x2u        /* fexecve/execveat with an fd: file is "/proc/self/fd/N" */
+#define TRACKLE_EXEC_FORKED                                                                        \
+        0x4u /* a forked child's, on its parent's connection: pid is the child's */
 
 /* What is about to happen (BEFORE) or has happened (EVENT). */
 typedef enum TrackleOp {

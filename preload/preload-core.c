@@ -199,11 +199,13 @@ static void atfork_child(void)
 
 static void preload_value(void);
 static bool enter_pid(pid_t pid);
+static bool connect_locked(void);
 
 /* Before every fork() in a session: what a child needs for its exec is worked out once here,
  * in the parent, and inherited, instead of in every child between fork and exec (where each
  * page it writes is a copy-on-write fault): whether this process is in a session, the
- * LD_PRELOAD value to pass on, and the real execve and execvpe. */
+ * LD_PRELOAD value to pass on, the real execve and execvpe, and a connection to trackled
+ * that the child's EXEC frame can go on. */
 static void atfork_prepare(void)
 {
         int e = errno;
@@ -213,6 +215,9 @@ static void atfork_prepare(void)
                         preload_value();
                         S.info_done = true;
                 }
+                /* the children's EXEC frames go on this connection (exec_on_parent()) */
+                if (S.conn != CONN_OK)
+                        (void)connect_locked();
                 lock_release();
                 tp_resolve_exec();
         }
@@ -1173,10 +1178,55 @@ pid_t tp_vfork_check(void)
         return pid;
 }
 
+/* A child that has made no call of its own yet (S is still its parent's: a copy after fork(),
+ * the same memory after vfork()) sends its EXEC frame on its parent's connection, flagged
+ * FORKED and with its own pid, instead of opening one of its own and waiting for the answer
+ * to its HELLO: the parent's connection is known to trackled already, and what it carries
+ * counts even if both processes are gone before trackled reads it. Two processes then write
+ * one stream socket; a frame sent in one piece is never split or interleaved when it fits in
+ * half the socket's send buffer (Linux queues it as one skb, or nothing: EAGAIN), and no
+ * frame of the library is larger than 32 KiB (trackle_wire_exec() keeps EXEC frames to
+ * that). Any doubt (the number is no longer that socket, a small send buffer, a full one):
+ * false, and the child connects itself as before. */
+static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *const argv[])
+{
+        socklen_t sl = sizeof(int);
+        struct stat st;
+        bool sent = false;
+        int n, sndbuf = 0;
+        ssize_t w;
+
+        if (!lock_try(pid))
+                return false;
+        if (S.pid == 0 || S.pid == pid || S.conn != CONN_OK || S.session != SESSION_IN ||
+            S.fd < 0 || __atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
+                goto out;
+        if (fstat(S.fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != S.fd_ino ||
+            getsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
+                goto out;
+        if (!getcwd(S.cwd, sizeof(S.cwd)))
+                S.cwd[0] = 0;
+        n = trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(), (uint32_t)geteuid(),
+                              (uint32_t)pid, flags | TRACKLE_EXEC_FORKED, S.cwd, file, argv);
+        if (n <= 0 || (size_t)n + 64 > (size_t)sndbuf / 2)
+                goto out;
+        do
+                w = send(S.fd, S.frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (w < 0 && errno == EINTR);
+        sent = w > 0; /* all of it: one piece or nothing */
+out:
+        lock_release();
+        return sent;
+}
+
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
 {
         /* the real pid: the EXEC frame is the child's, a child of vfork() included */
-        if (!enter_pid(tp_vfork_check()))
+        pid_t pid = tp_vfork_check();
+
+        if (exec_on_parent(pid, flags, file, argv))
+                return;
+        if (!enter_pid(pid))
                 return;
         if (!getcwd(S.cwd, sizeof(S.cwd)))
                 S.cwd[0] = 0;

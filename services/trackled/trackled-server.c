@@ -1115,6 +1115,18 @@ fail:
         return 0; /* the client did nothing wrong */
 }
 
+/* An EXEC frame that a forked child wrote on its parent's connection (TRACKLE_EXEC_FORKED):
+ * it is not among the socket frames the parent counts for its ring's MARKs. */
+static bool exec_forked(const Conn *c)
+{
+        uint32_t flags;
+
+        if (c->h.type != TRACKLE_FRAME_EXEC || c->h.length < 16)
+                return false;
+        memcpy(&flags, c->payload + 12, sizeof(flags));
+        return flags & TRACKLE_EXEC_FORKED;
+}
+
 static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
 {
         TrackledServer *s = c->server;
@@ -1123,6 +1135,7 @@ static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
         TrackleExec e;
         TrackleString a;
         size_t off = 0;
+        pid_t pid;
         int r;
 
         if (trackle_wire_parse_exec(payload, len, &e) < 0)
@@ -1136,15 +1149,21 @@ static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
                 json_object_array_add(argv, json_object_new_string_len(a.data, a.len));
         if (e.argc == 0)
                 json_object_array_add(argv, json_object_new_string_len(e.file.data, e.file.len));
-        r = trackled_store_command(s->store, c->session, 0, c->cred.pid, cwd, e.uid, e.euid, NULL,
+        /* FORKED: a child of this connection's process, on its parent's connection, names
+         * itself; the parent's word, as everything on the connection is. */
+        if ((e.flags & TRACKLE_EXEC_FORKED) && (e.pid == 0 || e.pid > INT32_MAX))
+                return -EBADMSG;
+        pid = (e.flags & TRACKLE_EXEC_FORKED) ? (pid_t)e.pid : c->cred.pid;
+        r = trackled_store_command(s->store, c->session, 0, pid, cwd, e.uid, e.euid, NULL,
                                    json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN),
                                    NULL, "exec");
         json_object_put(argv);
         if (r < 0)
                 log_store_failure(r, "a command");
         if (r >= 0 && (e.flags & TRACKLE_EXEC_TRUNCATED))
-                (void)trackled_store_note(s->store, c->session,
-                                          "the argv of a command was cut at 32 KiB");
+                (void)trackled_store_note(
+                        s->store, c->session,
+                        "the argv of a command was cut (an EXEC frame holds at most 32 KiB)");
         return 0;
 }
 
@@ -1799,7 +1818,9 @@ static int conn_dispatch(Conn *c)
                         r = ring_drain(c, RING_READ);
                         if (r < 0)
                                 return r;
-                        c->ring_frames++;
+                        /* a forked child's EXEC frame is not one the process counted */
+                        if (!exec_forked(c))
+                                c->ring_frames++;
                 }
                 return handle_library_frame(c);
         case CONN_CONSOLE:

@@ -671,6 +671,35 @@ def test_shortcuts(sid):
               for f in execs), "the child's EXEC frame still goes, with its pid: %s" % execs)
     shutil.rmtree(d, ignore_errors=True)
 
+    # Children's EXEC frames go on their parent's connection (flag FORKED, their own pids):
+    # no connection and no HELLO of their own before the exec. A child that closed its
+    # descriptors first (the parent's socket among them) connects itself.
+    script = ("import os, sys\nkids = []\nfor i in range(3):\n    pid = os.fork()\n"
+              "    if pid == 0:\n        os.execv('/bin/true', ['true', str(i)])\n"
+              "    kids.append(pid)\n    os.waitpid(pid, 0)\n"
+              "pid = os.fork()\nif pid == 0:\n    os.closerange(3, 65536)\n"
+              "    os.execv('/bin/true', ['true', 'closed'])\n"
+              "kids.append(pid)\nos.waitpid(pid, 0)\nprint(' '.join(map(str, kids)))")
+    with Server() as srv:
+        r = run([sys.executable, "-c", script], session=sid)
+        check(r.returncode == 0, "fork/exec script ran: %r" % r.stderr[-400:])
+        kids = r.stdout.decode().split()
+        wait_for(lambda: len([f for f in srv.frames() if f["type"] == "exec"]) >= 4, "execs")
+        fr = srv.frames()
+    forked = {str(f["pid"]): f for f in fr if f["type"] == "exec" and f["argv"][:1] == ["true"]}
+    check(len(kids) == 4 and all(k in forked for k in kids),
+          "an EXEC frame for each child, with its pid: %s %s" % (kids, sorted(forked)))
+    check(kids and all(forked[k]["flags"] & 4 and forked[k]["peer"] != int(k)
+                       for k in kids[:3] if k in forked),
+          "on the parent's connection, flagged FORKED: %s" % [forked.get(k) for k in kids[:3]])
+    hello = [f["peer"] for f in fr if f["type"] == "hello"]
+    check(kids and not [k for k in kids[:3] if int(k) in hello],
+          "no HELLO from those children: %s %s" % (kids, hello))
+    last = forked.get(kids[3]) if len(kids) == 4 else None
+    check(last is not None and not last["flags"] & 4 and last["peer"] == int(kids[3]) and
+          int(kids[3]) in hello,
+          "a child that closed the parent's socket: its own connection, not FORKED: %s" % last)
+
 
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""

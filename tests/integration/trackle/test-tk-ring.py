@@ -11,7 +11,9 @@ open session speaks the wire protocol by hand and hands trackled rings that brea
 4. asynchronous BEFOREs (no answer awaited) with descriptors that are not what they should
    be: an O_PATH descriptor of a regular file (nothing to read through it), a FIFO; and one
    that is: an O_PATH descriptor of a symlink, whose target is the state before. trackled
-   keeps running, says what it could not read, and stores the symlink's target."""
+   keeps running, says what it could not read, and stores the symlink's target;
+5. a forked child's EXEC frame (TRACKLE_EXEC_FORKED) on its parent's connection is stored
+   as a command and does not count among the socket frames the ring's MARKs refer to."""
 
 import hashlib
 import json
@@ -21,7 +23,7 @@ import tk_harness as tk
 
 CLIENT = r'''
 import fcntl, mmap, os, socket, struct, sys
-out, x, y, z, opath, fifo, lnk = sys.argv[1:8]
+out, x, y, z, opath, fifo, lnk, w = sys.argv[1:9]
 HDR, OFF_HEAD, SIZE = 128, 8, 4096
 
 def frame(t, p): return struct.pack("=IHH", len(p), t, 0) + p
@@ -99,6 +101,27 @@ os.rename(lnk + ".tmp", lnk)
 open(z + "-after", "w").close()
 s.sendall(created(z + "-after"))
 s.close()
+
+# 5. a forked child's EXEC frame (flag FORKED) on its parent's connection is not one of the
+#    socket frames the parent's MARKs count: the ring's CREATED of w, written after the
+#    parent's socket frame 1 (MARK 1), must be read after that frame (an asynchronous BEFORE
+#    of w), not already at the EXEC frame
+s, m, ack = attach(True)
+ev = frame(7, struct.pack("=Q", 1)) + created(w)
+m[HDR:HDR + len(ev)] = ev
+struct.pack_into("=Q", m, OFF_HEAD, len(ev))
+s.sendall(frame(4, struct.pack("=IIII", 0, 0, os.getpid() + 1, 4) + wstr("/") +
+                wstr("/bin/forked-child") + struct.pack("=H", 1) + wstr("forked-child")))
+before_async(w, os.open(w, os.O_RDONLY))
+with open(w + ".tmp", "w") as f:
+    f.write("new w\n")
+# a raw rename(2): this python runs under libtrackle.so, whose own BEFORE of w would hide
+# what the frames above did
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(82, (w + ".tmp").encode(), w.encode()) != 0:
+    raise OSError(ctypes.get_errno(), "rename")
+s.close()
 with open(out, "w") as f:
     f.write(__import__("json").dumps(res))
 '''
@@ -114,11 +137,13 @@ def main(t):
     tk.write(opath, "regular\n", 0o644)
     os.mkfifo(fifo, 0o644)
     os.symlink("the-old-target", lnk)
+    w = os.path.join(d, "w-after-forked-exec")
+    tk.write(w, "old w\n", 0o644)
     out = os.path.join(d, "result.json")
     script = os.path.join(d, "client.py")
     tk.write(script, CLIENT, 0o644)
     r = t.shell(f"{tk.PY} {tk.q(script)} {tk.q(out)} {tk.q(x)} {tk.q(y)} {tk.q(z)} "
-                f"{tk.q(opath)} {tk.q(fifo)} {tk.q(lnk)}", as_root=True)
+                f"{tk.q(opath)} {tk.q(fifo)} {tk.q(lnk)} {tk.q(w)}", as_root=True)
     t.expect(r.rc == 0 and os.path.exists(out), "the hand-made client ran in a session", r)
     res = json.load(open(out)) if os.path.exists(out) else {}
     t.expect(res.get("ack1") == 12, "HELLO answered: the client is in the session", res)
@@ -144,6 +169,13 @@ def main(t):
                  for m in map(str, s.get("missing", []))),
              "an O_PATH descriptor of a regular file: the session says its state before could "
              "not be read", s.get("missing"))
+    f = t.file(s, w)
+    t.expect(f is not None and f.get("change") == "modified" and
+             (f.get("before") or {}).get("sha256") == hashlib.sha256(b"old w\n").hexdigest(),
+             "a forked child's EXEC frame does not count for the ring's MARKs: the ring's "
+             "CREATED came after the BEFORE it was marked to follow", f)
+    argvs = [c.get("argv") for c in s.get("commands", [])]
+    t.expect(["forked-child"] in argvs, "the forked child's EXEC frame is a command", argvs)
 
 
 if __name__ == "__main__":

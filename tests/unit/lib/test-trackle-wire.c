@@ -156,6 +156,28 @@ static void test_exec(void)
         ASSERT_EQ_INT(trackle_wire_parse_exec(p, h.length, &e), 0);
         ASSERT_EQ_INT(e.argc, 1);
         ASSERT_TRUE(e.flags & TRACKLE_EXEC_TRUNCATED);
+        /* arguments that each fit but not all together: the whole frame stays within 32 KiB
+         * (a forked child sends it on its parent's stream socket, where it must go in one
+         * piece), cut after the last argument that fits */
+        {
+                static char part[10000], cwd[3001];
+                char *partv[] = {"echo", part, part, part, NULL};
+
+                memset(part, 'y', sizeof(part) - 1);
+                memset(cwd, 'c', sizeof(cwd) - 1);
+                cwd[0] = '/';
+                len = trackle_wire_exec(buf, sizeof(buf), 0, 0, 1, TRACKLE_EXEC_FORKED, cwd, "echo",
+                                        partv);
+                ASSERT_TRUE(len > 0 && (size_t)len <= TRACKLE_WIRE_EXEC_FRAME_MAX);
+                p = payload(len, &h);
+                ASSERT_EQ_INT(trackle_wire_parse_exec(p, h.length, &e), 0);
+                ASSERT_EQ_INT(e.argc, 3);
+                ASSERT_EQ_INT(e.flags, TRACKLE_EXEC_FORKED | TRACKLE_EXEC_TRUNCATED);
+        }
+        /* an unknown flag is refused */
+        len = trackle_wire_exec(buf, sizeof(buf), 1000, 0, 77, 0x8, "/etc", "/usr/bin/sed", argv);
+        p = payload(len, &h);
+        ASSERT_EQ_INT(trackle_wire_parse_exec(p, h.length, &e), -EBADMSG);
 }
 
 static void test_header_limits(void)
