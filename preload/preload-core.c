@@ -1187,7 +1187,7 @@ pid_t tp_vfork_check(void)
  * half the socket's send buffer (Linux queues it as one skb, or nothing: EAGAIN), and no
  * frame of the library is larger than 32 KiB (trackle_wire_exec() keeps EXEC frames to
  * that). Any doubt (the number is no longer that socket, a small send buffer, a full one):
- * false, and the child connects itself as before. */
+ * false, and the child connects itself. */
 static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *const argv[])
 {
         socklen_t sl = sizeof(int);
@@ -1208,7 +1208,9 @@ static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *co
                 S.cwd[0] = 0;
         n = trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(), (uint32_t)geteuid(),
                               (uint32_t)pid, flags | TRACKLE_EXEC_FORKED, S.cwd, file, argv);
-        if (n <= 0 || (size_t)n + 64 > (size_t)sndbuf / 2)
+        /* Every frame of the parent must go in one piece too, not only this one: the largest
+         * (an EXEC frame) must fit in half the send buffer. */
+        if (n <= 0 || TRACKLE_WIRE_EXEC_FRAME_MAX + 64 > (size_t)sndbuf / 2)
                 goto out;
         do
                 w = send(S.fd, S.frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
