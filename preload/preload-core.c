@@ -248,6 +248,15 @@ static void session_check(void)
 
 static int64_t now_ms(void);
 
+/* S.fd is still the socket we connected (the program may have closed that number, and
+ * opened something else under it). */
+static bool sock_still_ours(void)
+{
+        struct stat st;
+
+        return S.fd >= 0 && fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino;
+}
+
 /* Called with the lock held: a new process (first call, or after fork) starts afresh. */
 static void state_for(pid_t pid)
 {
@@ -255,14 +264,9 @@ static void state_for(pid_t pid)
                 return;
         if (S.pid == 0)
                 set_sock(-1);
-        if (S.fd >= 0) {
-                struct stat st;
-
-                /* Inherited from the parent: close it only if that number is still our
-                 * socket (the program may have closed it and reused the number). */
-                if (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino)
-                        raw_close(S.fd);
-        }
+        /* Inherited from the parent: closed only if that number is still our socket. */
+        if (sock_still_ours())
+                raw_close(S.fd);
         /* A child is in its parent's session, if the parent knew: the kernel's audit session
          * and the process tree both pass to a child (trackled checks it again at HELLO). */
         S.pid = pid;
@@ -351,10 +355,8 @@ static void give_up(void)
  * afresh at the next frame. What the ring held is read by trackled at the connection's end. */
 static void sock_recheck(void)
 {
-        struct stat st;
-
         __atomic_store_n(&sock_dropped, 0, __ATOMIC_RELAXED);
-        if (S.fd < 0 || (fstat(S.fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == S.fd_ino))
+        if (S.fd < 0 || sock_still_ours())
                 return;
         conn_forget();
         S.conn = CONN_NONE;
@@ -1191,7 +1193,6 @@ pid_t tp_vfork_check(void)
 static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *const argv[])
 {
         socklen_t sl = sizeof(int);
-        struct stat st;
         bool sent = false;
         int n, sndbuf = 0;
         ssize_t w;
@@ -1201,8 +1202,7 @@ static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *co
         if (S.pid == 0 || S.pid == pid || S.conn != CONN_OK || S.session != SESSION_IN ||
             S.fd < 0 || __atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
                 goto out;
-        if (fstat(S.fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != S.fd_ino ||
-            getsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
+        if (!sock_still_ours() || getsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
                 goto out;
         if (!getcwd(S.cwd, sizeof(S.cwd)))
                 S.cwd[0] = 0;
