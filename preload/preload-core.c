@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -44,7 +45,9 @@
 enum { SESSION_UNKNOWN, SESSION_OUT, SESSION_IN };
 enum { CONN_NONE, CONN_OK, CONN_FAILED };
 
-static struct {
+typedef struct TpState {
+        /* One process's state, up to info_done: a child of vfork() that must change it for
+         * its own EXEC frame gives its parent's back before it execs (vfork_hold()). */
         pid_t pid;   /* the process this state belongs to (fork resets it) */
         int session; /* SESSION_* */
         uint64_t id; /* trackle session id, from the root-owned marker */
@@ -64,15 +67,17 @@ static struct {
         bool ring_failed;
         bool ring_pop_failed;
         size_t ring_populated; /* bytes of the mapping made present ahead of the head */
+        size_t n_seen;         /* entries in seen[] */
+        bool seen_stale;       /* seen[] holds the parent's entries: cleared at its first use */
         bool info_done;
         char preload[TP_PATH_SIZE];
         uint64_t seen[TP_SEEN_SIZE];
-        size_t n_seen;   /* entries in seen[] */
-        bool seen_stale; /* seen[] holds the parent's entries: cleared at its first use */
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
-} S; /* zero: in .bss, so loading the library into every exec maps no 100 KiB of data;
-      * S.pid == 0 means "no process yet" and fd is not valid then */
+} TpState;
+/* Zero: in .bss, so loading the library into every exec maps no 100 KiB of data. S.pid == 0
+ * means "no process yet", and fd is not valid then. */
+static TpState S;
 
 static int lock_owner; /* pid holding the lock, 0 when free */
 
@@ -1180,6 +1185,41 @@ pid_t tp_vfork_check(void)
         return pid;
 }
 
+/* A child of vfork() runs in its parent's memory until it execs: S is its parent's, and what
+ * the child's exec wrapper does to it as a process of its own (state_for(), a connection of
+ * its own when it cannot use its parent's) would be found by the parent when it resumes (a
+ * second connection, the first one left open and unused). So such a child holds its parent's
+ * state aside and gives it back before the exec; its own socket goes with the exec
+ * (SOCK_CLOEXEC), or with the child if the exec fails. */
+typedef struct VforkHold {
+        bool held;
+        int sock_fd1, sock_dropped;
+        uint8_t head[offsetof(TpState, info_done)];
+} VforkHold;
+
+static void vfork_hold(VforkHold *h, pid_t pid)
+{
+        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        pid_t cached;
+
+        h->held = pp && (cached = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) > 0 && cached != pid;
+        if (!h->held)
+                return;
+        h->sock_fd1 = __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED);
+        h->sock_dropped = __atomic_load_n(&sock_dropped, __ATOMIC_RELAXED);
+        memcpy(h->head, &S, sizeof(h->head));
+        S.missed = 0; /* the parent's to report, not the child's */
+}
+
+static void vfork_give_back(const VforkHold *h)
+{
+        if (!h->held)
+                return;
+        memcpy(&S, h->head, sizeof(h->head));
+        __atomic_store_n(&sock_fd1, h->sock_fd1, __ATOMIC_RELAXED);
+        __atomic_store_n(&sock_dropped, h->sock_dropped, __ATOMIC_RELAXED);
+}
+
 /* A child that has made no call of its own yet (S is still its parent's: a copy after fork(),
  * the same memory after vfork()) sends its EXEC frame on its parent's connection, flagged
  * FORKED and with its own pid, instead of opening one of its own and waiting for the answer
@@ -1225,17 +1265,20 @@ void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
 {
         /* the real pid: the EXEC frame is the child's, a child of vfork() included */
         pid_t pid = tp_vfork_check();
+        VforkHold h;
 
         if (exec_on_parent(pid, flags, file, argv))
                 return;
-        if (!enter_pid(pid))
-                return;
-        if (!getcwd(S.cwd, sizeof(S.cwd)))
-                S.cwd[0] = 0;
-        send_async(trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(),
-                                     (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd, file,
-                                     argv));
-        lock_release();
+        vfork_hold(&h, pid);
+        if (enter_pid(pid)) {
+                if (!getcwd(S.cwd, sizeof(S.cwd)))
+                        S.cwd[0] = 0;
+                send_async(trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(),
+                                             (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd,
+                                             file, argv));
+                lock_release();
+        }
+        vfork_give_back(&h);
 }
 
 static void preload_value(void)
@@ -1266,8 +1309,11 @@ static int published_pid;
 bool tp_exec_info(TpExecInfo *ret)
 {
         pid_t pid = tp_vfork_check();
+        VforkHold h;
 
+        vfork_hold(&h, pid);
         if (!enter_pid(pid)) {
+                vfork_give_back(&h);
                 if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
                         return false;
                 *ret = published;
@@ -1285,5 +1331,6 @@ bool tp_exec_info(TpExecInfo *ret)
         ret->session = S.id;
         memcpy(ret->preload, S.preload, strlen(S.preload) + 1);
         lock_release();
+        vfork_give_back(&h);
         return true;
 }

@@ -700,6 +700,37 @@ def test_shortcuts(sid):
           int(kids[3]) in hello,
           "a child that closed the parent's socket: its own connection, not FORKED: %s" % last)
 
+    # A child of vfork() shares its parent's memory until it execs: whatever it does for its
+    # EXEC frame (python's subprocess: vfork, then close_fds closes the parent's socket in
+    # the child) must leave the parent's connection its own. The parent's events before and
+    # after the children go on one connection, with one HELLO.
+    d = scratch()
+    script = ("import os, subprocess, sys\nd = sys.argv[1]\n"
+              "open(d + '/p0', 'w').close()\n"
+              "subprocess.run(['/bin/true', 'cf'], close_fds=True, check=True)\n"
+              "open(d + '/p1', 'w').close()\n"
+              "subprocess.run(['/bin/true', 'nocf'], close_fds=False, check=True)\n"
+              "open(d + '/p2', 'w').close()\n"
+              "print(os.getpid())")
+    with Server() as srv:
+        r = run([sys.executable, "-c", script, d], session=sid)
+        check(r.returncode == 0, "subprocess script ran: %r" % r.stderr[-400:])
+        parent = int(r.stdout.decode().split()[-1])
+        wait_for(lambda: any(f["type"] == "close" and f["peer"] == parent
+                             for f in srv.frames()), "close of the parent's connection")
+        fr = srv.frames()
+    hello = [f["peer"] for f in fr if f["type"] == "hello"]
+    check(hello.count(parent) == 1, "one HELLO from the parent around two vfork children: "
+          "%s (parent %d)" % (hello, parent))
+    mine = [os.path.basename(f["path"]) for f in events(fr, "event", OP["CREATED"])
+            if f["peer"] == parent]
+    check(mine == ["p0", "p1", "p2"],
+          "the parent's events, in order: %s" % mine)
+    execs = {tuple(f["argv"]) for f in fr if f["type"] == "exec"}
+    check({("/bin/true", "cf"), ("/bin/true", "nocf")} <= execs,
+          "both children's EXEC frames: %s" % execs)
+    shutil.rmtree(d, ignore_errors=True)
+
 
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
