@@ -700,6 +700,34 @@ def test_shortcuts(sid):
           int(kids[3]) in hello,
           "a child that closed the parent's socket: its own connection, not FORKED: %s" % last)
 
+    # A socket whose send buffer cannot hold a largest frame twice over (a small
+    # net.core.wmem_default; here the program shrinks the library's socket itself): frames of
+    # two processes could be split and interleaved there, so a child connects itself.
+    script = ("import os, socket, stat, sys\nd = sys.argv[1]\n"
+              "open(d + '/q0', 'w').close()\n"
+              "for n in os.listdir('/proc/self/fd'):\n"
+              "    try:\n        st = os.fstat(int(n))\n    except OSError:\n        continue\n"
+              "    if stat.S_ISSOCK(st.st_mode):\n"
+              "        s = socket.socket(fileno=int(n))\n"
+              "        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)\n"
+              "        s.detach()\n"
+              "pid = os.fork()\nif pid == 0:\n    os.execv('/bin/true', ['true', 'small'])\n"
+              "os.waitpid(pid, 0)\nprint(pid)")
+    d = scratch()
+    with Server() as srv:
+        r = run([sys.executable, "-c", script, d], session=sid)
+        check(r.returncode == 0, "small send buffer script ran: %r" % r.stderr[-400:])
+        kid = int(r.stdout.decode().split()[-1])
+        wait_for(lambda: any(f["type"] == "exec" and f["pid"] == kid for f in srv.frames()),
+                 "the child's EXEC frame")
+        fr = srv.frames()
+    small = [f for f in fr if f["type"] == "exec" and f["pid"] == kid]
+    hello = [f["peer"] for f in fr if f["type"] == "hello"]
+    check(small and not small[0]["flags"] & 4 and small[0]["peer"] == kid and kid in hello,
+          "a parent's socket with a small send buffer: the child's own connection, not "
+          "FORKED: %s %s" % (small, hello))
+    shutil.rmtree(d, ignore_errors=True)
+
     # A child of vfork() shares its parent's memory until it execs: whatever it does for its
     # EXEC frame (python's subprocess: vfork, then close_fds closes the parent's socket in
     # the child) must leave the parent's connection its own. The parent's events before and
