@@ -80,6 +80,10 @@ typedef struct TpState {
 static TpState S;
 
 static int lock_owner; /* pid holding the lock, 0 when free */
+/* Calls of a process in a session that found the lock taken (by another of its threads, or
+ * by the code a signal handler interrupted) and were skipped: their records are lost, so they
+ * are counted, and the next call that gets in reports them (report_missed()). */
+static uint32_t n_skipped;
 
 static bool lock_try(pid_t pid)
 {
@@ -200,10 +204,11 @@ static pid_t cached_pid(void)
 static void atfork_child(void)
 {
         __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
+        __atomic_store_n(&n_skipped, 0, __ATOMIC_RELAXED); /* the parent's, reported by it */
 }
 
 static void preload_value(void);
-static bool enter_pid(pid_t pid);
+static bool enter_pid_as(pid_t pid, bool counted);
 static bool connect_locked(void);
 
 /* Before every fork() in a session: what a child needs for its exec is worked out once here,
@@ -215,7 +220,7 @@ static void atfork_prepare(void)
 {
         int e = errno;
 
-        if (enter_pid(cached_pid())) {
+        if (enter_pid_as(cached_pid(), false)) {
                 if (!S.info_done) {
                         preload_value();
                         S.info_done = true;
@@ -275,6 +280,7 @@ static void state_for(pid_t pid)
         /* A child is in its parent's session, if the parent knew: the kernel's audit session
          * and the process tree both pass to a child (trackled checks it again at HELLO). */
         S.pid = pid;
+        S.missed = 0; /* the parent's, reported by it */
         /* A child forked while its parent is backing off from a dead or stuck trackled backs
          * off too, instead of each paying the wait again. */
         if (!(S.conn == CONN_FAILED && now_ms() < S.retry_at)) {
@@ -935,20 +941,50 @@ bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
         return abspath(dirfd, path, out, size, false);
 }
 
-/* The lock, the per-process state and the session check, in one step for every helper. The
- * part after the real call passes the pid its part before found (one getpid less per call:
- * several µs on a VM). */
-static bool enter_pid(pid_t pid)
+/* What this process could not send so far, on its connection: in the ring if it has one
+ * (no system call), else on the socket. Only when connected: a connection reports it right
+ * after its HELLO anyway (connect_locked_first()). */
+static void report_missed(void)
 {
-        if (!lock_try(pid))
+        uint8_t buf[TRACKLE_WIRE_HEADER_SIZE + 8];
+        int n;
+
+        S.missed += __atomic_exchange_n(&n_skipped, 0, __ATOMIC_RELAXED);
+        if (S.missed == 0 || S.conn != CONN_OK)
+                return;
+        n = trackle_wire_missed(buf, sizeof(buf), S.missed);
+        if (n > 0 && ((S.ring && ring_put(buf, (size_t)n)) || send_frame(buf, (size_t)n, -1)))
+                S.missed = 0;
+}
+
+/* The lock, the per-process state and the session check, in one step for every helper (the
+ * part after the real call passes the pid its part before found: one getpid less per call,
+ * several µs on a VM), or false: not in a session, or the lock is taken. counted: a call that would
+ * have recorded something, whose record is lost when it cannot get in (not the exec wrappers'
+ * look-up of what to pass on, which has its fallback). */
+static bool enter_pid_as(pid_t pid, bool counted)
+{
+        if (!lock_try(pid)) {
+                if (counted && __atomic_load_n(&S.pid, __ATOMIC_RELAXED) == pid &&
+                    __atomic_load_n(&S.session, __ATOMIC_RELAXED) == SESSION_IN)
+                        __atomic_fetch_add(&n_skipped, 1, __ATOMIC_RELAXED);
                 return false;
+        }
         state_for(pid);
         if (__atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
                 sock_recheck();
-        if (in_session_locked())
-                return true;
-        lock_release();
-        return false;
+        if (!in_session_locked()) {
+                lock_release();
+                return false;
+        }
+        if (S.missed > 0 || __atomic_load_n(&n_skipped, __ATOMIC_RELAXED) > 0)
+                report_missed();
+        return true;
+}
+
+static bool enter_pid(pid_t pid)
+{
+        return enter_pid_as(pid, true);
 }
 
 static bool enter(TpPre *p)
@@ -1312,7 +1348,7 @@ bool tp_exec_info(TpExecInfo *ret)
         VforkHold h;
 
         vfork_hold(&h, pid);
-        if (!enter_pid(pid)) {
+        if (!enter_pid_as(pid, false)) {
                 vfork_give_back(&h);
                 if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
                         return false;

@@ -78,6 +78,7 @@ struct Conn {
         size_t n_touched, cap_touched;
         bool *freed; /* set by conn_free() while conn_drain() runs */
         bool drained;
+        uint64_t missed; /* summed MISSED counts, noted once (conn_note_missed()) */
         /* the process's event ring (TRACKLE_FRAME_RING), mapped shared; its content is as
          * hostile as the socket's: every frame is copied out before it is parsed */
         uint8_t *ring;
@@ -398,6 +399,22 @@ static void conn_drain(Conn *c)
         c->freed = NULL;
 }
 
+/* One note for what a process could not deliver, however many MISSED frames said so (a
+ * process whose threads kept finding the library busy reports at each next call). */
+static void conn_note_missed(Conn *c)
+{
+        TrackledServer *s = c->server;
+        char msg[128];
+
+        if (c->missed == 0 || c->session <= 0)
+                return;
+        batch_start(s);
+        snprintf(msg, sizeof(msg), "%" PRIu64 " event(s) of process %d could not be delivered",
+                 c->missed, (int)c->cred.pid);
+        (void)trackled_store_note(s->store, c->session, msg);
+        c->missed = 0;
+}
+
 static void session_drain(TrackledServer *s, int64_t id)
 {
         for (;;) {
@@ -414,8 +431,10 @@ static void session_drain(TrackledServer *s, int64_t id)
         for (Conn *c = s->conns; c; c = c->next)
                 if (c->session == id) {
                         c->drained = false;
-                        if (c->kind == CONN_LIBRARY)
+                        if (c->kind == CONN_LIBRARY) {
                                 (void)ring_drain(c, RING_ALL);
+                                conn_note_missed(c);
+                        }
                 }
 }
 
@@ -560,8 +579,10 @@ static void conn_free(Conn *c)
         if (!c)
                 return;
         s = c->server;
-        if (c->kind == CONN_LIBRARY)
+        if (c->kind == CONN_LIBRARY) {
                 (void)ring_drain(c, RING_ALL); /* all its socket frames were read */
+                conn_note_missed(c);
+        }
         pending_flush(s); /* before states first, then this connection's after states */
         if (c->kind == CONN_LIBRARY)
                 library_after_states(s, c);
@@ -1169,16 +1190,11 @@ static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
 
 static int handle_missed(Conn *c, const uint8_t *payload, size_t len)
 {
-        TrackledServer *s = c->server;
         uint32_t n;
-        char msg[128];
 
-        batch_start(s);
         if (trackle_wire_parse_missed(payload, len, &n) < 0)
                 return -EBADMSG;
-        snprintf(msg, sizeof(msg), "%" PRIu32 " event(s) of process %d could not be delivered", n,
-                 (int)c->cred.pid);
-        (void)trackled_store_note(s->store, c->session, msg);
+        c->missed += n; /* 64 bits: 2^32 frames of the largest count before it wraps */
         return 0;
 }
 

@@ -6,7 +6,7 @@ logged with "via": "ring", in the order trackled would work them off: before eac
 the ring up to the first MARK that counts more socket frames than were read; all of it when the
 connection ends.
 
-usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody|nolock] [--ready FILE]
+usage: fake_trackled.py SOCKET LOG [--mode normal|silent|nobody|nolock|slowack] [--ready FILE]
   silent: accept and never read or reply (a hung trackled)
   nobody: listen() as uid 65534, so the library must refuse to talk to it
   nolock: serve, but without the run lock trackled holds (as if trackled were dead and the
@@ -20,11 +20,13 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 HELLO, BEFORE, EVENT, EXEC, MISSED, RING, MARK, ACK = 1, 2, 3, 4, 5, 6, 7, 0x81
 RING_HEADER, OFF_HEAD, OFF_TAIL, RING_MAGIC = 128, 8, 64, 0x676E6952
 F_SEAL_SHRINK, F_SEAL_GROW = 0x2, 0x4
 RUN_LOCK = "/run/tracksuite/trackle/trackled.lock"  # TRACKLE_RUN_LOCK
+MODE = "normal"
 
 lock = threading.Lock()
 
@@ -180,6 +182,10 @@ def serve(conn, logpath):
             # An asynchronous BEFORE (flag 2: an unlink/rename/link with the old inode's
             # fd) wants no answer.
             if t == HELLO or (t == BEFORE and not rec.get("flags", 0) & 2):
+                if t == BEFORE and MODE == "slowack":
+                    # Like a trackled reading a large file: the thread that sent this BEFORE
+                    # holds the library's lock until the answer comes.
+                    time.sleep(0.05)
                 conn.sendall(struct.pack("=IHHi", 4, ACK, 0, 0))
     except OSError:
         pass
@@ -195,7 +201,9 @@ def serve(conn, logpath):
 
 def main():
     sock, logpath = sys.argv[1], sys.argv[2]
+    global MODE
     mode = sys.argv[sys.argv.index("--mode") + 1] if "--mode" in sys.argv else "normal"
+    MODE = mode
     ready = sys.argv[sys.argv.index("--ready") + 1] if "--ready" in sys.argv else None
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(sock):

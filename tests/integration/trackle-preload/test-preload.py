@@ -3,7 +3,7 @@
 
 usage: test-preload.py LIBTRACKLE PROBE FAKE_TRACKLED [GROUP]
 GROUP is one of surface, errno, inert, before, fds, fail-open, propagation, audit, ring,
-shortcuts (each a
+shortcuts, threads (each a
 rule of the library, and a meson test of its own); without it all run. Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
 and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
 """
@@ -760,6 +760,64 @@ def test_shortcuts(sid):
     shutil.rmtree(d, ignore_errors=True)
 
 
+THREADS_SCRIPT = r"""
+import os, sys, threading
+d = sys.argv[1]
+running, done = threading.Event(), threading.Event()
+made = []
+def writer():
+    for i in range(5):
+        with open("%s/a%d" % (d, i), "r+") as f:
+            f.write("x")
+    done.set()
+def creator():
+    i = 0
+    while i < 20000 and (i < 20 or not done.is_set()):
+        open("%s/b%d" % (d, i), "w").close()
+        i += 1
+        if i == 20:
+            running.set()
+    made.append(i)
+c = threading.Thread(target=creator)
+c.start()
+running.wait()
+w = threading.Thread(target=writer)
+w.start()
+w.join()
+c.join()
+open(d + "/done", "w").close()
+print(made[0])
+"""
+
+
+def test_threads(sid):
+    """A call that finds the library busy with another thread of its process (waiting for the
+    answer to a BEFORE) is skipped rather than blocked, and counted: the session says how many
+    records are missing instead of losing them silently."""
+    d = scratch()
+    for i in range(5):
+        with open("%s/a%d" % (d, i), "w") as f:
+            f.write("a\n")
+    with Server("slowack") as srv:
+        r = run([sys.executable, "-B", "-c", THREADS_SCRIPT, d], session=sid)
+        check(r.returncode == 0, "threads script ran: %r" % r.stderr[-400:])
+        made = int(r.stdout.decode().split()[-1])
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    seen = {os.path.basename(f["path"]) for f in fr
+            if f["type"] in ("before", "event") and f.get("path", "").startswith(d + "/")}
+    recorded = len([n for n in seen if n[0] in "ab"])
+    missed = sum(f["count"] for f in fr if f["type"] == "missed")
+    print("threads: %d files made, %d recorded, %d counted missed" % (made + 5, recorded, missed))
+    check(missed > 0, "calls skipped while another thread waited for an answer are counted "
+          "(MISSED): %d" % missed)
+    check(recorded + missed >= made + 5,
+          "every file of both threads is recorded or counted as missed: %d + %d of %d"
+          % (recorded, missed, made + 5))
+    check("done" in seen, "the process goes on recording after the contention")
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
     d = scratch()
@@ -795,7 +853,7 @@ def main():
     groups = {"surface": test_surface, "errno": test_errno, "inert": test_inert,
               "before": test_before, "fds": test_fds, "fail-open": test_fail_open,
               "propagation": test_propagation, "audit": test_audit_mode, "ring": test_ring,
-              "shortcuts": test_shortcuts}
+              "shortcuts": test_shortcuts, "threads": test_threads}
     if GROUP is not None and GROUP not in groups:
         print("unknown group %r" % GROUP)
         return 2
