@@ -4,14 +4,16 @@
  * stdio, no output, no environment beyond the TRACKLE_SESSION hint, no blocking for more than
  * one bounded wait, and never a call to one of our own wrappers (own opens and closes are raw
  * syscalls).
- * All state is static and guarded by a try-lock: a caller that finds it taken (another thread,
- * a signal handler) skips tracking for that call instead of waiting. */
+ * All state is static and guarded by one lock (lock_try()): a caller that finds it taken by
+ * another thread waits for it, a bounded time; one in a signal handler that interrupted the
+ * library in its own thread skips tracking for that call, and counts it as missed. */
 #undef _FORTIFY_SOURCE
 #undef _FILE_OFFSET_BITS /* we define both open and open64 */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -78,32 +80,6 @@ typedef struct TpState {
 /* Zero: in .bss, so loading the library into every exec maps no 100 KiB of data. S.pid == 0
  * means "no process yet", and fd is not valid then. */
 static TpState S;
-
-static int lock_owner; /* pid holding the lock, 0 when free */
-/* Calls of a process in a session that found the lock taken (by another of its threads, or
- * by the code a signal handler interrupted) and were skipped: their records are lost, so they
- * are counted, and the next call that gets in reports them (report_missed()). */
-static uint32_t n_skipped;
-
-static bool lock_try(pid_t pid)
-{
-        int expected = 0;
-
-        if (__atomic_compare_exchange_n(&lock_owner, &expected, pid, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-                return true;
-        /* Taken by our parent at fork time (another thread held it): in this process nobody
-         * will ever release it, so take it over. */
-        if (expected != pid && __atomic_compare_exchange_n(&lock_owner, &expected, pid, false,
-                                                           __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-                return true;
-        return false;
-}
-
-static void lock_release(void)
-{
-        __atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE);
-}
 
 static int raw_open(int dirfd, const char *path, int flags)
 {
@@ -201,10 +177,121 @@ static pid_t cached_pid(void)
         return pid;
 }
 
+/* The library's lock: every call that may record something holds it while it works on S.
+ * One word, the holder's address space (the pid that owns the memory, see space_id()) in the
+ * high half and its thread in the low half; 0 when free.
+ * - Another thread of the process holds it (waiting for the answer to a BEFORE, say): wait
+ *   for it, at most TP_LOCK_WAIT_MS: the holder's own waits are bounded, so it lets go.
+ * - This very thread holds it (a signal handler that interrupted one of our calls): skip.
+ * - A process whose memory ours was copied from holds it (a thread of the parent was inside
+ *   the library at fork()): nobody here will let go, so take it over.
+ * A call that gets no lock is skipped, and counted (n_skipped). */
+#define TP_LOCK_WAIT_MS 1500
+static uint64_t lock_word;
+static uint32_t lock_seq;     /* bumped at every release: what waiters sleep on (futex) */
+static uint32_t lock_waiters; /* threads asleep on lock_seq */
+static uint64_t lock_stuck;   /* a holder a waiter gave up on: the next callers skip at once */
+/* Calls of a process in a session that got no lock and were skipped: their records are lost,
+ * so they are counted, and the next call that gets in reports them (report_missed()). */
+static uint32_t n_skipped;
+/* This thread's id, for the lock word: one gettid() per thread. Initial-exec TLS: the
+ * library is loaded at start-up (LD_PRELOAD), and the access is a plain %fs load. */
+static __thread pid_t tls_tid __attribute__((tls_model("initial-exec")));
+
+static pid_t thread_id(void)
+{
+        if (tls_tid == 0)
+                tls_tid = (pid_t)syscall(SYS_gettid);
+        return tls_tid;
+}
+
+/* Which memory this is: the pid kept in the MADV_WIPEONFORK page (see cached_pid()), which a
+ * child of vfork() shares with its parent and a child of fork() finds empty. */
+static pid_t space_id(pid_t pid)
+{
+        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        pid_t space = pp ? __atomic_load_n(&pp->pid, __ATOMIC_RELAXED) : 0;
+
+        return space > 0 ? space : pid;
+}
+
+static int64_t now_ms(void);
+
+/* Waits for the holder (another thread of this memory) to let go, at most TP_LOCK_WAIT_MS
+ * per holder (one that holds it longer is marked stuck: the next callers skip at once until
+ * it lets go) and four times that in all (busy threads taking turns). */
+static bool lock_wait(uint64_t me, uint64_t held)
+{
+        int64_t start = now_ms(), deadline = start + TP_LOCK_WAIT_MS;
+
+        for (;;) {
+                uint32_t seq = __atomic_load_n(&lock_seq, __ATOMIC_ACQUIRE);
+                uint64_t cur = 0;
+                struct timespec ts;
+                int64_t left;
+
+                if (__atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+                                                __ATOMIC_RELAXED))
+                        return true;
+                if (cur != held) {
+                        held = cur;
+                        deadline = now_ms() + TP_LOCK_WAIT_MS;
+                        if (deadline > start + 4 * TP_LOCK_WAIT_MS)
+                                return false;
+                }
+                if (held == __atomic_load_n(&lock_stuck, __ATOMIC_RELAXED))
+                        return false;
+                left = deadline - now_ms();
+                if (left <= 0) {
+                        __atomic_store_n(&lock_stuck, held, __ATOMIC_RELAXED);
+                        return false;
+                }
+                ts.tv_sec = left / 1000;
+                ts.tv_nsec = (left % 1000) * 1000000;
+                __atomic_fetch_add(&lock_waiters, 1, __ATOMIC_ACQ_REL);
+                (void)syscall(SYS_futex, &lock_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+                __atomic_fetch_sub(&lock_waiters, 1, __ATOMIC_ACQ_REL);
+        }
+}
+
+static bool lock_try(pid_t pid)
+{
+        uint64_t me = (uint64_t)(uint32_t)space_id(pid) << 32 | (uint32_t)thread_id();
+        uint64_t cur = 0;
+
+        if (__atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+                return true;
+        if (cur == me)
+                return false; /* a signal handler inside one of our calls */
+        if (cur >> 32 != me >> 32)
+                /* taken in the memory we were copied from: take it over */
+                return __atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+                                                   __ATOMIC_RELAXED);
+        if (cur == __atomic_load_n(&lock_stuck, __ATOMIC_RELAXED))
+                return false;
+        return lock_wait(me, cur);
+}
+
+static void lock_release(void)
+{
+        __atomic_store_n(&lock_stuck, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&lock_seq, 1, __ATOMIC_ACQ_REL);
+        if (__atomic_load_n(&lock_waiters, __ATOMIC_ACQUIRE) > 0)
+                (void)syscall(SYS_futex, &lock_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
 static void atfork_child(void)
 {
         __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
         __atomic_store_n(&n_skipped, 0, __ATOMIC_RELAXED); /* the parent's, reported by it */
+        /* One thread here, not inside the library (the prepare handler let go): no holder,
+         * no waiter, and a new thread id. */
+        tls_tid = 0;
+        __atomic_store_n(&lock_word, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&lock_stuck, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&lock_waiters, 0, __ATOMIC_RELAXED);
 }
 
 static void preload_value(void);

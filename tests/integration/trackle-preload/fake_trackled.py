@@ -185,7 +185,7 @@ def serve(conn, logpath):
                 if t == BEFORE and MODE == "slowack":
                     # Like a trackled reading a large file: the thread that sent this BEFORE
                     # holds the library's lock until the answer comes.
-                    time.sleep(0.05)
+                    time.sleep(0.3 if rec.get("path", "").endswith("/held") else 0.05)
                 conn.sendall(struct.pack("=IHHi", 4, ACK, 0, 0))
     except OSError:
         pass

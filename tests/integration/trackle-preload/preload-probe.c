@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -455,8 +456,56 @@ static int fds_mode(const char *out, const char *file)
         return 0;
 }
 
+/* "signal" mode: a SIGALRM handler creates DIR/sig while the main thread is inside the
+ * library (waiting for the answer to the BEFORE of DIR/held, which the fake trackled delays by
+ * 300 ms; the alarm comes after 50):
+ * the handler's call must be skipped, not wait for its own thread. Then DIR/after. */
+static const char *sig_dir;
+static volatile sig_atomic_t sig_done;
+
+static void on_alarm(int sig)
+{
+        char p[4096];
+        int fd;
+
+        (void)sig;
+        snprintf(p, sizeof(p), "%s/sig", sig_dir);
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+                close(fd);
+        sig_done = 1;
+}
+
+static int signal_mode(const char *dir)
+{
+        struct itimerval it = {.it_value = {.tv_usec = 50000}};
+        struct sigaction sa = {.sa_handler = on_alarm};
+        char p[4096];
+        int fd;
+
+        sig_dir = dir;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGALRM, &sa, NULL) < 0 || setitimer(ITIMER_REAL, &it, NULL) < 0)
+                return 2;
+        snprintf(p, sizeof(p), "%s/held", dir);
+        fd = open(p, O_RDWR);
+        if (fd < 0)
+                return 3;
+        close(fd);
+        if (!sig_done)
+                return 4;
+        snprintf(p, sizeof(p), "%s/after", dir);
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+                return 5;
+        close(fd);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 3 && strcmp(argv[1], "signal") == 0)
+                return signal_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "errno") == 0) {
                 if (chdir(argv[2]) < 0)
                         return 1;

@@ -13,7 +13,9 @@ open session speaks the wire protocol by hand and hands trackled rings that brea
    that is: an O_PATH descriptor of a symlink, whose target is the state before. trackled
    keeps running, says what it could not read, and stores the symlink's target;
 5. a forked child's EXEC frame (TRACKLE_EXEC_FORKED) on its parent's connection is stored
-   as a command and does not count among the socket frames the ring's MARKs refer to."""
+   as a command and does not count among the socket frames the ring's MARKs refer to;
+6. MISSED frames of one connection, on the socket and in the ring, make one session note
+   with their sum when the connection ends."""
 
 import hashlib
 import json
@@ -122,6 +124,16 @@ libc = ctypes.CDLL(None, use_errno=True)
 if libc.syscall(82, (w + ".tmp").encode(), w.encode()) != 0:
     raise OSError(ctypes.get_errno(), "rename")
 s.close()
+
+# 6. MISSED counts, one on the socket and one in the ring: summed, one note at the end
+s, m, ack = attach(True)
+s.sendall(frame(5, struct.pack("=I", 3)))
+ev = frame(5, struct.pack("=I", 4))
+m[HDR:HDR + len(ev)] = ev
+struct.pack_into("=Q", m, OFF_HEAD, len(ev))
+s.sendall(frame(5, struct.pack("=I", 5)))
+res["missed-pid"] = os.getpid()
+s.close()
 with open(out, "w") as f:
     f.write(__import__("json").dumps(res))
 '''
@@ -176,6 +188,11 @@ def main(t):
              "CREATED came after the BEFORE it was marked to follow", f)
     argvs = [c.get("argv") for c in s.get("commands", [])]
     t.expect(["forked-child"] in argvs, "the forked child's EXEC frame is a command", argvs)
+    notes = [m for m in map(str, s.get("missing", [])) if "could not be delivered" in m]
+    t.expect(notes == [f"12 event(s) of process {res.get('missed-pid')} could not be "
+                       "delivered"],
+             "three MISSED frames of one connection (socket and ring): one note, their sum",
+             notes)
 
 
 if __name__ == "__main__":
