@@ -1,6 +1,7 @@
 /* trackle-identity.c - the session check shared by libtrackle.so and the console tools. Runs
- * inside other people's processes (through libtrackle.so): opens are raw syscalls, so that
- * they never reach the library's own wrappers; no malloc, no stdio; errno is restored. */
+ * inside other people's processes (through libtrackle.so): opens, reads and closes are raw
+ * syscalls, so that they never reach the library's own wrappers and are no cancellation
+ * points (see preload-core.c); no malloc, no stdio; errno is restored. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -23,9 +24,9 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
         if (fd < 0)
                 return -1;
         do
-                n = read(fd, buf, size - 1);
+                n = syscall(SYS_read, fd, buf, size - 1);
         while (n < 0 && errno == EINTR);
-        close(fd);
+        (void)syscall(SYS_close, fd);
         if (n < 0)
                 return -1;
         buf[n] = 0;

@@ -3,7 +3,9 @@
  * Everything here runs inside other people's processes, set-uid ones included: no malloc, no
  * stdio, no output, no environment beyond the TRACKLE_SESSION hint, no blocking for more than
  * one bounded wait, and never a call to one of our own wrappers (own opens and closes are raw
- * syscalls).
+ * syscalls). No cancellation point either: what may block (connect, send, receive, wait) is
+ * a raw syscall too, so that a thread with a cancellation request pending is not cancelled
+ * inside a call that is none (chmod, rename ...) while it holds the library.
  * All state is static and guarded by one lock (lock_try()): a caller that finds it taken by
  * another thread waits for it, a bounded time; one in a signal handler that interrupted the
  * library in its own thread skips tracking for that call, and counts it as missed. */
@@ -410,11 +412,14 @@ static bool wait_fd(int fd, short events, int64_t deadline)
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = events};
                 int64_t left = deadline - now_ms();
+                struct timespec ts;
                 int r;
 
                 if (left <= 0)
                         return false;
-                r = poll(&p, 1, (int)left);
+                ts.tv_sec = left / 1000;
+                ts.tv_nsec = (left % 1000) * 1000000;
+                r = (int)syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
                 if (r > 0)
                         return !(p.revents & (POLLERR | POLLNVAL)) || (p.revents & events);
                 if (r < 0 && errno != EINTR)
@@ -550,7 +555,7 @@ static bool send_frame(const void *buf, size_t len, int pass_fd)
                         c.h.cmsg_len = CMSG_LEN(sizeof(int));
                         memcpy(CMSG_DATA(&c.h), &pass_fd, sizeof(int));
                 }
-                n = sendmsg(S.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+                n = syscall(SYS_sendmsg, S.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n > 0) {
                         off += (size_t)n;
                         continue;
@@ -574,7 +579,8 @@ static bool recv_ack(int64_t wait_ms)
         int32_t status;
 
         while (off < sizeof(buf)) {
-                ssize_t n = recv(S.fd, buf + off, sizeof(buf) - off, MSG_DONTWAIT);
+                ssize_t n = syscall(SYS_recvfrom, S.fd, buf + off, sizeof(buf) - off, MSG_DONTWAIT,
+                                    NULL, NULL);
 
                 if (n > 0) {
                         off += (size_t)n;
@@ -661,7 +667,7 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
                         give_up();
                         return false;
                 }
-                if (connect(S.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                if (syscall(SYS_connect, S.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
                         break;
                 n = errno;
                 raw_close(S.fd);
@@ -1376,7 +1382,8 @@ static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *co
         if (n <= 0 || TRACKLE_WIRE_EXEC_FRAME_MAX + 64 > (size_t)sndbuf / 2)
                 goto out;
         do
-                w = send(S.fd, S.frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+                w = syscall(SYS_sendto, S.fd, S.frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL,
+                            0);
         while (w < 0 && errno == EINTR);
         sent = w > 0; /* all of it: one piece or nothing */
 out:

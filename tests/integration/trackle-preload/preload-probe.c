@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -502,8 +503,52 @@ static int signal_mode(const char *dir)
         return 0;
 }
 
+/* "cancel" mode: a thread with a cancellation request pending calls chmod(DIR/c1), which is
+ * no cancellation point: the library's work inside it (session check, connection, waits)
+ * must not become one, or the thread would die holding the library. Then the main thread's
+ * chmod(DIR/c2). Prints "survived=S canceled=C". */
+static int cancel_pipe[2];
+static volatile sig_atomic_t cancel_survived;
+
+static void *cancel_thread(void *arg)
+{
+        const char *dir = arg;
+        char p[4096], c;
+        int old;
+
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        if (read(cancel_pipe[0], &c, 1) != 1) /* the main thread has asked for cancellation */
+                return NULL;
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+        snprintf(p, sizeof(p), "%s/c1", dir);
+        (void)chmod(p, 0600);
+        cancel_survived = 1;
+        pthread_testcancel();
+        return NULL;
+}
+
+static int cancel_mode(const char *dir)
+{
+        char p[4096];
+        pthread_t t;
+        void *ret = NULL;
+
+        if (pipe(cancel_pipe) < 0 || pthread_create(&t, NULL, cancel_thread, (void *)dir) != 0)
+                return 2;
+        if (pthread_cancel(t) != 0 || write(cancel_pipe[1], "x", 1) != 1 ||
+            pthread_join(t, &ret) != 0)
+                return 3;
+        snprintf(p, sizeof(p), "%s/c2", dir);
+        if (chmod(p, 0600) < 0)
+                return 4;
+        printf("survived=%d canceled=%d\n", (int)cancel_survived, ret == PTHREAD_CANCELED);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 3 && strcmp(argv[1], "cancel") == 0)
+                return cancel_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "signal") == 0)
                 return signal_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "errno") == 0) {

@@ -808,6 +808,29 @@ def test_threads(sid):
     check(not waits, "the handler did not wait for its own thread: %s" % waits)
     shutil.rmtree(d, ignore_errors=True)
 
+    # A thread with a cancellation request pending calls chmod(), which is no cancellation
+    # point: the library's work inside it must not be one either (no libc poll, connect,
+    # read ... of its own), or the thread dies holding the library and takes its records
+    # and those of every other thread with it.
+    d = scratch()
+    for n in ("c1", "c2"):
+        with open("%s/%s" % (d, n), "w") as f:
+            f.write(n + "\n")
+    with Server() as srv:
+        r = run([PROBE, "cancel", d], session=sid)
+        check(r.returncode == 0, "cancel probe ran: %d %r" % (r.returncode, r.stderr[-400:]))
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    out = r.stdout.decode()
+    check("survived=1 canceled=1" in out,
+          "the thread returned from chmod and was cancelled at its own cancellation point "
+          "after it: %r" % out)
+    chmods = sorted(os.path.basename(f["path"]) for f in events(fr, "event", 29))
+    missed = sum(f["count"] for f in fr if f["type"] == "missed")
+    check(chmods == ["c1", "c2"] and missed == 0,
+          "both chmods recorded, nothing missed: %s, missed %d" % (chmods, missed))
+    shutil.rmtree(d, ignore_errors=True)
+
 
 def test_audit_mode():
     """The audit session id (a fresh one from a loginuid write) and an a<id> marker."""
