@@ -107,16 +107,16 @@ static bool marker_path(char *out, size_t size, char kind, uint64_t id)
 }
 
 /* Field 4 (ppid) and 22 (starttime) of /proc/<pid>/stat; comm may contain anything. */
-static bool proc_stat(uint64_t pid, uint64_t *ret_ppid, uint64_t *ret_start)
+static bool proc_stat(uint64_t pid, char *buf, size_t size, uint64_t *ret_ppid, uint64_t *ret_start)
 {
-        char path[48] = "/proc/", buf[1024];
+        char path[48] = "/proc/";
         const char *p;
         uint64_t ppid = 0, start = 0;
         int field = 3;
 
         trackle_fmt_u64(path + 6, pid);
         strcat(path, "/stat");
-        if (read_small(path, buf, sizeof(buf)) <= 0)
+        if (read_small(path, buf, size) <= 0)
                 return false;
         p = strrchr(buf, ')');
         if (!p || p[1] != ' ')
@@ -141,17 +141,17 @@ static bool proc_stat(uint64_t pid, uint64_t *ret_ppid, uint64_t *ret_start)
         return true;
 }
 
-static bool check(uint64_t hint, uint64_t *ret_session, bool *ret_audit)
+static bool check(TrackleIdentityWork *w, uint64_t hint, uint64_t *ret_session, bool *ret_audit)
 {
-        char path[128], text[512];
+        char *path = w->path, *text = w->text;
         uint64_t sid, id, leader, start;
 
-        if (read_small("/proc/self/sessionid", text, sizeof(text)) > 0) {
+        if (read_small("/proc/self/sessionid", text, sizeof(w->text)) > 0) {
                 size_t n = strcspn(text, "\n");
 
                 if (trackle_parse_u64(text, n, &sid) && sid != UINT32_MAX &&
-                    marker_path(path, sizeof(path), 'a', sid) &&
-                    marker_ok(path, text, sizeof(text)) && marker_field(text, "session", &id)) {
+                    marker_path(path, sizeof(w->path), 'a', sid) &&
+                    marker_ok(path, text, sizeof(w->text)) && marker_field(text, "session", &id)) {
                         *ret_session = id;
                         *ret_audit = true;
                         return true;
@@ -159,14 +159,15 @@ static bool check(uint64_t hint, uint64_t *ret_session, bool *ret_audit)
         }
         if (hint == 0)
                 return false;
-        if (!marker_path(path, sizeof(path), 'p', hint) || !marker_ok(path, text, sizeof(text)))
+        if (!marker_path(path, sizeof(w->path), 'p', hint) ||
+            !marker_ok(path, text, sizeof(w->text)))
                 return false;
         if (!marker_field(text, "leader", &leader) || !marker_field(text, "start", &start))
                 return false;
         for (uint64_t pid = (uint64_t)getpid(), i = 0; pid > 0 && i < IDENTITY_WALK_MAX; i++) {
                 uint64_t ppid, st;
 
-                if (!proc_stat(pid, &ppid, &st))
+                if (!proc_stat(pid, w->stat, sizeof(w->stat), &ppid, &st))
                         return false;
                 if (pid == leader) {
                         if (st != start)
@@ -180,13 +181,14 @@ static bool check(uint64_t hint, uint64_t *ret_session, bool *ret_audit)
         return false;
 }
 
-bool trackle_identity_check(uint64_t hint, uint64_t *ret_session, bool *ret_audit)
+bool trackle_identity_check_in(TrackleIdentityWork *work, uint64_t hint, uint64_t *ret_session,
+                               bool *ret_audit)
 {
         int saved = errno;
         bool audit = false, in;
         uint64_t id = 0;
 
-        in = check(hint, &id, &audit);
+        in = check(work, hint, &id, &audit);
         errno = saved;
         if (in) {
                 *ret_session = id;
@@ -194,4 +196,11 @@ bool trackle_identity_check(uint64_t hint, uint64_t *ret_session, bool *ret_audi
                         *ret_audit = audit;
         }
         return in;
+}
+
+bool trackle_identity_check(uint64_t hint, uint64_t *ret_session, bool *ret_audit)
+{
+        TrackleIdentityWork work;
+
+        return trackle_identity_check_in(&work, hint, ret_session, ret_audit);
 }

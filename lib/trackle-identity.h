@@ -21,3 +21,14 @@ size_t trackle_fmt_u64(char *out, uint64_t v);
  * (ancestry mode). The hint alone proves nothing. Returns true with the trackle session id
  * and whether the audit marker decided (ret_audit may be NULL). */
 bool trackle_identity_check(uint64_t hint, uint64_t *ret_session, bool *ret_audit);
+
+/* The same, with its buffers (1.7 KiB) in *work instead of on the stack: libtrackle.so keeps
+ * them in its state, under its lock, so that a signal handler on a small alternate stack can
+ * afford the check. */
+typedef struct TrackleIdentityWork {
+        char path[128];
+        char text[512];
+        char stat[1024];
+} TrackleIdentityWork;
+bool trackle_identity_check_in(TrackleIdentityWork *work, uint64_t hint, uint64_t *ret_session,
+                               bool *ret_audit);

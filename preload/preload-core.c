@@ -78,6 +78,9 @@ typedef struct TpState {
         uint64_t seen[TP_SEEN_SIZE];
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
         char cwd[TP_PATH_SIZE];
+        /* Work space under the lock, off the caller's stack (see TpPre) */
+        char scratch[TP_PATH_SIZE];
+        TrackleIdentityWork identity;
 } TpState;
 /* Zero: in .bss, so loading the library into every exec maps no 100 KiB of data. S.pid == 0
  * means "no process yet", and fd is not valid then. */
@@ -196,6 +199,14 @@ static uint64_t lock_stuck;   /* a holder a waiter gave up on: the next callers 
 /* Calls of a process in a session that got no lock and were skipped: their records are lost,
  * so they are counted, and the next call that gets in reports them (report_missed()). */
 static uint32_t n_skipped;
+/* TpPre's path buffers: a wrapper holds one from its part before the real call to its part
+ * after, without the lock (the real call may block), so they cannot be in S. A process with
+ * more wrappers than that in flight at once (threads blocked in an open of a FIFO, say) gets
+ * no record of the rest, and counts them. In .bss: a page is touched only when its buffer is
+ * first used. */
+#define TP_SLOTS 32
+static char slot_buf[TP_SLOTS][TP_PATH_SIZE];
+static uint32_t slot_used; /* bit i: slot_buf[i] is taken */
 /* This thread's id, for the lock word: one gettid() per thread. Initial-exec TLS: the
  * library is loaded at start-up (LD_PRELOAD), and the access is a plain %fs load. */
 static __thread pid_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -291,6 +302,7 @@ static void atfork_child(void)
         /* One thread here, not inside the library (the prepare handler let go): no holder,
          * no waiter, and a new thread id. */
         tls_tid = 0;
+        __atomic_store_n(&slot_used, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&lock_word, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&lock_stuck, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&lock_waiters, 0, __ATOMIC_RELAXED);
@@ -339,7 +351,7 @@ static void session_check(void)
 
         S.session = SESSION_OUT;
         hint_snapshot();
-        if (trackle_identity_check(hint_id, &id, NULL)) {
+        if (trackle_identity_check_in(&S.identity, hint_id, &id, NULL)) {
                 S.id = id;
                 S.session = SESSION_IN;
         }
@@ -1029,11 +1041,6 @@ static bool abspath(int dirfd, const char *path, char *out, size_t size, bool ca
         return !skipped(out);
 }
 
-bool tp_abspath(int dirfd, const char *path, char *out, size_t size)
-{
-        return abspath(dirfd, path, out, size, false);
-}
-
 /* What this process could not send so far, on its connection: in the ring if it has one
  * (no system call), else on the socket. Only when connected: a connection reports it right
  * after its HELLO anyway (connect_locked_first()). */
@@ -1098,6 +1105,36 @@ static TrackleStat wire_stat(const struct stat *st)
                              .size = (uint64_t)st->st_size};
 }
 
+/* A path buffer for p, with the lock held; false (and counted) when none is free. */
+static bool slot_take(TpPre *p)
+{
+        uint32_t used = __atomic_load_n(&slot_used, __ATOMIC_RELAXED);
+
+        while (~used != 0) {
+                unsigned i = (unsigned)__builtin_ctz(~used);
+
+                if (__atomic_compare_exchange_n(&slot_used, &used, used | 1u << i, false,
+                                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                        p->abs = slot_buf[i];
+                        return true;
+                }
+        }
+        S.missed++;
+        return false;
+}
+
+void tp_pre_done(TpPre *p)
+{
+        size_t i;
+
+        if (!p->abs)
+                return;
+        i = (size_t)(p->abs - slot_buf[0]) / TP_PATH_SIZE;
+        p->abs = NULL;
+        p->active = false;
+        __atomic_fetch_and(&slot_used, ~(1u << i), __ATOMIC_RELEASE);
+}
+
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
 {
         bool must_exist = statflags & TP_MUST_EXIST, new_only = statflags & TP_NEW_ONLY;
@@ -1112,7 +1149,7 @@ void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t befor
                 return;
         if (!enter(p))
                 return;
-        if (abspath(dirfd, path, p->abs, sizeof(p->abs), true)) {
+        if ((p->abs || slot_take(p)) && abspath(dirfd, path, p->abs, TP_PATH_SIZE, true)) {
                 p->active = true;
                 p->exists =
                         !new_only && (must_exist || fstatat(dirfd, path, &p->st, statflags) == 0);
@@ -1132,7 +1169,7 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                 return;
         if (!enter(p))
                 return;
-        if (!abspath(dirfd, path, p->abs, sizeof(p->abs), true))
+        if ((!p->abs && !slot_take(p)) || !abspath(dirfd, path, p->abs, TP_PATH_SIZE, true))
                 goto out;
         p->active = true;
         /* O_CREAT|O_EXCL succeeds only for a path that did not exist (a symlink included):
@@ -1144,13 +1181,13 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                 goto out;
         if (S_ISLNK(p->st.st_mode) && !(flags & O_NOFOLLOW)) {
                 /* Writing through a symlink changes its target: record the target. */
-                char target[TP_PATH_SIZE];
+                char *target = S.scratch;
                 struct stat st;
                 int fd = raw_open(dirfd, path, O_PATH | O_CLOEXEC);
 
                 if (fd >= 0) {
                         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                            fd_path(fd, target, sizeof(target)) && !skipped(target)) {
+                            fd_path(fd, target, TP_PATH_SIZE) && !skipped(target)) {
                                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE
                                                             : TRACKLE_OP_WRITE,
                                             AT_FDCWD, target, target);
@@ -1172,7 +1209,7 @@ void tp_pre_fd(TpPre *p, int fd)
         p->active = p->exists = p->reported = false;
         if (!enter(p))
                 return;
-        if (fd_path(fd, p->abs, sizeof(p->abs)) && !skipped(p->abs)) {
+        if ((p->abs || slot_take(p)) && fd_path(fd, p->abs, TP_PATH_SIZE) && !skipped(p->abs)) {
                 p->active = true;
                 p->exists = fstat(fd, &p->st) == 0;
         }
@@ -1202,7 +1239,7 @@ void tp_post(const TpPre *p, uint32_t op, const char *path2)
 
 void tp_post_created(int dirfd, const char *path, bool dir)
 {
-        TpPre p;
+        TP_PRE(p);
 
         tp_pre(&p, dirfd, path, TP_NEW_ONLY, 0); /* made by the call that just returned */
         tp_post(&p, dir ? TRACKLE_OP_MKDIR : TRACKLE_OP_CREATED, NULL);
@@ -1431,9 +1468,10 @@ static void preload_value(void)
                 memcpy(S.preload, di.dli_fname, n + 1);
 }
 
-/* Published once per process for exec wrappers that find the lock taken (another thread is
- * waiting for an ACK): propagation must not depend on winning the lock. */
-static TpExecInfo published;
+/* Published once per process for exec wrappers that get no lock (a signal handler inside the
+ * library, a holder passed over): propagation must not depend on winning the lock. */
+static uint64_t published_session;
+static char published_preload[TP_PATH_SIZE];
 static int published_pid;
 
 bool tp_exec_info(TpExecInfo *ret)
@@ -1446,7 +1484,8 @@ bool tp_exec_info(TpExecInfo *ret)
                 vfork_give_back(&h);
                 if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
                         return false;
-                *ret = published;
+                ret->session = published_session;
+                ret->preload = published_preload;
                 return true;
         }
         if (!S.info_done) {
@@ -1454,12 +1493,12 @@ bool tp_exec_info(TpExecInfo *ret)
                 S.info_done = true;
         }
         if (__atomic_load_n(&published_pid, __ATOMIC_RELAXED) != pid) {
-                published.session = S.id;
-                memcpy(published.preload, S.preload, strlen(S.preload) + 1);
+                published_session = S.id;
+                memcpy(published_preload, S.preload, strlen(S.preload) + 1);
                 __atomic_store_n(&published_pid, pid, __ATOMIC_RELEASE);
         }
         ret->session = S.id;
-        memcpy(ret->preload, S.preload, strlen(S.preload) + 1);
+        ret->preload = S.preload; /* written once per image, before info_done */
         lock_release();
         vfork_give_back(&h);
         return true;

@@ -112,7 +112,7 @@ static inline int tp_fd_of_file(FILE *f)
 #define OPEN_BODY(type, fail, dirfd, path, flags, CALL)                                            \
         do {                                                                                       \
                 int e_ = errno;                                                                    \
-                TpPre p_;                                                                          \
+                TP_PRE(p_);                                                                        \
                 type r_;                                                                           \
                 tp_pre_open(&p_, dirfd, tp_launder(path), flags);                                  \
                 errno = e_;                                                                        \
@@ -146,7 +146,7 @@ static inline int tp_fd_of_file(FILE *f)
 #define PATH_BODY(dirfd, path, statflags, before_op, event_op, CALL)                               \
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
-                TpPre p_;                                                                          \
+                TP_PRE(p_);                                                                        \
                 tp_pre(&p_, dirfd, tp_launder(path), (statflags) | TP_MUST_EXIST, before_op);      \
                 CALL_THEN_POST(event_op, CALL);                                                    \
         } while (0)
@@ -154,7 +154,7 @@ static inline int tp_fd_of_file(FILE *f)
 #define FD_BODY(fd, event_op, CALL)                                                                \
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
-                TpPre p_;                                                                          \
+                TP_PRE(p_);                                                                        \
                 if (tp_fd_reported(fd)) {                                                          \
                         errno = e_;                                                                \
                         return CALL;                                                               \
@@ -306,7 +306,8 @@ static int rename_common(int od, const char *old, int nd, const char *new, unsig
                          int (*fn2)(const char *, const char *),
                          int (*fn3)(int, const char *, int, const char *))
 {
-        TpPre a, b;
+        TP_PRE(a);
+        TP_PRE(b);
         int e = errno;
 
         old = tp_launder(old);
@@ -385,7 +386,7 @@ TP_EXPORT int rmdir(const char *path)
 TP_EXPORT int remove(const char *path)
 {
         int e = errno, r;
-        TpPre p;
+        TP_PRE(p);
         REAL_OR(remove, -1);
 
         tp_pre(&p, AT_FDCWD, tp_launder(path), AT_SYMLINK_NOFOLLOW | TP_MUST_EXIST,
@@ -406,21 +407,23 @@ static int link_common(int od, const char *old, int nd, const char *new, int fla
                        int (*fn)(int, const char *, int, const char *, int),
                        int (*fn2)(const char *, const char *))
 {
-        char oldabs[TP_PATH_SIZE];
         int e = errno, r;
         bool have_old;
-        TpPre p;
+        TP_PRE(p);
+        TP_PRE(o); /* only its absolute path, in a buffer of the library's */
 
         old = tp_launder(old);
         new = tp_launder(new);
         tp_pre(&p, nd, new, TP_NEW_ONLY, 0);
-        have_old = p.active && tp_abspath(od, old, oldabs, sizeof(oldabs));
+        if (p.active)
+                tp_pre(&o, od, old, TP_NEW_ONLY, 0);
+        have_old = p.active && o.active;
         errno = e;
         r = fn ? fn(od, old, nd, new, flags) : fn2(old, new);
         if (r == 0) {
                 e = errno;
                 p.exists = false;
-                tp_post(&p, TRACKLE_OP_LINK, have_old ? oldabs : NULL);
+                tp_post(&p, TRACKLE_OP_LINK, have_old ? o.abs : NULL);
                 errno = e;
         }
         return r;
@@ -441,7 +444,7 @@ TP_EXPORT int linkat(int od, const char *old, int nd, const char *new, int flags
 TP_EXPORT int symlink(const char *target, const char *path)
 {
         int e = errno, r;
-        TpPre p;
+        TP_PRE(p);
         REAL_OR(symlink, -1);
 
         tp_pre(&p, AT_FDCWD, tp_launder(path), TP_NEW_ONLY, 0);
@@ -459,7 +462,7 @@ TP_EXPORT int symlink(const char *target, const char *path)
 TP_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 {
         int e = errno, r;
-        TpPre p;
+        TP_PRE(p);
         REAL_OR(symlinkat, -1);
 
         tp_pre(&p, dirfd, tp_launder(path), TP_NEW_ONLY, 0);
@@ -477,7 +480,7 @@ TP_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 #define CREATE_BODY(dirfd, path, op, CALL)                                                         \
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
-                TpPre p_;                                                                          \
+                TP_PRE(p_);                                                                        \
                 tp_pre(&p_, dirfd, tp_launder(path), TP_NEW_ONLY, 0);                              \
                 errno = e_;                                                                        \
                 r_ = CALL;                                                                         \
@@ -531,7 +534,7 @@ TP_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
 #define TRUNCATE_BODY(path, CALL)                                                                  \
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
-                TpPre p_;                                                                          \
+                TP_PRE(p_);                                                                        \
                 tp_pre_open(&p_, AT_FDCWD, tp_launder(path), O_WRONLY | O_TRUNC);                  \
                 CALL_THEN_POST(TRACKLE_OP_TRUNCATED, CALL);                                        \
         } while (0)

@@ -20,15 +20,20 @@ static inline const char *tp_launder(const char *p)
         return p;
 }
 
-/* What a wrapper learnt before the real call: the absolute path and the stat before. */
+/* What a wrapper learnt before the real call: the absolute path and the stat before. The
+ * path is in a buffer of the library's (TP_PATH_SIZE), not on the caller's stack: a wrapper
+ * may run in a signal handler on an 8 KiB alternate stack. Declare it with TP_PRE(), which
+ * gives the buffer back when the wrapper returns, however it returns. */
 typedef struct TpPre {
         bool active; /* in a session and the path is one we record */
         bool exists;
         bool reported; /* trackled has its state before: a BEFORE went (or had gone) for it */
         pid_t pid;     /* of this process, from the check before the call */
         struct stat st;
-        char abs[TP_PATH_SIZE];
+        char *abs; /* while active; NULL when no buffer was taken */
 } TpPre;
+void tp_pre_done(TpPre *p);
+#define TP_PRE(name) TpPre name __attribute__((cleanup(tp_pre_done))) = {.abs = NULL}
 
 /* preload-core.c */
 /* tp_pre() statflags: the call succeeds only on an existing path (unlink, rmdir, chmod...) */
@@ -57,13 +62,13 @@ bool tp_fd_cache_used(void);
 /* This process renamed a directory: names of directory descriptors are looked up afresh. */
 void tp_dirs_moved(void);
 void tp_post_created(int dirfd, const char *path, bool dir);
-bool tp_abspath(int dirfd, const char *path, char *out, size_t size);
 void tp_exec_frame(uint32_t flags, const char *file, char *const argv[]);
 
 /* The values the exec wrappers put into a child's environment. */
 typedef struct TpExecInfo {
         uint64_t session;
-        char preload[TP_PATH_SIZE]; /* TRACKLE_PRELOAD_NAME or the absolute path we run from */
+        const char *preload; /* TRACKLE_PRELOAD_NAME or the absolute path we run from (the
+                              * library's own copy, set once per program image) */
 } TpExecInfo;
 bool tp_exec_info(TpExecInfo *ret);
 

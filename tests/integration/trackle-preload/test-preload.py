@@ -810,6 +810,25 @@ def test_threads(sid):
     check(not waits, "the handler did not wait for its own thread: %s" % waits)
     shutil.rmtree(d, ignore_errors=True)
 
+    # A signal handler on an 8 KiB alternate stack (SIGSTKSZ, a crash handler's) makes the
+    # process's first tracked calls: the library, session check and connection included,
+    # must fit in what is left of it.
+    d = scratch()
+    for n in ("alt-old", "alt-old2"):
+        with open("%s/%s" % (d, n), "w") as f:
+            f.write(n + "\n")
+    with Server() as srv:
+        r = run([PROBE, "altstack", d], session=sid)
+        check(r.returncode == 0, "a handler on an 8 KiB alternate stack made its calls: exit %d"
+              % r.returncode)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    got = sorted((f["type"], os.path.basename(f["path"])) for f in fr
+                 if f["type"] in ("before", "event") and f.get("path", "").startswith(d + "/"))
+    want = {("event", "alt-new"), ("before", "alt-old"), ("before", "alt-old2")}
+    check(want <= set(got), "... and they were recorded: %s" % got)
+    shutil.rmtree(d, ignore_errors=True)
+
     # A thread with a cancellation request pending calls chmod(), which is no cancellation
     # point: the library's work inside it must not be one either (no libc poll, connect,
     # read ... of its own), or the thread dies holding the library and takes its records
