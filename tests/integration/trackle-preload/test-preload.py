@@ -763,6 +763,21 @@ def test_shortcuts(sid):
     shutil.rmtree(d, ignore_errors=True)
 
 
+def probe_run(mode, names, sid):
+    """The probe's MODE in a new scratch directory holding files NAMES (each its name and a
+    newline), against a fake trackled until the probe's connection closed: (dir, run result,
+    frames)."""
+    d = scratch()
+    for n in names:
+        with open("%s/%s" % (d, n), "w") as f:
+            f.write(n + "\n")
+    with Server() as srv:
+        r = run([PROBE, mode, d], session=sid)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    return d, r, fr
+
+
 def test_threads(sid):
     """A call that finds the library busy with another thread of its process (waiting for the
     answer to a BEFORE) waits for it, so nothing of a threaded program is lost; a call from a
@@ -813,16 +828,9 @@ def test_threads(sid):
     # A signal handler on an 8 KiB alternate stack (SIGSTKSZ, a crash handler's) makes the
     # process's first tracked calls: the library, session check and connection included,
     # must fit in what is left of it.
-    d = scratch()
-    for n in ("alt-old", "alt-old2"):
-        with open("%s/%s" % (d, n), "w") as f:
-            f.write(n + "\n")
-    with Server() as srv:
-        r = run([PROBE, "altstack", d], session=sid)
-        check(r.returncode == 0, "a handler on an 8 KiB alternate stack made its calls: exit %d"
-              % r.returncode)
-        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
-        fr = srv.frames()
+    d, r, fr = probe_run("altstack", ("alt-old", "alt-old2"), sid)
+    check(r.returncode == 0, "a handler on an 8 KiB alternate stack made its calls: exit %d"
+          % r.returncode)
     got = sorted((f["type"], os.path.basename(f["path"])) for f in fr
                  if f["type"] in ("before", "event") and f.get("path", "").startswith(d + "/"))
     want = {("event", "alt-new"), ("before", "alt-old"), ("before", "alt-old2")}
@@ -833,15 +841,8 @@ def test_threads(sid):
     # point: the library's work inside it must not be one either (no libc poll, connect,
     # read ... of its own), or the thread dies holding the library and takes its records
     # and those of every other thread with it.
-    d = scratch()
-    for n in ("c1", "c2"):
-        with open("%s/%s" % (d, n), "w") as f:
-            f.write(n + "\n")
-    with Server() as srv:
-        r = run([PROBE, "cancel", d], session=sid)
-        check(r.returncode == 0, "cancel probe ran: %d %r" % (r.returncode, r.stderr[-400:]))
-        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
-        fr = srv.frames()
+    d, r, fr = probe_run("cancel", ("c1", "c2"), sid)
+    check(r.returncode == 0, "cancel probe ran: %d %r" % (r.returncode, r.stderr[-400:]))
     out = r.stdout.decode()
     check("survived=1 canceled=1" in out,
           "the thread returned from chmod and was cancelled at its own cancellation point "
