@@ -82,37 +82,57 @@ static bool add_extras(char *out, size_t size, size_t *len, const char *value, c
 }
 
 char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec, size_t cap,
-                    bool may_map)
+                    char *ld_buf, size_t ld_size, bool may_map)
 {
         static const char ldp[] = "LD_PRELOAD=", sess[] = "TRACKLE_SESSION=";
         const char *own = getenv("LD_PRELOAD");
-        size_t count = 0, n = 0, len;
+        size_t count = 0, n = 0, len, ld_need, vec_bytes = 0;
         char *p;
 
         b->map = NULL;
         b->vec = NULL;
-        for (; envp && envp[count]; count++)
+        /* what the new LD_PRELOAD= can need at most: ours and every passed entry */
+        ld_need = sizeof(ldp) + strlen(info->preload);
+        for (; envp && envp[count]; count++) {
                 if (count >= TP_ENV_MAX)
                         return NULL;
-        if (count + 3 <= cap) {
+                if (has_prefix(envp[count], ldp))
+                        ld_need += 1 + strlen(envp[count]);
+        }
+        if (ld_need > TP_LDP_MAX)
+                ld_need = TP_LDP_MAX; /* longer: add_extras() says it does not fit */
+        if (count + 3 <= cap)
                 b->vec = vec;
-        } else if (count + 3 <= TP_ENV_SMALL && !vec) {
+        else if (count + 3 <= TP_ENV_SMALL && !vec)
                 b->vec = b->small;
-        } else if (may_map) {
-                b->map_len = (count + 3) * sizeof(char *);
+        else
+                vec_bytes = (count + 3) * sizeof(char *);
+        b->ld_preload = b->ld_small;
+        b->ld_size = sizeof(b->ld_small);
+        if (ld_need > b->ld_size && ld_buf && ld_need <= ld_size) {
+                b->ld_preload = ld_buf;
+                b->ld_size = ld_size;
+        }
+        if (vec_bytes > 0 || ld_need > b->ld_size) {
+                if (!may_map)
+                        return NULL;
+                b->map_len = vec_bytes + (ld_need > b->ld_size ? ld_need : 0);
                 b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                               -1, 0);
                 if (b->map == MAP_FAILED) {
                         b->map = NULL;
                         return NULL;
                 }
-                b->vec = b->map;
-        } else {
-                return NULL;
+                if (vec_bytes > 0)
+                        b->vec = b->map;
+                if (ld_need > b->ld_size) {
+                        b->ld_preload = (char *)b->map + vec_bytes;
+                        b->ld_size = ld_need;
+                }
         }
 
         len = strlen(ldp) + strlen(info->preload);
-        if (len >= sizeof(b->ld_preload))
+        if (len >= b->ld_size)
                 goto fail;
         memcpy(b->ld_preload, ldp, sizeof(ldp) - 1);
         memcpy(b->ld_preload + sizeof(ldp) - 1, info->preload, strlen(info->preload) + 1);
@@ -121,8 +141,8 @@ char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], cha
                 if (has_prefix(envp[i], ldp)) {
                         /* Extras that do not fit: pass the original environment rather than
                          * lose sudo's noexec. */
-                        if (!add_extras(b->ld_preload, sizeof(b->ld_preload), &len,
-                                        envp[i] + sizeof(ldp) - 1, own, info->preload))
+                        if (!add_extras(b->ld_preload, b->ld_size, &len, envp[i] + sizeof(ldp) - 1,
+                                        own, info->preload))
                                 goto fail;
                         continue;
                 }

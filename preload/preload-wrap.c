@@ -848,7 +848,7 @@ static char *const *child_env(TpEnvBuf *b, char *const envp[])
         b->map = NULL;
         if (!tp_exec_info(&info))
                 return envp;
-        v = tp_env_build(b, &info, envp, NULL, 0, true);
+        v = tp_env_build(b, &info, envp, NULL, 0, NULL, 0, true);
         return v ? v : envp;
 }
 
@@ -1140,7 +1140,7 @@ TP_EXPORT int system(const char *line)
         if (!tp_launder(line) || !tp_exec_info(&info))
                 return real(line);
         tp_exec_frame(0, "/bin/sh", argv);
-        env = tp_env_build(&b, &info, environ, NULL, 0, true);
+        env = tp_env_build(&b, &info, environ, NULL, 0, NULL, 0, true);
         errno = e;
         if (!env)
                 return real(line);
@@ -1158,6 +1158,7 @@ TP_EXPORT int system(const char *line)
 static int popen_lock;
 static char *popen_vec[POPEN_ENV_MAX];
 static TpEnvBuf popen_buf;
+static char popen_ldp[TP_LDP_MAX];
 
 TP_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
@@ -1175,7 +1176,8 @@ TP_EXPORT FILE *popen(const char *cmd, const char *mode)
                 return real(cmd, mode);
         }
         tp_exec_frame(0, "/bin/sh", argv);
-        env = tp_env_build(&popen_buf, &info, environ, popen_vec, POPEN_ENV_MAX, false);
+        env = tp_env_build(&popen_buf, &info, environ, popen_vec, POPEN_ENV_MAX, popen_ldp,
+                           sizeof(popen_ldp), false);
         old = environ;
         if (env)
                 environ = env;

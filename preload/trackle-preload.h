@@ -76,16 +76,24 @@ bool tp_exec_info(TpExecInfo *ret);
 void tp_resolve_exec(void);
 
 /* preload-env.c */
-#define TP_ENV_SMALL 128
+/* Kept small: an exec wrapper may run in a signal handler on an 8 KiB stack. A longer
+ * environment or LD_PRELOAD value goes into one mmap (when the caller allows it). */
+#define TP_ENV_SMALL 64
+#define TP_LDP_SMALL 512
+#define TP_LDP_MAX (2 * TP_PATH_SIZE + 32)
 typedef struct TpEnvBuf {
         char **vec;
         void *map;
         size_t map_len;
         char *small[TP_ENV_SMALL];
-        char ld_preload[2 * TP_PATH_SIZE + 32];
+        char *ld_preload; /* ld_small, the caller's ld_buf, or in map */
+        size_t ld_size;
+        char ld_small[TP_LDP_SMALL];
         char session[48];
 } TpEnvBuf;
-/* A copy of envp without LD_PRELOAD=/TRACKLE_SESSION= and with ours; NULL: use envp as is. */
+/* A copy of envp without LD_PRELOAD=/TRACKLE_SESSION= and with ours; NULL: use envp as is.
+ * vec/cap: the caller's vector (else b's, or a map); ld_buf/ld_size: the caller's buffer for
+ * an LD_PRELOAD value longer than b's (else a map); may_map: whether mmap may be used. */
 char **tp_env_build(TpEnvBuf *b, const TpExecInfo *info, char *const envp[], char **vec, size_t cap,
-                    bool may_map);
+                    char *ld_buf, size_t ld_size, bool may_map);
 void tp_env_free(TpEnvBuf *b);

@@ -580,11 +580,23 @@ static void on_usr1(int sig)
         alt_done = 1;
 }
 
-static int altstack_mode(const char *dir)
+/* ... and "altexec": such a handler's first tracked call is an execve() of a shell that
+ * writes DIR/exec-out (so the shell must have got the library). */
+static void on_usr2(int sig)
+{
+        char cmd[600];
+        char *const argv[] = {"sh", "-c", cmd, NULL};
+
+        (void)sig;
+        snprintf(cmd, sizeof(cmd), "echo ok > %s/exec-out", alt_dir);
+        execve("/bin/sh", argv, environ);
+}
+
+static int altstack_mode(const char *dir, bool exec)
 {
         static char stack[SIGSTKSZ_FIXED];
         stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
-        struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_ONSTACK};
+        struct sigaction sa = {.sa_handler = exec ? on_usr2 : on_usr1, .sa_flags = SA_ONSTACK};
 
         alt_dir = dir;
         sigemptyset(&sa.sa_mask);
@@ -597,7 +609,9 @@ static int altstack_mode(const char *dir)
 int main(int argc, char **argv)
 {
         if (argc >= 3 && strcmp(argv[1], "altstack") == 0)
-                return altstack_mode(argv[2]);
+                return altstack_mode(argv[2], false);
+        if (argc >= 3 && strcmp(argv[1], "altexec") == 0)
+                return altstack_mode(argv[2], true);
         if (argc >= 3 && strcmp(argv[1], "cancel") == 0)
                 return cancel_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "signal") == 0)

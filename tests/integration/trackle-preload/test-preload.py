@@ -414,6 +414,26 @@ def test_propagation(sid):
           "EXEC frames for system/popen")
     check(all(f["uid"] == 0 and f["pid"] > 0 and f["cwd"].startswith("/") for f in execs),
           "EXEC frames carry uid, pid, cwd")
+
+    # Longer than the exec wrapper's own buffers (64 variables, 512 bytes of LD_PRELOAD=):
+    # an environment of 100 variables, and the program's own LD_PRELOAD entries (not
+    # inherited: sudo's kind) of ~700 bytes, which stay after ours.
+    long_dir = os.path.join(d, "l" * 200)
+    os.mkdir(long_dir)
+    extras = []
+    for n in "abc":
+        os.symlink("/lib/x86_64-linux-gnu/libm.so.6", "%s/%s.so" % (long_dir, n))
+        extras.append("%s/%s.so" % (long_dir, n))
+    script = ("import os, sys; env = {'V%d' % i: 'x' for i in range(100)}; "
+              "env['LD_PRELOAD'] = sys.argv[2]; os.execve('/bin/sh', ['sh', '-c', "
+              "'printf \"%s|%s|%s\" \"$LD_PRELOAD\" \"$TRACKLE_SESSION\" \"$V99\" > ' + "
+              "sys.argv[1]], env)")
+    with Server():
+        r = run([sys.executable, "-c", script, d + "/out.long", " ".join(extras)], session=sid)
+    got = open(d + "/out.long").read() if os.path.exists(d + "/out.long") else None
+    check(r.returncode == 0 and got == "%s %s|%d|x" % (LIB, " ".join(extras), sid),
+          "a long environment and LD_PRELOAD value: ours first, the program's own after, "
+          "the session, every variable: %r" % got)
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -835,6 +855,15 @@ def test_threads(sid):
                  if f["type"] in ("before", "event") and f.get("path", "").startswith(d + "/"))
     want = {("event", "alt-new"), ("before", "alt-old"), ("before", "alt-old2")}
     check(want <= set(got), "... and they were recorded: %s" % got)
+    shutil.rmtree(d, ignore_errors=True)
+    d, r, fr = probe_run("altexec", (), sid)
+    out = d + "/exec-out"
+    check(r.returncode == 0 and os.path.exists(out),
+          "a handler on an 8 KiB alternate stack exec'd a shell: exit %d" % r.returncode)
+    execs = [f["argv"][:2] for f in fr if f["type"] == "exec"]
+    created = [f["path"] for f in events(fr, "event", OP["CREATED"])]
+    check(["sh", "-c"] in execs and out in created,
+          "... its EXEC frame went, and the shell had the library: %s %s" % (execs, created))
     shutil.rmtree(d, ignore_errors=True)
 
     # A thread with a cancellation request pending calls chmod(), which is no cancellation
