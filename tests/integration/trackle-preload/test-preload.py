@@ -824,6 +824,37 @@ def test_threads(sid):
     check("done" in seen, "the process goes on recording after the contention")
     shutil.rmtree(d, ignore_errors=True)
 
+    # vfork() children (python's subprocess) of one thread while another thread holds the
+    # library: a child shares its parent's memory, and waits for that thread like a thread
+    # would, instead of taking the lock over from under it.
+    d = scratch()
+    for i in range(5):
+        with open("%s/a%d" % (d, i), "w") as f:
+            f.write("a\n")
+    script = ("import subprocess, sys, threading\nd = sys.argv[1]\n"
+              "def spawner():\n    for i in range(30):\n"
+              "        subprocess.run(['/bin/true', 'kid%d' % i], check=True)\n"
+              "def writer():\n    for i in range(5):\n"
+              "        with open('%s/a%d' % (d, i), 'r+') as f:\n            f.write('x')\n"
+              "ts = [threading.Thread(target=spawner), threading.Thread(target=writer)]\n"
+              "[t.start() for t in ts]\n[t.join() for t in ts]\n")
+    with Server("slowack") as srv:
+        r = run([sys.executable, "-B", "-c", script, d], session=sid)
+        check(r.returncode == 0, "threads spawning and writing ran: %r" % r.stderr[-400:])
+        wait_for(lambda: len([f for f in srv.frames() if f["type"] == "exec" and
+                              f["argv"][1:2] != [] and f["argv"][1].startswith("kid")]) >= 30,
+                 "the children's EXEC frames")
+        fr = srv.frames()
+    kids = sorted(f["argv"][1] for f in fr if f["type"] == "exec" and len(f["argv"]) > 1 and
+                  f["argv"][1].startswith("kid"))
+    befores = sorted(os.path.basename(f["path"]) for f in events(fr, "before"))
+    missed = sum(f["count"] for f in fr if f["type"] == "missed")
+    check(kids == sorted("kid%d" % i for i in range(30)) and
+          befores == ["a%d" % i for i in range(5)] and missed == 0,
+          "every child's EXEC frame and every BEFORE, nothing missed: %d kids, %s, missed %d"
+          % (len(kids), befores, missed))
+    shutil.rmtree(d, ignore_errors=True)
+
     d = scratch()
     with open(d + "/held", "w") as f:
         f.write("held\n")
