@@ -242,6 +242,7 @@ static bool lock_wait(uint64_t me, uint64_t held)
                 uint64_t cur = 0;
                 struct timespec ts;
                 int64_t left;
+                long r;
 
                 if (__atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
@@ -262,8 +263,11 @@ static bool lock_wait(uint64_t me, uint64_t held)
                 ts.tv_sec = left / 1000;
                 ts.tv_nsec = (left % 1000) * 1000000;
                 __atomic_fetch_add(&lock_waiters, 1, __ATOMIC_ACQ_REL);
-                (void)syscall(SYS_futex, &lock_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+                r = syscall(SYS_futex, &lock_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
                 __atomic_fetch_sub(&lock_waiters, 1, __ATOMIC_ACQ_REL);
+                /* a seccomp filter of the program's that refuses futex: no busy wait */
+                if (r < 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
+                        return false;
         }
 }
 
