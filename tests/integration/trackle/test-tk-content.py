@@ -6,11 +6,10 @@
 - a small text file under the cap in the same session still gets its diff (the cap applies per
   content, not per session)."""
 
-import json
 import os
 
 import tk_harness as tk
-from tk_harness import q, sha256, write
+from tk_harness import sha256, write
 
 BIG = "".join(f"line {i:05d} of a file larger than the cap\n" for i in range(400))  # ~17 KiB
 BIN = bytes(range(256)) * 4 + b"\0\0tk-e2e\0"
@@ -23,9 +22,9 @@ def main(t):
     os.mkdir(d)
     os.chown(d, *own)
     big = write(os.path.join(d, "big.conf"), "small before\n", 0o644, own)
-    src = write(os.path.join(d, "big.src"), BIG, 0o644, own)
+    write(os.path.join(d, "big.src"), BIG, 0o644, own)
     binf = write(os.path.join(d, "blob.bin"), b"\0\1\2old", 0o644, own)
-    binsrc = write(os.path.join(d, "blob.src"), BIN, 0o644, own)
+    write(os.path.join(d, "blob.src"), BIN, 0o644, own)
     small = write(os.path.join(d, "small.conf"), "a = 1\n", 0o644, own)
     bigbefore = write(os.path.join(d, "bigbefore.conf"), BIG, 0o644, own)
 

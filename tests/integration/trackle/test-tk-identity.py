@@ -10,10 +10,9 @@
   p<session id>, and it still records, through sudo too."""
 
 import os
-import signal
 
 import tk_harness as tk
-from tk_harness import q, write
+from tk_harness import write
 
 
 def main(t):

@@ -12,11 +12,7 @@ from tk_harness import sha256, write
 
 
 def main(t):
-    pw = t.pw(t.admin)
-    own = (pw.pw_uid, pw.pw_gid)
-    d = os.path.join(t.scratch, "kill")
-    os.mkdir(d)
-    os.chown(d, *own)
+    d, own = tk.admin_dir(t, "kill")
     f1 = write(os.path.join(d, "py.conf"), "the whole original content\n", 0o644, own)
     f2 = write(os.path.join(d, "sh.conf"), "original\n", 0o644, own)
     fifo = os.path.join(d, "go")
@@ -30,8 +26,7 @@ def main(t):
     # the session: both writers die by SIGKILL, then it waits for the test
     commands = f"{py}; {sh}; : > killed; read x < go; echo done"
     before = t.session_ids()
-    proc = t.as_user(t.admin, t.shell_cmd(commands), background=True, cwd=d)
-    try:
+    with tk.background_session(t, commands, d) as proc:
         tk.wait_until(lambda: os.path.exists(done) or proc.poll() is not None,
                       "the two writers to be killed", 30)
         tk.check(proc.poll() is None, "the session goes on after its processes were killed")
@@ -41,13 +36,7 @@ def main(t):
         # The open session lists no files yet (trackled classifies them at its end); what the
         # kernel's close of each connection made trackled store is in file_change.after_*.
         def stored_after(path):
-            try:
-                rows = t.trackled.query("SELECT after_sha256 FROM file_change WHERE session = ? "
-                                        "AND path = ?", (sid, path))
-            except Exception as e:
-                print(f"query: {e}")
-                return None
-            return rows[0][0] if rows else None
+            return (tk.change_row(t, sid, path, "after_sha256") or (None,))[0]
 
         def after_taken():
             return (stored_after(f1) == sha256("half") and
@@ -65,12 +54,7 @@ def main(t):
         # change the file behind trackled's back: the end-of-session pass takes the final state
         with open(fifo, "w") as w:
             w.write("go\n")
-        out, err = tk.finish(proc, 60, 'the session')
-        t.expect(proc.returncode == 0, "the session ended with exit 0", (out, err))
-    finally:
-        if proc.poll() is None:
-            tk.kill_tree(proc)
-            proc.wait()
+        tk.session_ends(t, proc)
     s = t.show(sid)
     tk.expect_content(t, s, f1, "modified", "the whole original content\n", "half",
                       ["-the whole original content", "+half"], "python killed mid-write")

@@ -26,7 +26,6 @@ its own check, while an admin's session is open (so trackled runs and markers ex
 import json
 import os
 import re
-import signal
 import socket
 import struct
 import subprocess

@@ -8,10 +8,8 @@ other admin's session runs; `--steal` takes the lock from a running session."""
 import json
 import os
 import re
-import signal
 
 import tk_harness as tk
-from tk_harness import q, write
 
 
 def ticket_show(t, n):
@@ -22,7 +20,6 @@ def ticket_show(t, n):
 
 def main(t):
     pw = t.pw(t.admin)
-    own = (pw.pw_uid, pw.pw_gid)
     d = os.path.join(t.scratch, "ticket")
     os.mkdir(d, 0o777)
     os.chmod(d, 0o777)

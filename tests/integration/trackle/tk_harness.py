@@ -32,6 +32,7 @@ that part is not built; a test that needs a missing part exits 77.
 """
 
 import atexit
+import contextlib
 import grp
 import hashlib
 import json
@@ -100,6 +101,48 @@ def sha256(data):
 def sha256_file(path):
     with open(path, "rb") as f:
         return sha256(f.read())
+
+
+def admin_dir(t, name):
+    """A new directory NAME under the test's scratch directory, owned by the test's admin:
+    (path, (uid, gid))."""
+    pw = t.pw(t.admin)
+    own = (pw.pw_uid, pw.pw_gid)
+    d = os.path.join(t.scratch, name)
+    os.mkdir(d)
+    os.chown(d, *own)
+    return d, own
+
+
+@contextlib.contextmanager
+def background_session(t, commands, cwd):
+    """The test's admin runs COMMANDS in a tracked shell in the background: yields the process,
+    and kills it and its children if it still runs when the block is left."""
+    proc = t.as_user(t.admin, t.shell_cmd(commands), background=True, cwd=cwd)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc)
+            proc.wait()
+
+
+def session_ends(t, proc, timeout=60):
+    """Wait for a background session to end, and expect exit 0."""
+    out, err = finish(proc, timeout, "the session")
+    t.expect(proc.returncode == 0, "the session ended with exit 0", (out, err))
+
+
+def change_row(t, sid, path, columns):
+    """COLUMNS (SQL) of session SID's file_change row for PATH, straight from trackled's
+    database (no console request: that would make trackled store what it holds), or None."""
+    try:
+        rows = t.trackled.query(f"SELECT {columns} FROM file_change WHERE session = ? AND "
+                                "path = ?", (sid, path))
+    except Exception as e:
+        print(f"query: {e}")
+        return None
+    return rows[0] if rows else None
 
 
 def write(path, data, mode=None, owner=None):

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Before states that trackled holds (the old inode open) and reads later, while the program
+that replaced the files still runs (trackled(8) "HELD BEFORE STATES").
+
+A python process A of the session replaces p.conf and q.conf with os.replace() (an
+asynchronous BEFORE with the old inode's descriptor each) and then blocks on a fifo, alive.
+While A waits:
+1. another process B changes p.conf's mode and exits: B's chmod event must not take p.conf's
+   state before from the file as it is now (A's content), and B's after state must not make
+   the held one "unknown": p.conf's before state is A's old inode, stored then;
+2. q.conf, which nothing else touches, is stored within trackled's bound for held states
+   (two seconds), A still alive;
+3. A's rename onto p.conf (renamed_from) is kept with the held state and recorded with it.
+Then A exits and the session ends: both files are "modified", with the right contents."""
+
+import os
+
+import tk_harness as tk
+from tk_harness import sha256, write
+
+A = r'''
+import os, sys
+d = sys.argv[1]
+for n in ("p", "q"):
+    with open(os.path.join(d, n + ".tmp"), "w") as f:
+        f.write("new " + n + "\n")
+    os.replace(os.path.join(d, n + ".tmp"), os.path.join(d, n + ".conf"))
+with open(os.path.join(d, "ready"), "w") as f:
+    f.write("ready\n")
+with open(os.path.join(d, "a-go")) as f:
+    f.read()
+'''
+
+
+def main(t):
+    d, own = tk.admin_dir(t, "defer")
+    p = write(os.path.join(d, "p.conf"), "orig p\n", 0o644, own)
+    q = write(os.path.join(d, "q.conf"), "orig q\n", 0o644, own)
+    for n in ("ready", "a-go"):
+        os.mkfifo(os.path.join(d, n))
+        os.chown(os.path.join(d, n), *own)
+    script = write(os.path.join(d, "a.py"), A, 0o644, own)
+    done = os.path.join(d, "b-done")
+    commands = (f"{tk.PY} {tk.q(script)} {tk.q(d)} & read x < ready; chmod 600 p.conf; "
+                ": > b-done; wait; echo done")
+    before = t.session_ids()
+    with tk.background_session(t, commands, d) as proc:
+        tk.wait_until(lambda: os.path.exists(done) or proc.poll() is not None,
+                      "A's replacements and B's chmod", 30)
+        tk.check(proc.poll() is None, "the session waits for A")
+        # from the database: a console request (trackle session list) would make trackled
+        # store every held before state at once
+        sid = max(tk.wait_until(
+            lambda: {r[0] for r in t.trackled.query("SELECT id FROM session")} - before,
+            "the session in the database", 10))
+
+        def row(path):
+            return tk.change_row(t, sid, path, "before_kind, before_sha256, renamed_from")
+
+        try:
+            tk.wait_until(lambda: (row(p) or (None,))[0] is not None,
+                          "p.conf's before state, after B's connection ended", 15)
+        except tk.Failure:
+            pass
+        r = row(p)
+        t.expect(r is not None and r[1] == sha256("orig p\n"),
+                 "B's chmod and B's after state of p.conf, with A's BEFORE still held: the "
+                 "state before is A's old inode", r)
+        t.expect(r is not None and r[2] == os.path.join(d, "p.tmp"),
+                 "A's rename onto p.conf, which came while its before state was held, is "
+                 "recorded", r)
+        try:
+            tk.wait_until(lambda: (row(q) or (None, None))[1] == sha256("orig q\n"),
+                          "q.conf's held before state to be stored, A still alive", 15)
+            t.expect(proc.poll() is None and os.path.exists(done),
+                     "a held before state is stored within the bound while its process runs")
+        except tk.Failure as e:
+            t.expect(False, f"q.conf's before state while A runs: {e}", row(q))
+        with open(os.path.join(d, "a-go"), "w") as w:
+            w.write("go\n")
+        tk.session_ends(t, proc)
+    s = t.show(sid)
+    tk.expect_content(t, s, p, "modified", "orig p\n", "new p\n", ["-orig p", "+new p"],
+                      "replaced, then chmod by another process")
+    f = t.file(s, p)
+    t.expect(f is not None and (f.get("after") or {}).get("mode") == "0600",
+             "p.conf's mode after is B's", f)
+    tk.expect_content(t, s, q, "modified", "orig q\n", "new q\n", ["-orig q", "+new q"],
+                      "replaced, held while its process ran")
+
+
+tk.run(main, needs=("bash",))
