@@ -76,7 +76,9 @@ struct Conn {
         int rootfd;
         char **touched;
         size_t n_touched, cap_touched;
-        bool *freed; /* set by conn_free() while conn_drain() runs */
+        uint32_t *touched_ix;   /* open addressing over touched[]: index + 1, 0: empty */
+        size_t touched_ix_size; /* a power of two, more than twice n_touched */
+        bool *freed;            /* set by conn_free() while conn_drain() runs */
         bool drained;
         uint64_t missed; /* summed MISSED counts, noted once (conn_note_missed()) */
         /* the process's event ring (TRACKLE_FRAME_RING), mapped shared; its content is as
@@ -612,6 +614,7 @@ static void conn_free(Conn *c)
         conn_reset_frame(c);
         free(c->out);
         trackled_strv_free(c->touched, c->n_touched);
+        free(c->touched_ix);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -744,10 +747,50 @@ static int reply_ok(Conn *c, const char *key, json_object *v)
 
 /* ---- library frames */
 
+static uint64_t path_hash(const char *p)
+{
+        uint64_t h = 1469598103934665603ULL;
+
+        for (; *p; p++)
+                h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+        return h;
+}
+
+static int touched_reindex(Conn *c, size_t size)
+{
+        uint32_t *ix = calloc(size, sizeof(uint32_t));
+
+        if (!ix)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_touched; i++) {
+                size_t j = path_hash(c->touched[i]) & (size - 1);
+
+                while (ix[j])
+                        j = (j + 1) & (size - 1);
+                ix[j] = (uint32_t)(i + 1);
+        }
+        free(c->touched_ix);
+        c->touched_ix = ix;
+        c->touched_ix_size = size;
+        return 0;
+}
+
+/* Remember path as touched by c's process (its after state is taken when the connection
+ * ends). A hash index over the list: a tar x of 65,536 files must not cost 2^31 string
+ * comparisons in trackled's event loop. */
 static int touched_add(Conn *c, const char *path)
 {
-        for (size_t i = c->n_touched; i > 0; i--)
-                if (streq(c->touched[i - 1], path))
+        size_t j;
+        int r;
+
+        if (c->touched_ix_size < 2 * (c->n_touched + 1)) {
+                r = touched_reindex(c, c->touched_ix_size ? c->touched_ix_size * 2 : 64);
+                if (r < 0)
+                        return r;
+        }
+        for (j = path_hash(path) & (c->touched_ix_size - 1); c->touched_ix[j];
+             j = (j + 1) & (c->touched_ix_size - 1))
+                if (streq(c->touched[c->touched_ix[j] - 1], path))
                         return 0;
         if (c->n_touched >= TRACKLED_TOUCHED_MAX)
                 return 0; /* still reconciled at session end */
@@ -763,6 +806,7 @@ static int touched_add(Conn *c, const char *path)
         if (!c->touched[c->n_touched])
                 return -ENOMEM;
         c->n_touched++;
+        c->touched_ix[j] = (uint32_t)c->n_touched;
         return 0;
 }
 
@@ -841,15 +885,6 @@ typedef struct Pending {
         char *renamed_from; /* a rename onto path came meanwhile: stored after the state */
         struct Pending *next;
 } Pending;
-
-static uint64_t path_hash(const char *p)
-{
-        uint64_t h = 1469598103934665603ULL;
-
-        for (; *p; p++)
-                h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-        return h;
-}
 
 static Pending *pending_find(TrackledServer *s, int64_t session, const char *path)
 {
