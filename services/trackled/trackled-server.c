@@ -962,13 +962,16 @@ static void pending_flush(TrackledServer *s)
 static void pending_flush_path(TrackledServer *s, const char *path)
 {
         Pending **pp = &s->pending, *last = NULL;
+        bool stored = false;
+        uint64_t h;
 
-        if (!path || !path[0])
+        if (!path || !path[0] || !s->pending)
                 return;
+        h = path_hash(path);
         while (*pp) {
                 Pending *p = *pp;
 
-                if (!streq(p->path, path)) {
+                if (p->hash != h || !streq(p->path, path)) {
                         last = p;
                         pp = &p->next;
                         continue;
@@ -976,9 +979,11 @@ static void pending_flush_path(TrackledServer *s, const char *path)
                 *pp = p->next;
                 s->n_pending--;
                 pending_store(s, p);
+                stored = true;
         }
         s->pending_tail = last ? &last->next : &s->pending;
-        pending_arm(s);
+        if (stored)
+                pending_arm(s);
 }
 
 /* At PENDING_MAX, this many of the oldest at a time. */
