@@ -88,6 +88,7 @@ struct Conn {
         uint32_t ring_size;
         uint64_t ring_tail;
         uint64_t ring_frames; /* socket frames dispatched since the ring came */
+        bool in_ring_drain;
         Conn *prev, *next;
 };
 
@@ -122,6 +123,7 @@ struct TrackledServer {
         int run_lock; /* TRACKLE_RUN_LOCK, write-locked while we run */
         char host[256];
         RateLimit reject_rl;
+        bool catching_up; /* session_catch_up() runs */
 };
 
 static uint64_t now_usec(void)
@@ -376,6 +378,7 @@ static int on_flush(sd_event_source *src, void *userdata)
 static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 static void pending_flush(TrackledServer *s);
 static void pending_flush_path(TrackledServer *s, const char *path);
+static void session_catch_up(Conn *c);
 
 /* Process what a library connection has already sent (frames, or its end) before a session is
  * closed: the events of processes that ran last must not be lost to the event loop's order. */
@@ -1114,6 +1117,7 @@ static int handle_before(Conn *c)
          * stored later (held: see PENDING_MAX), counting as the path's first state meanwhile.
          * An in-place write or truncation waits until it is stored. */
         if (trackle_op_keeps_inode(b.op)) {
+                session_catch_up(c);
                 /* Already known (true is always right, pending or not): nothing to read. */
                 if (pending_has(s, c->session, path) ||
                     trackled_store_file_has_before(s->store, c->session, path) > 0)
@@ -1128,6 +1132,7 @@ static int handle_before(Conn *c)
                         }
                 }
         }
+        session_catch_up(c);
         pending_flush_path(s, path);
         batch_flush(s);
         r = trackled_store_file_has_before(s->store, c->session, path);
@@ -1144,11 +1149,16 @@ static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, b
         TrackledSnapshot snap = {};
         int r;
 
-        if (pending_has(s, c->session, path))
-                return 0;
-        r = trackled_store_file_has_before(s->store, c->session, path);
-        if (r != 0)
-                return r < 0 ? r : 0;
+        for (unsigned pass = 0;; pass++) {
+                if (pending_has(s, c->session, path))
+                        return 0;
+                r = trackled_store_file_has_before(s->store, c->session, path);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                if (pass > 0 || s->catching_up)
+                        break;
+                session_catch_up(c); /* then look again */
+        }
         if (absent)
                 snap.kind = TRACKLED_KIND_ABSENT;
         else if (e->op == TRACKLE_OP_RMDIR && e->before.valid) {
@@ -1381,7 +1391,7 @@ static void ring_copy(const Conn *c, uint64_t pos, void *out, size_t len)
 
 /* Work off the frames in c's ring. A ring that breaks the rules is dropped with a note; the
  * connection itself stays (its socket frames are still good). */
-static int ring_drain(Conn *c, RingUntil until)
+static int ring_drain_now(Conn *c, RingUntil until)
 {
         TrackledServer *s = c->server;
         _cleanup_free_ uint8_t *payload = NULL;
@@ -1476,6 +1486,36 @@ done:
                 __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL),
                                  c->ring_tail, __ATOMIC_RELEASE);
         return r < 0 ? r : 0;
+}
+
+static int ring_drain(Conn *c, RingUntil until)
+{
+        int r;
+
+        if (c->in_ring_drain) /* session_catch_up() from one of its own events */
+                return 0;
+        c->in_ring_drain = true;
+        r = ring_drain_now(c, until);
+        c->in_ring_drain = false;
+        return r;
+}
+
+/* Work off what the other processes of c's session have put into their rings (up to their
+ * next socket frames) before deciding what a path was before the session: a process that
+ * created a file and let another one edit it has not necessarily sent a socket frame since,
+ * and without this the second one's BEFORE would find the first one's content. */
+static void session_catch_up(Conn *c)
+{
+        TrackledServer *s = c->server;
+
+        if (s->catching_up)
+                return;
+        s->catching_up = true;
+        for (Conn *o = s->conns; o; o = o->next)
+                if (o != c && o->kind == CONN_LIBRARY && o->session == c->session && o->ring &&
+                    !o->in_ring_drain)
+                        (void)ring_drain(o, RING_READ);
+        s->catching_up = false;
 }
 
 static int handle_library_frame(Conn *c)

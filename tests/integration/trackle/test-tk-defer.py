@@ -10,8 +10,13 @@ While A waits:
    the held one "unknown": p.conf's before state is A's old inode, stored then;
 2. q.conf, which nothing else touches, is stored within trackled's bound for held states
    (two seconds), A still alive;
-3. A's rename onto p.conf (renamed_from) is kept with the held state and recorded with it.
-Then A exits and the session ends: both files are "modified", with the right contents."""
+3. A's rename onto p.conf (renamed_from) is kept with the held state and recorded with it;
+4. A has also created r.conf, after enough frames that the event went into its ring and not
+   on its socket, and sent nothing since; the shell then appends to r.conf (a synchronous
+   BEFORE): trackled must work off A's ring first, or it would take A's content for the
+   state before the session. r.conf is "created".
+Then A exits and the session ends: p.conf and q.conf are "modified", with the right
+contents."""
 
 import os
 
@@ -21,10 +26,14 @@ from tk_harness import sha256, write
 A = r'''
 import os, sys
 d = sys.argv[1]
+for i in range(6):     # frames enough for the library to make its ring (after 8)
+    open(os.path.join(d, "x%d" % i), "w").close()
 for n in ("p", "q"):
     with open(os.path.join(d, n + ".tmp"), "w") as f:
         f.write("new " + n + "\n")
     os.replace(os.path.join(d, n + ".tmp"), os.path.join(d, n + ".conf"))
+with open(os.path.join(d, "r.conf"), "w") as f:
+    f.write("from A\n")
 with open(os.path.join(d, "ready"), "w") as f:
     f.write("ready\n")
 with open(os.path.join(d, "a-go")) as f:
@@ -41,8 +50,9 @@ def main(t):
         os.chown(os.path.join(d, n), *own)
     script = write(os.path.join(d, "a.py"), A, 0o644, own)
     done = os.path.join(d, "b-done")
+    rconf = os.path.join(d, "r.conf")
     commands = (f"{tk.PY} {tk.q(script)} {tk.q(d)} & read x < ready; chmod 600 p.conf; "
-                ": > b-done; wait; echo done")
+                "echo more >> r.conf; : > b-done; wait; echo done")
     before = t.session_ids()
     with tk.background_session(t, commands, d) as proc:
         tk.wait_until(lambda: os.path.exists(done) or proc.poll() is not None,
@@ -87,6 +97,11 @@ def main(t):
              "p.conf's mode after is B's", f)
     tk.expect_content(t, s, q, "modified", "orig q\n", "new q\n", ["-orig q", "+new q"],
                       "replaced, held while its process ran")
+    f = t.file(s, rconf)
+    t.expect(f is not None and f.get("change") == "created" and f.get("before") is None and
+             (f.get("after") or {}).get("sha256") == sha256("from A\nmore\n"),
+             "created by A (the event in its ring), then appended to by the shell: created",
+             f)
 
 
 tk.run(main, needs=("bash",))
