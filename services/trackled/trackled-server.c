@@ -885,6 +885,7 @@ typedef struct Pending {
         char *path;
         uint64_t hash; /* of path: pending_has() compares these first */
         uint64_t added_usec;
+        struct stat st;     /* of the held inode when it came: was it written since? */
         char *renamed_from; /* a rename onto path came meanwhile: stored after the state */
         struct Pending *next;
 } Pending;
@@ -913,14 +914,56 @@ static void pending_arm(TrackledServer *s);
 static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
                          const char *path, int fd, int rootfd, int *ret_status);
 
+/* The held inode was written after its BEFORE came (through another link, or a descriptor
+ * its process kept open): its content is no longer the state before. Its metadata as it
+ * was then is kept, the content is unknown, and the session says so. */
+static void before_changed(TrackledServer *s, const Pending *p)
+{
+        TrackledSnapshot snap = {
+                .kind = TRACKLED_KIND_UNKNOWN,
+                .have_meta = true,
+                .mode = p->st.st_mode & 07777,
+                .uid = p->st.st_uid,
+                .gid = p->st.st_gid,
+                .size = (uint64_t)p->st.st_size,
+                .error = -ESTALE,
+        };
+        char msg[PATH_MAX + 128];
+        int r;
+
+        r = trackled_store_begin(s->store);
+        if (r >= 0) {
+                snprintf(msg, sizeof(msg),
+                         "could not read the before state of '%s': it was written again "
+                         "before trackled read it",
+                         p->path);
+                r = trackled_store_note(s->store, p->session, msg);
+                if (r >= 0)
+                        r = trackled_store_file_event(s->store, p->session, p->pid,
+                                                      trackle_op_to_string(p->op), p->path, NULL);
+                if (r >= 0)
+                        r = trackled_store_file_before(s->store, p->session, p->path, &snap);
+                r = trackled_store_end(s->store, r);
+        }
+        if (r < 0)
+                log_store_failure(r, "a before state");
+}
+
 /* Read and store one answered-but-pending before state, in the batch transaction (its own
  * savepoint): dpkg's 150 replaced files are one commit, not 150. Nothing waits for these
  * commits: the clients already have their answers, and the content was safe from the moment
  * we held the old inode open. */
 static void pending_store(TrackledServer *s, Pending *p)
 {
+        struct stat now;
+
         batch_start(s);
-        before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
+        if (S_ISREG(p->st.st_mode) && (fstat(p->fd, &now) < 0 || now.st_size != p->st.st_size ||
+                                       now.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
+                                       now.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec))
+                before_changed(s, p);
+        else
+                before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
         if (p->renamed_from) {
                 int r = trackled_store_file_renamed_from(s->store, p->session, p->path,
                                                          p->renamed_from);
@@ -1014,7 +1057,7 @@ static int on_pending(sd_event_source *src, uint64_t usec, void *userdata)
 }
 
 static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t op, const char *path,
-                       int fd)
+                       int fd, const struct stat *st)
 {
         Pending *p;
 
@@ -1034,6 +1077,7 @@ static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t o
         p->fd = fd;
         p->hash = path_hash(path);
         p->added_usec = now_usec();
+        p->st = *st;
         *s->pending_tail = p;
         s->pending_tail = &p->next;
         s->n_pending++;
@@ -1104,10 +1148,18 @@ static int handle_before(Conn *c)
 
                 if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
                         return 0; /* nothing to keep; after states will tell */
+                session_catch_up(c);
                 if (pending_has(s, c->session, path) ||
                     trackled_store_file_has_before(s->store, c->session, path) > 0)
                         return 0;
-                r = pending_add(s, c->session, c->cred.pid, b.op, path, fd);
+                /* Renamed away, the inode stays linked under its new name, where anyone may
+                 * write it at once: read it now. */
+                if (b.op == TRACKLE_OP_RENAME_SRC) {
+                        batch_start(s);
+                        before_store(s, c->session, c->cred.pid, b.op, path, fd, -EBADF, NULL);
+                        return 0;
+                }
+                r = pending_add(s, c->session, c->cred.pid, b.op, path, fd, &st);
                 if (r >= 0)
                         TAKE_FD(fd);
                 return 0;
@@ -1117,6 +1169,8 @@ static int handle_before(Conn *c)
          * stored later (held: see PENDING_MAX), counting as the path's first state meanwhile.
          * An in-place write or truncation waits until it is stored. */
         if (trackle_op_keeps_inode(b.op)) {
+                struct stat st;
+
                 session_catch_up(c);
                 /* Already known (true is always right, pending or not): nothing to read. */
                 if (pending_has(s, c->session, path) ||
@@ -1124,8 +1178,9 @@ static int handle_before(Conn *c)
                         return send_ack(c, 0);
                 if (fd < 0)
                         fd = trackled_open_regular(c->rootfd, path);
-                if (fd >= 0) {
-                        r = pending_add(s, c->session, c->cred.pid, b.op, path, fd);
+                /* renamed away: read now, below (see the asynchronous case) */
+                if (fd >= 0 && b.op != TRACKLE_OP_RENAME_SRC && fstat(fd, &st) >= 0) {
+                        r = pending_add(s, c->session, c->cred.pid, b.op, path, fd, &st);
                         if (r >= 0) {
                                 TAKE_FD(fd);
                                 return send_ack(c, 0);

@@ -15,6 +15,10 @@ While A waits:
    on its socket, and sent nothing since; the shell then appends to r.conf (a synchronous
    BEFORE): trackled must work off A's ring first, or it would take A's content for the
    state before the session. r.conf is "created".
+5. s.conf has a second hard link, s.link, made before the session. A replaces s.conf (its old
+   inode, still s.link, is held) and then appends to s.link: the held inode is no longer
+   what s.conf was. trackled must not show that content as s.conf's state before: it says
+   it could not read it. s.link's own state before is the old content.
 Then A exits and the session ends: p.conf and q.conf are "modified", with the right
 contents."""
 
@@ -34,6 +38,11 @@ for n in ("p", "q"):
     os.replace(os.path.join(d, n + ".tmp"), os.path.join(d, n + ".conf"))
 with open(os.path.join(d, "r.conf"), "w") as f:
     f.write("from A\n")
+with open(os.path.join(d, "s.tmp"), "w") as f:
+    f.write("new s\n")
+os.replace(os.path.join(d, "s.tmp"), os.path.join(d, "s.conf"))
+with open(os.path.join(d, "s.link"), "a") as f:
+    f.write("appended through the other link\n")
 with open(os.path.join(d, "ready"), "w") as f:
     f.write("ready\n")
 with open(os.path.join(d, "a-go")) as f:
@@ -45,6 +54,9 @@ def main(t):
     d, own = tk.admin_dir(t, "defer")
     p = write(os.path.join(d, "p.conf"), "orig p\n", 0o644, own)
     q = write(os.path.join(d, "q.conf"), "orig q\n", 0o644, own)
+    sconf = write(os.path.join(d, "s.conf"), "orig s\n", 0o644, own)
+    slink = os.path.join(d, "s.link")
+    os.link(sconf, slink)
     for n in ("ready", "a-go"):
         os.mkfifo(os.path.join(d, n))
         os.chown(os.path.join(d, n), *own)
@@ -97,6 +109,17 @@ def main(t):
              "p.conf's mode after is B's", f)
     tk.expect_content(t, s, q, "modified", "orig q\n", "new q\n", ["-orig q", "+new q"],
                       "replaced, held while its process ran")
+    f = t.file(s, sconf)
+    t.expect(f is not None and (f.get("before") or {}).get("sha256") !=
+             sha256("orig s\nappended through the other link\n"),
+             "a held inode written again: not shown as the state before", f)
+    t.expect(any(f"could not read the before state of '{sconf}': it was written again" in m
+                 for m in map(str, s.get("missing", []))),
+             "the session says that s.conf's state before could not be read",
+             s.get("missing"))
+    tk.expect_content(t, s, slink, "modified", "orig s\n",
+                      "orig s\nappended through the other link\n",
+                      ["+appended through the other link"], "appended through a second link")
     f = t.file(s, rconf)
     t.expect(f is not None and f.get("change") == "created" and f.get("before") is None and
              (f.get("after") or {}).get("sha256") == sha256("from A\nmore\n"),
