@@ -859,12 +859,11 @@ static int handle_hello(Conn *c)
 }
 
 static void note_unknown(TrackledServer *s, int64_t session, const char *what, const char *path,
-                         int error)
+                         const char *why)
 {
         char msg[PATH_MAX + 128];
 
-        snprintf(msg, sizeof(msg), "could not read the %s state of '%s': %s", what, path,
-                 strerror(-error));
+        snprintf(msg, sizeof(msg), "could not read the %s state of '%s': %s", what, path, why);
         (void)trackled_store_note(s->store, session, msg);
 }
 
@@ -914,6 +913,9 @@ static void pending_arm(TrackledServer *s);
 static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
                          const char *path, int fd, int rootfd, int *ret_status);
 
+static int before_put(TrackledServer *s, int64_t session, pid_t pid, uint32_t op, const char *path,
+                      const TrackledSnapshot *snap, const char *why);
+
 /* The held inode was written after its BEFORE came (through another link, or a descriptor
  * its process kept open): its content is no longer the state before. Its metadata as it
  * was then is kept, the content is unknown, and the session says so. */
@@ -926,27 +928,10 @@ static void before_changed(TrackledServer *s, const Pending *p)
                 .uid = p->st.st_uid,
                 .gid = p->st.st_gid,
                 .size = (uint64_t)p->st.st_size,
-                .error = -ESTALE,
         };
-        char msg[PATH_MAX + 128];
-        int r;
 
-        r = trackled_store_begin(s->store);
-        if (r >= 0) {
-                snprintf(msg, sizeof(msg),
-                         "could not read the before state of '%s': it was written again "
-                         "before trackled read it",
-                         p->path);
-                r = trackled_store_note(s->store, p->session, msg);
-                if (r >= 0)
-                        r = trackled_store_file_event(s->store, p->session, p->pid,
-                                                      trackle_op_to_string(p->op), p->path, NULL);
-                if (r >= 0)
-                        r = trackled_store_file_before(s->store, p->session, p->path, &snap);
-                r = trackled_store_end(s->store, r);
-        }
-        if (r < 0)
-                log_store_failure(r, "a before state");
+        (void)before_put(s, p->session, p->pid, p->op, p->path, &snap,
+                         "it was written again before trackled read it");
 }
 
 /* Read and store one answered-but-pending before state, in the batch transaction (its own
@@ -1086,6 +1071,27 @@ static int pending_add(TrackledServer *s, int64_t session, pid_t pid, uint32_t o
         return 0;
 }
 
+/* Store snap as the before state of path (the first one wins), with the BEFORE as a file
+ * event; why: the note for a state that could not be read (UNKNOWN). */
+static int before_put(TrackledServer *s, int64_t session, pid_t pid, uint32_t op, const char *path,
+                      const TrackledSnapshot *snap, const char *why)
+{
+        int r = trackled_store_begin(s->store);
+
+        if (r >= 0) {
+                if (snap->kind == TRACKLED_KIND_UNKNOWN)
+                        note_unknown(s, session, "before", path, why);
+                r = trackled_store_file_event(s->store, session, pid, trackle_op_to_string(op),
+                                              path, NULL);
+                if (r >= 0)
+                        r = trackled_store_file_before(s->store, session, path, snap);
+                r = trackled_store_end(s->store, r);
+        }
+        if (r < 0)
+                log_store_failure(r, "a before state");
+        return r;
+}
+
 /* Read the state of path (from fd if >= 0, else through rootfd) and store it as the before
  * state of the session (the first one wins). *ret_status: what to answer. */
 static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t op,
@@ -1099,22 +1105,8 @@ static void before_store(TrackledServer *s, int64_t session, pid_t pid, uint32_t
         else
                 r = trackled_snapshot_path(rootfd, path, s->config, &snap);
         if (r >= 0) {
-                r = trackled_store_begin(s->store);
-                if (r >= 0) {
-                        if (snap.kind == TRACKLED_KIND_UNKNOWN)
-                                note_unknown(s, session, "before", path, snap.error);
-                        r = trackled_store_file_event(s->store, session, pid,
-                                                      trackle_op_to_string(op), path, NULL);
-                        if (r >= 0)
-                                r = trackled_store_file_before(s->store, session, path, &snap);
-                        if (r >= 0)
-                                r = trackled_store_commit(s->store);
-                        if (r < 0)
-                                trackled_store_rollback(s->store);
-                }
+                r = before_put(s, session, pid, op, path, &snap, strerror(-snap.error));
                 trackled_snapshot_done(&snap);
-                if (r < 0)
-                        log_store_failure(r, "a before state");
         }
         if (ret_status)
                 *ret_status = r < 0 ? r : 0;
