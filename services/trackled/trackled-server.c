@@ -124,6 +124,12 @@ struct TrackledServer {
         char host[256];
         RateLimit reject_rl;
         bool catching_up; /* session_catch_up() runs */
+        /* While a BEFORE of before_path is handled, the descriptor it passed (-EBADF if
+         * none): the inode that was at that path when the process sent it. Events of the
+         * session drained meanwhile (they came first) take that path's content from it, not
+         * from the path, which an asynchronous BEFORE's rename may already have replaced. */
+        const char *before_path;
+        int before_fd;
 };
 
 static uint64_t now_usec(void)
@@ -1211,8 +1217,12 @@ static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, b
         else if (e->op == TRACKLE_OP_RMDIR && e->before.valid) {
                 snap.kind = TRACKLED_KIND_DIRECTORY;
         } else if (e->op >= TRACKLE_OP_CHMOD && e->op <= TRACKLE_OP_UTIME) {
-                /* metadata changes leave the content alone: read it now */
-                r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
+                /* metadata changes leave the content alone: read it now, from the inode of
+                 * the BEFORE being handled if it is the same path (see before_fd) */
+                if (s->before_fd >= 0 && streq_ptr(s->before_path, path))
+                        r = trackled_snapshot_fd(s->before_fd, path, s->config, &snap);
+                else
+                        r = trackled_snapshot_path(c->rootfd, path, s->config, &snap);
                 if (r < 0)
                         return r;
         } else
@@ -1533,6 +1543,61 @@ done:
                 __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL),
                                  c->ring_tail, __ATOMIC_RELEASE);
         return r < 0 ? r : 0;
+}
+
+/* Does the part of c's ring that a drain before the next socket frame would work off hold
+ * anything about path (an event naming it, or a frame other than an event: an EXEC or MISSED
+ * frame, or something malformed)? When it does not, a BEFORE of path may be handled before
+ * those events: they concern other paths, and are stored when the ring is next drained (at
+ * a frame that needs them, at the connection's end, by session_catch_up() or the timer).
+ * Each event is copied out before it is parsed, as in ring_drain_now(). */
+static bool ring_mentions(const Conn *c, const TrackleString *path)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint64_t head, pos;
+
+        if (!c->ring)
+                return false;
+        head = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
+                               __ATOMIC_ACQUIRE);
+        if (head < c->ring_tail || head - c->ring_tail > c->ring_size)
+                return true;
+        for (pos = c->ring_tail; pos < head;) {
+                uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
+                TrackleHeader h;
+                TrackleEvent e;
+
+                if (head - pos < TRACKLE_WIRE_HEADER_SIZE)
+                        return true;
+                ring_copy(c, pos, hdr, sizeof(hdr));
+                if (trackle_wire_parse_header(hdr, sizeof(hdr), &h) < 0 ||
+                    head - pos - TRACKLE_WIRE_HEADER_SIZE < h.length ||
+                    h.length > TRACKLE_WIRE_LIB_FRAME_MAX)
+                        return true;
+                if (!buf) {
+                        buf = malloc(TRACKLE_WIRE_LIB_FRAME_MAX);
+                        if (!buf)
+                                return true;
+                }
+                ring_copy(c, pos + TRACKLE_WIRE_HEADER_SIZE, buf, h.length);
+                pos += TRACKLE_WIRE_HEADER_SIZE + h.length;
+                if (h.type == TRACKLE_FRAME_MARK) {
+                        uint64_t sent;
+
+                        if (trackle_wire_parse_mark(buf, h.length, &sent) < 0)
+                                return true;
+                        if (sent > c->ring_frames)
+                                return false; /* written after the frame being handled */
+                        continue;
+                }
+                if (h.type != TRACKLE_FRAME_EVENT ||
+                    trackle_wire_parse_event(buf, h.length, &e) < 0)
+                        return true;
+                if ((e.path.len == path->len && memcmp(e.path.data, path->data, path->len) == 0) ||
+                    (e.path2.len == path->len && memcmp(e.path2.data, path->data, path->len) == 0))
+                        return true;
+        }
+        return false;
 }
 
 static int ring_drain(Conn *c, RingUntil until)
@@ -2023,7 +2088,8 @@ static int handle_console(Conn *c)
 
 static int conn_dispatch(Conn *c)
 {
-        int r;
+        TrackledServer *s = c->server;
+        int r = 0;
 
         switch (c->kind) {
         case CONN_NEW:
@@ -2040,17 +2106,40 @@ static int conn_dispatch(Conn *c)
                 if (c->h.type == TRACKLE_FRAME_JSON)
                         return handle_console(c);
                 return -EBADMSG;
-        case CONN_LIBRARY:
+        case CONN_LIBRARY: {
+                _cleanup_free_ char *path = NULL;
+                TrackleBefore b;
+                bool before = false;
+
+                if (c->h.type == TRACKLE_FRAME_BEFORE &&
+                    trackle_wire_parse_before(c->payload, c->h.length, &b) >= 0) {
+                        path = wire_string(&b.path);
+                        if (!path)
+                                return -ENOMEM;
+                        before = true;
+                        s->before_path = path;
+                        s->before_fd =
+                                (b.flags & TRACKLE_BEFORE_FD) && c->n_fds > 0 ? c->fds[0] : -EBADF;
+                }
                 if (c->ring) {
-                        /* what the process put into its ring before this frame comes first */
-                        r = ring_drain(c, RING_READ);
-                        if (r < 0)
-                                return r;
+                        /* What the process put into its ring before this frame comes first;
+                         * for a BEFORE, only if it concerns the same path (the events of
+                         * dpkg's unpacking would otherwise be stored one by one while it
+                         * replaces its files, each BEFORE waiting for those before it). */
+                        if (!before || ring_mentions(c, &b.path))
+                                r = ring_drain(c, RING_READ);
+                        else
+                                r = 0;
                         /* a forked child's EXEC frame is not one the process counted */
-                        if (!exec_forked(c))
+                        if (r >= 0 && !exec_forked(c))
                                 c->ring_frames++;
                 }
-                return handle_library_frame(c);
+                if (r >= 0)
+                        r = handle_library_frame(c);
+                s->before_path = NULL;
+                s->before_fd = -EBADF;
+                return r;
+        }
         case CONN_CONSOLE:
                 if (c->h.type != TRACKLE_FRAME_JSON)
                         return -EBADMSG;
@@ -2457,6 +2546,7 @@ int trackled_server_new(sd_event *event, const TrackledConfig *config, TrackledS
         s->reject_rl = (RateLimit){.interval_usec = 10ULL * 1000000ULL, .burst = 10};
         s->run_lock = -EBADF;
         s->pending_tail = &s->pending;
+        s->before_fd = -EBADF;
         s->own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->own_root < 0) {
                 r = negative_errno();

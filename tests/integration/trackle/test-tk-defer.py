@@ -19,6 +19,12 @@ While A waits:
    inode, still s.link, is held) and then appends to s.link: the held inode is no longer
    what s.conf was. trackled must not show that content as s.conf's state before: it says
    it could not read it. s.link's own state before is the old content.
+6. After its ring exists, A changes the mode of t.conf and then replaces it, and changes the
+   mode of u.conf and then appends to it. trackled handles a BEFORE before the events still
+   in the process's ring only when none of them concerns the same path: here the chmod
+   events do, so they come first and the states before have the old mode (0644), not 0600.
+   t.conf's content before is read from the descriptor of the old inode that came with the
+   BEFORE, not from the path: A did not wait, and may have renamed t.tmp over it already.
 Then A exits and the session ends: p.conf and q.conf are "modified", with the right
 contents."""
 
@@ -43,6 +49,13 @@ with open(os.path.join(d, "s.tmp"), "w") as f:
 os.replace(os.path.join(d, "s.tmp"), os.path.join(d, "s.conf"))
 with open(os.path.join(d, "s.link"), "a") as f:
     f.write("appended through the other link\n")
+os.chmod(os.path.join(d, "t.conf"), 0o600)
+with open(os.path.join(d, "t.tmp"), "w") as f:
+    f.write("new t\n")
+os.replace(os.path.join(d, "t.tmp"), os.path.join(d, "t.conf"))
+os.chmod(os.path.join(d, "u.conf"), 0o600)
+with open(os.path.join(d, "u.conf"), "a") as f:
+    f.write("more u\n")
 with open(os.path.join(d, "ready"), "w") as f:
     f.write("ready\n")
 with open(os.path.join(d, "a-go")) as f:
@@ -55,6 +68,8 @@ def main(t):
     p = write(os.path.join(d, "p.conf"), "orig p\n", 0o644, own)
     q = write(os.path.join(d, "q.conf"), "orig q\n", 0o644, own)
     sconf = write(os.path.join(d, "s.conf"), "orig s\n", 0o644, own)
+    tconf = write(os.path.join(d, "t.conf"), "orig t\n", 0o644, own)
+    uconf = write(os.path.join(d, "u.conf"), "orig u\n", 0o644, own)
     slink = os.path.join(d, "s.link")
     os.link(sconf, slink)
     for n in ("ready", "a-go"):
@@ -120,6 +135,14 @@ def main(t):
     tk.expect_content(t, s, slink, "modified", "orig s\n",
                       "orig s\nappended through the other link\n",
                       ["+appended through the other link"], "appended through a second link")
+    for path, old, new, mode in ((tconf, "orig t\n", "new t\n", "0644"),
+                                 (uconf, "orig u\n", "orig u\nmore u\n", "0600")):
+        tk.expect_content(t, s, path, "modified", old, new, [], "chmod, then changed by A")
+        f = t.file(s, path)
+        t.expect(f is not None and (f.get("before") or {}).get("mode") == "0644" and
+                 (f.get("after") or {}).get("mode") == mode,
+                 f"{os.path.basename(path)}: A's chmod event, in its ring, comes before its "
+                 "BEFORE of the same path: the mode before is 0644", f)
     f = t.file(s, rconf)
     t.expect(f is not None and f.get("change") == "created" and f.get("before") is None and
              (f.get("after") or {}).get("sha256") == sha256("from A\nmore\n"),
