@@ -89,8 +89,31 @@ struct Conn {
         uint64_t ring_tail;
         uint64_t ring_frames; /* socket frames dispatched since the ring came */
         bool in_ring_drain;
+        /* ring_mentions(): the unread ring up to ring_scanned has been looked through; the
+         * path hashes of its events (0: empty slot), and whether it holds other frames */
+        uint64_t ring_scanned;
+        uint64_t *scan_set;
+        size_t scan_size, n_scan;
+        bool scan_other;
+        /* EXEC frames of forked children (on this connection, see TRACKLE_EXEC_FORKED), held
+         * until the ring is worked off up to where its head was when they came, oldest first */
+        struct HeldExec *held_execs, **held_execs_tail;
+        size_t n_held_execs;
         Conn *prev, *next;
 };
+
+/* A forked child's EXEC frame, stored after the events its parent put into the ring before it
+ * (everything up to pos): commands and file events keep their order without the ring being
+ * worked off while the program runs (dpkg forks and execs rm when it has 600 events in it). */
+typedef struct HeldExec {
+        struct HeldExec *next;
+        uint64_t pos;
+        size_t len;
+        uint8_t payload[];
+} HeldExec;
+
+/* At most this many held per connection; then the ring is worked off at once. */
+#define HELD_EXECS_MAX 64
 
 typedef enum RingUntil {
         RING_READ, /* what came before the next socket frame not read yet */
@@ -99,6 +122,7 @@ typedef enum RingUntil {
 
 static int ring_drain(Conn *c, RingUntil until);
 static void ring_unmap(Conn *c);
+static void held_execs_free(Conn *c);
 
 struct TrackledServer {
         sd_event *event;
@@ -384,7 +408,7 @@ static int on_flush(sd_event_source *src, void *userdata)
 static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 static void pending_flush(TrackledServer *s);
 static void pending_flush_path(TrackledServer *s, const char *path);
-static void session_catch_up(Conn *c);
+static void session_catch_up(Conn *c, const char *path);
 
 /* Process what a library connection has already sent (frames, or its end) before a session is
  * closed: the events of processes that ran last must not be lost to the event loop's order. */
@@ -624,6 +648,8 @@ static void conn_free(Conn *c)
         free(c->out);
         trackled_strv_free(c->touched, c->n_touched);
         free(c->touched_ix);
+        free(c->scan_set);
+        held_execs_free(c);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -756,13 +782,18 @@ static int reply_ok(Conn *c, const char *key, json_object *v)
 
 /* ---- library frames */
 
-static uint64_t path_hash(const char *p)
+static uint64_t path_hash_n(const char *p, size_t n)
 {
         uint64_t h = 1469598103934665603ULL;
 
-        for (; *p; p++)
-                h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-        return h;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (uint8_t)p[i]) * 1099511628211ULL;
+        return h ? h : 1;
+}
+
+static uint64_t path_hash(const char *p)
+{
+        return path_hash_n(p, strlen(p));
 }
 
 static int touched_reindex(Conn *c, size_t size)
@@ -1146,7 +1177,7 @@ static int handle_before(Conn *c)
 
                 if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
                         return 0; /* nothing to keep; after states will tell */
-                session_catch_up(c);
+                session_catch_up(c, path);
                 if (pending_has(s, c->session, path) ||
                     trackled_store_file_has_before(s->store, c->session, path) > 0)
                         return 0;
@@ -1169,7 +1200,7 @@ static int handle_before(Conn *c)
         if (trackle_op_keeps_inode(b.op)) {
                 struct stat st;
 
-                session_catch_up(c);
+                session_catch_up(c, path);
                 /* Already known (true is always right, pending or not): nothing to read. */
                 if (pending_has(s, c->session, path) ||
                     trackled_store_file_has_before(s->store, c->session, path) > 0)
@@ -1185,7 +1216,7 @@ static int handle_before(Conn *c)
                         }
                 }
         }
-        session_catch_up(c);
+        session_catch_up(c, path);
         pending_flush_path(s, path);
         batch_flush(s);
         r = trackled_store_file_has_before(s->store, c->session, path);
@@ -1210,7 +1241,7 @@ static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, b
                         return r < 0 ? r : 0;
                 if (pass > 0 || s->catching_up)
                         break;
-                session_catch_up(c); /* then look again */
+                session_catch_up(c, path); /* then look again */
         }
         if (absent)
                 snap.kind = TRACKLED_KIND_ABSENT;
@@ -1380,6 +1411,59 @@ static int handle_exec(Conn *c, const uint8_t *payload, size_t len)
         return 0;
 }
 
+static void held_execs_free(Conn *c)
+{
+        while (c->held_execs) {
+                HeldExec *x = c->held_execs;
+
+                c->held_execs = x->next;
+                free(x);
+        }
+        c->held_execs_tail = &c->held_execs;
+        c->n_held_execs = 0;
+}
+
+/* Store the held EXEC frames whose place in the ring has been reached (all of them if all). */
+static void held_execs_release(Conn *c, bool all)
+{
+        while (c->held_execs && (all || c->held_execs->pos <= c->ring_tail)) {
+                HeldExec *x = c->held_execs;
+
+                c->held_execs = x->next;
+                if (!c->held_execs)
+                        c->held_execs_tail = &c->held_execs;
+                c->n_held_execs--;
+                (void)handle_exec(c, x->payload, x->len); /* checked when it came */
+                free(x);
+        }
+}
+
+/* Hold c's current frame, a forked child's EXEC, behind what is in the ring now; false if it
+ * must be handled at once (no ring, too many held, no memory). */
+static bool held_exec_add(Conn *c)
+{
+        TrackleExec e;
+        HeldExec *x;
+
+        if (!c->ring || c->n_held_execs >= HELD_EXECS_MAX ||
+            trackle_wire_parse_exec(c->payload, c->h.length, &e) < 0)
+                return false;
+        x = malloc(sizeof(HeldExec) + c->h.length);
+        if (!x)
+                return false;
+        x->next = NULL;
+        x->pos = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
+                                 __ATOMIC_ACQUIRE);
+        x->len = c->h.length;
+        memcpy(x->payload, c->payload, c->h.length);
+        if (!c->held_execs)
+                c->held_execs_tail = &c->held_execs;
+        *c->held_execs_tail = x;
+        c->held_execs_tail = &x->next;
+        c->n_held_execs++;
+        return true;
+}
+
 static int handle_missed(Conn *c, const uint8_t *payload, size_t len)
 {
         uint32_t n;
@@ -1470,6 +1554,7 @@ static int ring_drain_now(Conn *c, RingUntil until)
                 uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
                 TrackleHeader h;
 
+                held_execs_release(c, false);
                 if (head - c->ring_tail < TRACKLE_WIRE_HEADER_SIZE) {
                         bad = true;
                         break;
@@ -1536,33 +1621,84 @@ done:
                             (int)c->cred.pid);
                 if (session_find(s, c->session))
                         (void)trackled_store_note(s->store, c->session, msg);
+                held_execs_release(c, true);
                 ring_unmap(c);
                 return 0;
         }
         if (c->ring)
                 __atomic_store_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_TAIL),
                                  c->ring_tail, __ATOMIC_RELEASE);
+        held_execs_release(c, until == RING_ALL && r >= 0);
         return r < 0 ? r : 0;
 }
 
+static int scan_add(Conn *c, uint64_t h)
+{
+        size_t j;
+
+        if (2 * (c->n_scan + 1) > c->scan_size) {
+                size_t size = c->scan_size ? 2 * c->scan_size : 256;
+                uint64_t *set = calloc(size, sizeof(uint64_t));
+
+                if (!set)
+                        return -ENOMEM;
+                for (size_t i = 0; i < c->scan_size; i++)
+                        if (c->scan_set[i]) {
+                                for (j = c->scan_set[i] & (size - 1); set[j];
+                                     j = (j + 1) & (size - 1))
+                                        ;
+                                set[j] = c->scan_set[i];
+                        }
+                free(c->scan_set);
+                c->scan_set = set;
+                c->scan_size = size;
+        }
+        for (j = h & (c->scan_size - 1); c->scan_set[j]; j = (j + 1) & (c->scan_size - 1))
+                if (c->scan_set[j] == h)
+                        return 0;
+        c->scan_set[j] = h;
+        c->n_scan++;
+        return 0;
+}
+
+static bool scan_has(const Conn *c, uint64_t h)
+{
+        if (c->n_scan == 0)
+                return false;
+        for (size_t j = h & (c->scan_size - 1); c->scan_set[j]; j = (j + 1) & (c->scan_size - 1))
+                if (c->scan_set[j] == h)
+                        return true;
+        return false;
+}
+
 /* Does the part of c's ring that a drain before the next socket frame would work off hold
- * anything about path (an event naming it, or a frame other than an event: an EXEC or MISSED
- * frame, or something malformed)? When it does not, a BEFORE of path may be handled before
- * those events: they concern other paths, and are stored when the ring is next drained (at
- * a frame that needs them, at the connection's end, by session_catch_up() or the timer).
- * Each event is copied out before it is parsed, as in ring_drain_now(). */
-static bool ring_mentions(const Conn *c, const TrackleString *path)
+ * anything about path (an event that changes it, or a frame other than an event: an EXEC or
+ * MISSED frame, or something malformed)? When it does not, a BEFORE of path may be handled
+ * before those events: they concern other paths, and are stored when the ring is next drained
+ * (at a frame that needs them, at the connection's end, by session_catch_up() or the timer).
+ * What was looked through once is remembered as a set of path hashes until a drain works it
+ * off (dpkg sends 150 BEFOREs behind 600 events: each looks at what is new). A hash that
+ * collides only makes a drain that was not needed. Each event is copied out before it is
+ * parsed, as in ring_drain_now(). */
+static bool ring_mentions(Conn *c, const TrackleString *path)
 {
         _cleanup_free_ uint8_t *buf = NULL;
         uint64_t head, pos;
 
         if (!c->ring)
                 return false;
+        if (c->ring_scanned <= c->ring_tail) { /* all of it worked off since */
+                if (c->n_scan > 0)
+                        memset(c->scan_set, 0, c->scan_size * sizeof(uint64_t));
+                c->n_scan = 0;
+                c->scan_other = false;
+                c->ring_scanned = c->ring_tail;
+        }
         head = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
                                __ATOMIC_ACQUIRE);
-        if (head < c->ring_tail || head - c->ring_tail > c->ring_size)
+        if (head < c->ring_scanned || head - c->ring_tail > c->ring_size)
                 return true;
-        for (pos = c->ring_tail; pos < head;) {
+        for (pos = c->ring_scanned; pos < head && !c->scan_other;) {
                 uint8_t hdr[TRACKLE_WIRE_HEADER_SIZE];
                 TrackleHeader h;
                 TrackleEvent e;
@@ -1580,24 +1716,26 @@ static bool ring_mentions(const Conn *c, const TrackleString *path)
                                 return true;
                 }
                 ring_copy(c, pos + TRACKLE_WIRE_HEADER_SIZE, buf, h.length);
-                pos += TRACKLE_WIRE_HEADER_SIZE + h.length;
                 if (h.type == TRACKLE_FRAME_MARK) {
                         uint64_t sent;
 
                         if (trackle_wire_parse_mark(buf, h.length, &sent) < 0)
                                 return true;
                         if (sent > c->ring_frames)
-                                return false; /* written after the frame being handled */
-                        continue;
-                }
-                if (h.type != TRACKLE_FRAME_EVENT ||
-                    trackle_wire_parse_event(buf, h.length, &e) < 0)
+                                break; /* written after the frame being handled */
+                } else if (h.type != TRACKLE_FRAME_EVENT ||
+                           trackle_wire_parse_event(buf, h.length, &e) < 0)
+                        c->scan_other = true;
+                else if (scan_add(c, path_hash_n(e.path.data, e.path.len)) < 0 ||
+                         /* the second path of a rename or an exchange changes too; a link's
+                          * (its source) and a symlink's (its target) do not */
+                         ((e.op == TRACKLE_OP_RENAMED || e.op == TRACKLE_OP_EXCHANGED) &&
+                          scan_add(c, path_hash_n(e.path2.data, e.path2.len)) < 0))
                         return true;
-                if ((e.path.len == path->len && memcmp(e.path.data, path->data, path->len) == 0) ||
-                    (e.path2.len == path->len && memcmp(e.path2.data, path->data, path->len) == 0))
-                        return true;
+                pos += TRACKLE_WIRE_HEADER_SIZE + h.length;
         }
-        return false;
+        c->ring_scanned = pos;
+        return c->scan_other || scan_has(c, path_hash_n(path->data, path->len));
 }
 
 static int ring_drain(Conn *c, RingUntil until)
@@ -1613,19 +1751,22 @@ static int ring_drain(Conn *c, RingUntil until)
 }
 
 /* Work off what the other processes of c's session have put into their rings (up to their
- * next socket frames) before deciding what a path was before the session: a process that
- * created a file and let another one edit it has not necessarily sent a socket frame since,
- * and without this the second one's BEFORE would find the first one's content. */
-static void session_catch_up(Conn *c)
+ * next socket frames) about path before deciding what path was before the session: a process
+ * that created a file and let another one edit it has not necessarily sent a socket frame
+ * since, and without this the second one's BEFORE would find the first one's content. A ring
+ * that holds nothing about path (ring_mentions()) is left for later: rm's first unlink in a
+ * session must not wait for the 600 events of the dpkg that runs it. */
+static void session_catch_up(Conn *c, const char *path)
 {
         TrackledServer *s = c->server;
+        TrackleString p = {.data = path, .len = (uint16_t)strnlen(path, UINT16_MAX)};
 
         if (s->catching_up)
                 return;
         s->catching_up = true;
         for (Conn *o = s->conns; o; o = o->next)
                 if (o != c && o->kind == CONN_LIBRARY && o->session == c->session && o->ring &&
-                    !o->in_ring_drain)
+                    !o->in_ring_drain && ring_mentions(o, &p))
                         (void)ring_drain(o, RING_READ);
         s->catching_up = false;
 }
@@ -2121,6 +2262,9 @@ static int conn_dispatch(Conn *c)
                         s->before_fd =
                                 (b.flags & TRACKLE_BEFORE_FD) && c->n_fds > 0 ? c->fds[0] : -EBADF;
                 }
+                /* A forked child's EXEC: stored once the ring is worked off up to here. */
+                if (c->ring && exec_forked(c) && session_find(s, c->session) && held_exec_add(c))
+                        return 0;
                 if (c->ring) {
                         /* What the process put into its ring before this frame comes first;
                          * for a BEFORE, only if it concerns the same path (the events of

@@ -25,6 +25,10 @@ While A waits:
    events do, so they come first and the states before have the old mode (0644), not 0600.
    t.conf's content before is read from the descriptor of the old inode that came with the
    BEFORE, not from the path: A did not wait, and may have renamed t.tmp over it already.
+7. After its ring exists, A forks a child that execs echo: the child's EXEC frame goes on A's
+   connection, and trackled holds it until A's ring is worked off up to where it was (here:
+   when A's connection ends). Another process K does the same and then kills itself with
+   SIGKILL. Both commands are in the session.
 Then A exits and the session ends: p.conf and q.conf are "modified", with the right
 contents."""
 
@@ -56,10 +60,26 @@ os.replace(os.path.join(d, "t.tmp"), os.path.join(d, "t.conf"))
 os.chmod(os.path.join(d, "u.conf"), 0o600)
 with open(os.path.join(d, "u.conf"), "a") as f:
     f.write("more u\n")
+pid = os.fork()
+if pid == 0:
+    os.execv("/bin/echo", ["echo", "held exec A"])
+os.waitpid(pid, 0)
 with open(os.path.join(d, "ready"), "w") as f:
     f.write("ready\n")
 with open(os.path.join(d, "a-go")) as f:
     f.read()
+'''
+
+K = r'''
+import os, signal, sys
+d = sys.argv[1]
+for i in range(10):     # its ring
+    open(os.path.join(d, "k%d" % i), "w").close()
+pid = os.fork()
+if pid == 0:
+    os.execv("/bin/echo", ["echo", "held exec K"])
+os.waitpid(pid, 0)
+os.kill(os.getpid(), signal.SIGKILL)
 '''
 
 
@@ -76,9 +96,11 @@ def main(t):
         os.mkfifo(os.path.join(d, n))
         os.chown(os.path.join(d, n), *own)
     script = write(os.path.join(d, "a.py"), A, 0o644, own)
+    kscript = write(os.path.join(d, "k.py"), K, 0o644, own)
     done = os.path.join(d, "b-done")
     rconf = os.path.join(d, "r.conf")
-    commands = (f"{tk.PY} {tk.q(script)} {tk.q(d)} & read x < ready; chmod 600 p.conf; "
+    commands = (f"{tk.PY} {tk.q(kscript)} {tk.q(d)}; "
+                f"{tk.PY} {tk.q(script)} {tk.q(d)} & read x < ready; chmod 600 p.conf; "
                 "echo more >> r.conf; : > b-done; wait; echo done")
     before = t.session_ids()
     with tk.background_session(t, commands, d) as proc:
@@ -143,6 +165,11 @@ def main(t):
                  (f.get("after") or {}).get("mode") == mode,
                  f"{os.path.basename(path)}: A's chmod event, in its ring, comes before its "
                  "BEFORE of the same path: the mode before is 0644", f)
+    argvs = [c.get("argv") for c in s.get("commands", [])]
+    for who in ("A", "K"):
+        t.expect(["echo", f"held exec {who}"] in argvs,
+                 f"the command of {who}'s forked child, held behind {who}'s ring, is recorded "
+                 f"({'killed' if who == 'K' else 'exited'})", argvs)
     f = t.file(s, rconf)
     t.expect(f is not None and f.get("change") == "created" and f.get("before") is None and
              (f.get("after") or {}).get("sha256") == sha256("from A\nmore\n"),
