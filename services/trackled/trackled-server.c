@@ -978,13 +978,19 @@ static void before_changed(TrackledServer *s, const Pending *p)
 static void pending_store(TrackledServer *s, Pending *p)
 {
         struct stat now;
+        bool known;
 
         batch_start(s);
-        if (S_ISREG(p->st.st_mode) && (fstat(p->fd, &now) < 0 || now.st_size != p->st.st_size ||
-                                       now.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
-                                       now.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec))
+        /* Held without asking the database whether the path already had a state before (an
+         * asynchronous BEFORE is answered by no one, and dpkg's 150 would be 150 queries
+         * while it runs): asked now. The first state wins. */
+        known = trackled_store_file_has_before(s->store, p->session, p->path) > 0;
+        if (!known && S_ISREG(p->st.st_mode) &&
+            (fstat(p->fd, &now) < 0 || now.st_size != p->st.st_size ||
+             now.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
+             now.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec))
                 before_changed(s, p);
-        else
+        else if (!known)
                 before_store(s, p->session, p->pid, p->op, p->path, p->fd, -EBADF, NULL);
         if (p->renamed_from) {
                 int r = trackled_store_file_renamed_from(s->store, p->session, p->path,
@@ -1178,12 +1184,13 @@ static int handle_before(Conn *c)
                 if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
                         return 0; /* nothing to keep; after states will tell */
                 session_catch_up(c, path);
-                if (pending_has(s, c->session, path) ||
-                    trackled_store_file_has_before(s->store, c->session, path) > 0)
+                if (pending_has(s, c->session, path))
                         return 0;
                 /* Renamed away, the inode stays linked under its new name, where anyone may
                  * write it at once: read it now. */
                 if (b.op == TRACKLE_OP_RENAME_SRC) {
+                        if (trackled_store_file_has_before(s->store, c->session, path) > 0)
+                                return 0;
                         batch_start(s);
                         before_store(s, c->session, c->cred.pid, b.op, path, fd, -EBADF, NULL);
                         return 0;

@@ -29,6 +29,11 @@ While A waits:
    connection, and trackled holds it until A's ring is worked off up to where it was (here:
    when A's connection ends). Another process K does the same and then kills itself with
    SIGKILL. Both commands are in the session.
+8. w.conf has a second hard link, w.link. The shell's chmod of w.conf comes first, so its
+   state before is known (stored from chmod's event) when A replaces it and then appends to
+   w.link. The held old inode changed, but that is no matter: trackled asks the database when
+   it stores a held state, finds the path's state before already there, and keeps it; it
+   does not say that it could not read it.
 Then A exits and the session ends: p.conf and q.conf are "modified", with the right
 contents."""
 
@@ -60,6 +65,11 @@ os.replace(os.path.join(d, "t.tmp"), os.path.join(d, "t.conf"))
 os.chmod(os.path.join(d, "u.conf"), 0o600)
 with open(os.path.join(d, "u.conf"), "a") as f:
     f.write("more u\n")
+with open(os.path.join(d, "w.tmp"), "w") as f:
+    f.write("new w\n")
+os.replace(os.path.join(d, "w.tmp"), os.path.join(d, "w.conf"))
+with open(os.path.join(d, "w.link"), "a") as f:
+    f.write("appended through the other link\n")
 pid = os.fork()
 if pid == 0:
     os.execv("/bin/echo", ["echo", "held exec A"])
@@ -90,6 +100,8 @@ def main(t):
     sconf = write(os.path.join(d, "s.conf"), "orig s\n", 0o644, own)
     tconf = write(os.path.join(d, "t.conf"), "orig t\n", 0o644, own)
     uconf = write(os.path.join(d, "u.conf"), "orig u\n", 0o644, own)
+    wconf = write(os.path.join(d, "w.conf"), "orig w\n", 0o644, own)
+    os.link(wconf, os.path.join(d, "w.link"))
     slink = os.path.join(d, "s.link")
     os.link(sconf, slink)
     for n in ("ready", "a-go"):
@@ -99,7 +111,7 @@ def main(t):
     kscript = write(os.path.join(d, "k.py"), K, 0o644, own)
     done = os.path.join(d, "b-done")
     rconf = os.path.join(d, "r.conf")
-    commands = (f"{tk.PY} {tk.q(kscript)} {tk.q(d)}; "
+    commands = (f"chmod 640 w.conf; {tk.PY} {tk.q(kscript)} {tk.q(d)}; "
                 f"{tk.PY} {tk.q(script)} {tk.q(d)} & read x < ready; chmod 600 p.conf; "
                 "echo more >> r.conf; : > b-done; wait; echo done")
     before = t.session_ids()
@@ -165,6 +177,13 @@ def main(t):
                  (f.get("after") or {}).get("mode") == mode,
                  f"{os.path.basename(path)}: A's chmod event, in its ring, comes before its "
                  "BEFORE of the same path: the mode before is 0644", f)
+    f = t.file(s, wconf)
+    t.expect(f is not None and (f.get("before") or {}).get("sha256") == sha256("orig w\n") and
+             (f.get("before") or {}).get("mode") == "0644",
+             "w.conf: the state before from the chmod's event, which came first", f)
+    t.expect(not any("w.conf" in str(m) for m in s.get("missing", [])),
+             "w.conf's held old inode, written again, is not said to be unreadable: its state "
+             "before was already known", s.get("missing"))
     argvs = [c.get("argv") for c in s.get("commands", [])]
     for who in ("A", "K"):
         t.expect(["echo", f"held exec {who}"] in argvs,
