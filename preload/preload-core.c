@@ -850,6 +850,23 @@ static bool seen_before(const char *abs)
         return false; /* full around here: ask again rather than miss a file */
 }
 
+/* Like seen_before(), without remembering abs. */
+static bool seen_has(const char *abs)
+{
+        uint64_t h = hash_path(abs);
+        size_t i = h & (TP_SEEN_SIZE - 1);
+
+        if (S.seen_stale)
+                return false;
+        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & (TP_SEEN_SIZE - 1)) {
+                if (S.seen[i] == h)
+                        return true;
+                if (S.seen[i] == 0)
+                        return false;
+        }
+        return false;
+}
+
 static void send_before(uint32_t op, int dirfd, const char *name, const char *abs)
 {
         bool async = false;
@@ -1141,25 +1158,31 @@ void tp_pre_done(TpPre *p)
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
 {
-        bool must_exist = statflags & TP_MUST_EXIST, new_only = statflags & TP_NEW_ONLY;
+        bool must_exist = statflags & TP_MUST_EXIST, new_only = statflags & TP_NEW_ONLY,
+             known_skip = statflags & TP_KNOWN_SKIP;
 
-        statflags &= ~(TP_MUST_EXIST | TP_NEW_ONLY);
+        statflags &= ~(TP_MUST_EXIST | TP_NEW_ONLY | TP_KNOWN_SKIP);
         p->active = p->exists = p->reported = false;
-        if (!path)
-                return;
-        /* A call that fails on a missing path (dpkg's rmdir of NAME.dpkg-new, rm -f) costs
-         * one fstatat and nothing else. */
-        if (must_exist && fstatat(dirfd, path, &p->st, statflags) < 0)
-                return;
-        if (!enter(p))
+        if (!path || !enter(p))
                 return;
         if ((p->abs || slot_take(p)) && abspath(dirfd, path, p->abs, TP_PATH_SIZE, true)) {
+                /* dpkg's unlink and rmdir of each NAME.dpkg-tmp it linked, its utimensat of
+                 * each NAME.dpkg-new it made, its rename of that: one fstatat less each */
+                if (known_skip && seen_has(p->abs)) {
+                        p->active = p->reported = true;
+                        goto out;
+                }
+                /* A call that fails on a missing path (dpkg's rmdir of NAME.dpkg-new, rm -f)
+                 * costs one fstatat and nothing else. */
+                if (must_exist && fstatat(dirfd, path, &p->st, statflags) < 0)
+                        goto out;
                 p->active = true;
                 p->exists =
                         !new_only && (must_exist || fstatat(dirfd, path, &p->st, statflags) == 0);
                 if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
                         send_before(before_op, dirfd, path, p->abs);
         }
+out:
         lock_release();
 }
 

@@ -147,7 +147,8 @@ static inline int tp_fd_of_file(FILE *f)
         do {                                                                                       \
                 int e_ = errno, r_;                                                                \
                 TP_PRE(p_);                                                                        \
-                tp_pre(&p_, dirfd, tp_launder(path), (statflags) | TP_MUST_EXIST, before_op);      \
+                tp_pre(&p_, dirfd, tp_launder(path), (statflags) | TP_MUST_EXIST | TP_KNOWN_SKIP,  \
+                       before_op);                                                                 \
                 CALL_THEN_POST(event_op, CALL);                                                    \
         } while (0)
 
@@ -312,7 +313,7 @@ static int rename_common(int od, const char *old, int nd, const char *new, unsig
 
         old = tp_launder(old);
         new = tp_launder(new);
-        tp_pre(&a, od, old, AT_SYMLINK_NOFOLLOW, TRACKLE_OP_RENAME_SRC);
+        tp_pre(&a, od, old, AT_SYMLINK_NOFOLLOW | TP_KNOWN_SKIP, TRACKLE_OP_RENAME_SRC);
         if (flags & RENAME_NOREPLACE) /* fails on an existing new: nothing to stat */
                 tp_pre(&b, nd, new, TP_NEW_ONLY, 0);
         else
@@ -328,7 +329,8 @@ static int rename_common(int od, const char *old, int nd, const char *new, unsig
         if (r != 0)
                 return r;
         e = errno;
-        if ((a.active && a.exists && S_ISDIR(a.st.st_mode)) ||
+        /* (a path reported before, not looked at now, may have become a directory since) */
+        if ((a.active && a.exists && S_ISDIR(a.st.st_mode)) || (a.active && a.reported) ||
             (b.active && b.exists && S_ISDIR(b.st.st_mode)))
                 tp_dirs_moved();
         if (a.active && b.active)

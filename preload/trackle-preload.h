@@ -40,6 +40,10 @@ void tp_pre_done(TpPre *p);
 #define TP_MUST_EXIST 0x40000000
 /* ...or the call fails on an existing path (link, symlink, mkdir, mknod): nothing to stat */
 #define TP_NEW_ONLY 0x20000000
+/* ...and a path this process already reported (made it, or sent its BEFORE) needs no stat:
+ * trackled has its first state, and the event's metadata before would tell it nothing. The
+ * TpPre is then active, not exists, reported. */
+#define TP_KNOWN_SKIP 0x10000000
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op);
 void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags);
 void tp_pre_fd(TpPre *p, int fd);

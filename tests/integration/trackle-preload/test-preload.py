@@ -231,6 +231,15 @@ def test_inert(sid):
         check(not any("connect(" in l for l in raw), "outside a session: no connect")
         check(all("/proc/self/sessionid" in l for l in extra),
               "outside a session: nothing opened but /proc/self/sessionid: %s" % extra)
+
+        def stats(preload):
+            r = run(["strace", "-f", "-qq", "-e", "trace=%stat,%lstat,%fstat,statx", "rm", "-f",
+                     "%s/none1" % d, "%s/none2" % d], preload=preload)
+            return [l for l in r.stderr.decode().splitlines() if "/none" in l]
+        base, withlib = stats(False), stats(True)
+        check(len(withlib) == len(base),
+              "outside a session: no stat of its own before unlink and the like: %s against "
+              "%s" % (withlib, base))
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -552,6 +561,16 @@ with open(d + "/renamed", "w") as f:
 os.unlink(d + "/renamed")
 os.close(os.open(d + "/new2.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
 os.rename(d + "/new2.tmp", d + "/keep2")
+os.unlink(d + "/gone")          # existing, never reported: its event has the metadata before
+# 5b. a path this process made that has become a directory: renamed without a stat (made by
+#    the process), names relative to a descriptor of it still follow the rename
+os.close(os.open(d + "/f2d", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+os.unlink(d + "/f2d")
+os.mkdir(d + "/f2d")
+dfd2 = os.open(d + "/f2d", os.O_RDONLY | os.O_DIRECTORY)
+os.close(os.open("c0", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd2))
+os.rename(d + "/f2d", d + "/f2moved")
+os.close(os.open("c1", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dfd2))
 # 6. a symlink renamed over (ln -sf, dpkg's libfoo.so.1): its own descriptor, no waiting
 os.symlink("keep2", d + "/link.tmp")
 os.rename(d + "/link.tmp", d + "/link")
@@ -563,7 +582,7 @@ def test_shortcuts(sid):
     skipped only on descriptors of files trackled already has the state before of, and a
     cached directory name is never used after the directory was renamed."""
     d = scratch()
-    for n in ("reported", "readonly", "readonly2", "keep", "keep2"):
+    for n in ("reported", "readonly", "readonly2", "keep", "keep2", "gone"):
         with open(os.path.join(d, n), "w") as f:
             f.write(n + "\n")
     os.mkdir(d + "/sub")
@@ -596,6 +615,16 @@ def test_shortcuts(sid):
     gone = [os.path.basename(f["path"]) for f in events(fr, "event", OP["UNLINKED"])]
     check(all(n in gone for n in ("keep.dpkg-tmp", "sym", "renamed")),
           "... and their removal is still an event: %s" % gone)
+    unstat = [(os.path.basename(f["path"]), f["valid"])
+              for f in events(fr, "event", OP["UNLINKED"]) + events(fr, "event", OP["RENAMED"])]
+    made = [v for n, v in unstat if n in ("keep.dpkg-tmp", "sym", "renamed", "new.tmp")]
+    check(len(made) == 4 and not any(made),
+          "a path the process made is removed or renamed without a stat (no metadata "
+          "before in the event): %s" % unstat)
+    check(("gone", 1) in unstat, "an existing file's removal: metadata before: %s" % unstat)
+    check(d + "/f2d/c0" in created and d + "/f2moved/c1" in created,
+          "a path the process made, now a directory, renamed without a stat: names "
+          "relative to it follow the rename: %s" % created)
     shutil.rmtree(d, ignore_errors=True)
 
     # the skip costs no fstat: it trusts that it sees every close of such a descriptor
