@@ -363,7 +363,7 @@ bool trackle_op_keeps_inode(uint32_t op)
 
 bool trackle_op_is_event(uint32_t op)
 {
-        return op >= TRACKLE_OP_CREATED && op <= TRACKLE_OP_TRUNCATED;
+        return op >= TRACKLE_OP_CREATED && op <= TRACKLE_OP_OPENED_EMPTY;
 }
 
 int trackle_wire_parse_before(const uint8_t *p, size_t n, TrackleBefore *ret)
@@ -545,6 +545,8 @@ const char *trackle_op_to_string(uint32_t op)
                 return "utime";
         case TRACKLE_OP_TRUNCATED:
                 return "truncated";
+        case TRACKLE_OP_OPENED_EMPTY:
+                return "opened-empty";
         default:
                 return NULL;
         }

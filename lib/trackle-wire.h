@@ -97,6 +97,9 @@ typedef enum TrackleOp {
         TRACKLE_OP_XATTR = 31,
         TRACKLE_OP_UTIME = 32,
         TRACKLE_OP_TRUNCATED = 33, /* EVENT: ftruncate etc. on an fd already reported */
+        /* EVENT, instead of a BEFORE: an existing regular file that was empty (its stat
+         * before, size 0) is about to be opened for writing; sent before the open */
+        TRACKLE_OP_OPENED_EMPTY = 34,
 } TrackleOp;
 
 typedef struct TrackleStat {

@@ -1222,6 +1222,18 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                         }
                         raw_close(fd);
                 }
+        } else if (S_ISREG(p->st.st_mode) && p->st.st_size == 0 && !S.secure) {
+                /* Empty: its stat is its whole state before, no need for trackled to read it
+                 * while we wait (dpkg's lock files, a log rotated away). Not for a set-uid
+                 * program: trackled reads its files itself. */
+                if (!seen_before(p->abs)) {
+                        TrackleStat before = wire_stat(&p->st);
+
+                        send_async(trackle_wire_event(S.frame, sizeof(S.frame),
+                                                      TRACKLE_OP_OPENED_EMPTY, &before, p->abs,
+                                                      NULL));
+                }
+                p->reported = true;
         } else if (S_ISREG(p->st.st_mode)) {
                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd, path,
                             p->abs);

@@ -168,6 +168,22 @@ static int snapshot_regular_fd(int fd, const char *path, const TrackledConfig *c
         return 0;
 }
 
+int trackled_snapshot_empty(const char *path, const TrackledConfig *c, TrackledSnapshot *ret)
+{
+        TrackledSnapshot s = {.kind = TRACKLED_KIND_FILE};
+
+        s.redacted = trackled_config_is_redacted(c, path);
+        trackled_sha256_hex((const uint8_t *)"", 0, s.sha256);
+        s.have_hash = true;
+        if (!s.redacted) {
+                s.content = malloc(1);
+                if (!s.content)
+                        return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
 /* The target of the symlink fd (an O_PATH descriptor of the link itself) is its content. */
 static int snapshot_symlink_fd(int fd, const char *path, const TrackledConfig *c,
                                TrackledSnapshot *s)

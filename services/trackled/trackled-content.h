@@ -44,6 +44,10 @@ bool trackled_content_is_binary(const uint8_t *p, size_t n);
 /* SHA-256 of a buffer as 64 hex digits + NUL. */
 void trackled_sha256_hex(const uint8_t *p, size_t n, char ret[65]);
 
+/* The state of an empty regular file at path (no content to read: the library saw it empty,
+ * see TRACKLE_OP_OPENED_EMPTY), redacted as configured; the caller sets the metadata. */
+int trackled_snapshot_empty(const char *path, const TrackledConfig *c, TrackledSnapshot *ret);
+
 /* The state of path (absolute) as seen from rootfd (an O_PATH directory fd; paths resolve
  * inside it with RESOLVE_IN_ROOT, no magic links, no following of the last component). A path
  * that does not exist is ABSENT; a reading problem gives UNKNOWN with error set. Never fails

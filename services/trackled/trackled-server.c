@@ -1252,7 +1252,14 @@ static int event_first_touch(Conn *c, const char *path, const TrackleEvent *e, b
         }
         if (absent)
                 snap.kind = TRACKLED_KIND_ABSENT;
-        else if (e->op == TRACKLE_OP_RMDIR && e->before.valid) {
+        else if (e->op == TRACKLE_OP_OPENED_EMPTY && e->before.valid && S_ISREG(e->before.mode) &&
+                 e->before.size == 0) {
+                /* nothing to read: it was empty (the process's word, as all metadata before
+                 * in events is) */
+                r = trackled_snapshot_empty(path, s->config, &snap);
+                if (r < 0)
+                        return r;
+        } else if (e->op == TRACKLE_OP_RMDIR && e->before.valid) {
                 snap.kind = TRACKLED_KIND_DIRECTORY;
         } else if (e->op >= TRACKLE_OP_CHMOD && e->op <= TRACKLE_OP_UTIME) {
                 /* metadata changes leave the content alone: read it now, from the inode of

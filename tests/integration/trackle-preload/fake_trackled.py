@@ -56,8 +56,8 @@ def decode(t, p):
     if t == EVENT:
         op, valid, mode, uid, gid, size = struct.unpack_from("=IIIIIQ", p)
         (path, path2), _ = strings(p, 28, 2)
-        return {"type": "event", "op": op, "valid": valid, "mode": mode, "path": path,
-                "path2": path2}
+        return {"type": "event", "op": op, "valid": valid, "mode": mode, "size": size,
+                "path": path, "path2": path2}
     if t == EXEC:
         uid, euid, pid, flags = struct.unpack_from("=IIII", p)
         (cwd, file), off = strings(p, 16, 2)

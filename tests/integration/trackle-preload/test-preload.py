@@ -10,6 +10,7 @@ and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never 
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ DEADLINE = 20.0
 failures = []
 
 OP = {"WRITE": 1, "TRUNCATE": 2, "UNLINK": 3, "CREATED": 20, "MKDIR": 21, "UNLINKED": 23,
-      "RENAMED": 24}
+      "RENAMED": 24, "OPENED_EMPTY": 34}
 
 
 def skip(why):
@@ -292,6 +293,24 @@ def test_before(sid):
         b = events(srv.frames(), "before")
     check(len(b) == 1 and b[0]["fds"] == 0 and b[0]["flags"] == 0,
           "root: BEFORE carries the path only")
+
+    # an existing empty file opened for writing, by nobody and by root: no BEFORE (nothing
+    # for trackled to read while the program waits), an event with its stat before instead
+    for n in ("e1", "e2"):
+        open(os.path.join(d, n), "w").close()
+        os.chmod(os.path.join(d, n), 0o666)
+    for user, n in ((65534, "e1"), (None, "e2")):
+        with Server() as srv:
+            r = run([PROBE, "write", d + "/" + n], session=sid, user=user)
+            wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+            fr = srv.frames()
+        ev = [f for f in events(fr, "event", OP["OPENED_EMPTY"]) if f["path"] == d + "/" + n]
+        check(r.returncode == 0 and not [f for f in events(fr, "before")
+                                         if f["path"] == d + "/" + n] and
+              len(ev) == 1 and ev[0]["valid"] == 1 and ev[0]["size"] == 0 and
+              stat.S_ISREG(ev[0]["mode"]) and stat.S_IMODE(ev[0]["mode"]) == 0o666,
+              "%s: an empty file opened for writing: OPENED_EMPTY with its stat, no BEFORE: %s"
+              % ("nobody" if user else "root", fr))
 
     # root, rename over an existing file: the old inode's fd goes along, no answer awaited
     with open(d + "/new", "w") as f:

@@ -71,6 +71,17 @@ def main(t):
                      "echo >>: the diff is unified with the path in its header",
                      f.get("diff"))
 
+    # an existing empty file, appended to and truncated by a program (not the shell: its
+    # connection lasts the session): no BEFORE, its stat says what it was (OPENED_EMPTY)
+    s, d = case("empty", {"e.log": "", "t.log": ""},
+                "sh -c 'echo first >> e.log; : > t.log'", ["e.log"])
+    if s:
+        f = expect_content(t, s, f"{d}/e.log", "modified", "", "first\n", ["+first"],
+                           "an empty file appended to")
+        t.expect(f is not None and (f.get("before") or {}).get("size") == 0 and
+                 (f.get("before") or {}).get("mode") == "0644",
+                 "the empty file's state before: size 0, its mode", f)
+
     # sed -i and perl -i (temporary file in the same directory, renamed over)
     s, d = case("sed-i", {"f.conf": A}, "sed -i s/beta/gamma/ f.conf", ["f.conf"])
     if s:

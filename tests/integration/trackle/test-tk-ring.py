@@ -15,7 +15,10 @@ open session speaks the wire protocol by hand and hands trackled rings that brea
 5. a forked child's EXEC frame (TRACKLE_EXEC_FORKED) on its parent's connection is stored
    as a command and does not count among the socket frames the ring's MARKs refer to;
 6. MISSED frames of one connection, on the socket and in the ring, make one session note
-   with their sum when the connection ends."""
+   with their sum when the connection ends;
+7. OPENED_EMPTY events (an existing empty file about to be written, instead of a BEFORE):
+   one that says a regular file of size 0 gives an empty state before; one that says a
+   larger size, one of a directory and one with no stat give none (the content is unknown)."""
 
 import hashlib
 import json
@@ -25,7 +28,7 @@ import tk_harness as tk
 
 CLIENT = r'''
 import fcntl, mmap, os, socket, struct, sys
-out, x, y, z, opath, fifo, lnk, w = sys.argv[1:9]
+out, x, y, z, opath, fifo, lnk, w, e = sys.argv[1:10]
 HDR, OFF_HEAD, SIZE = 128, 8, 4096
 
 def frame(t, p): return struct.pack("=IHH", len(p), t, 0) + p
@@ -134,6 +137,14 @@ struct.pack_into("=Q", m, OFF_HEAD, len(ev))
 s.sendall(frame(5, struct.pack("=I", 5)))
 res["missed-pid"] = os.getpid()
 s.close()
+
+# 7. OPENED_EMPTY (34): valid, mode, uid, gid, size
+s, ack = connect()
+for suffix, valid, mode, size in (("-empty", 1, 0o100644, 0), ("-size", 1, 0o100644, 7),
+                                  ("-dir", 1, 0o040755, 0), ("-nostat", 0, 0, 0)):
+    s.sendall(frame(3, struct.pack("=IIIIIQ", 34, valid, mode, 0, 0, size) + wstr(e + suffix) +
+                    wstr("")))
+s.close()
 with open(out, "w") as f:
     f.write(__import__("json").dumps(res))
 '''
@@ -151,11 +162,14 @@ def main(t):
     os.symlink("the-old-target", lnk)
     w = os.path.join(d, "w-after-forked-exec")
     tk.write(w, "old w\n", 0o644)
+    e = os.path.join(d, "e")
+    for suffix in ("-empty", "-size", "-dir", "-nostat"):
+        tk.write(e + suffix, "written\n", 0o644)
     out = os.path.join(d, "result.json")
     script = os.path.join(d, "client.py")
     tk.write(script, CLIENT, 0o644)
     r = t.shell(f"{tk.PY} {tk.q(script)} {tk.q(out)} {tk.q(x)} {tk.q(y)} {tk.q(z)} "
-                f"{tk.q(opath)} {tk.q(fifo)} {tk.q(lnk)} {tk.q(w)}", as_root=True)
+                f"{tk.q(opath)} {tk.q(fifo)} {tk.q(lnk)} {tk.q(w)} {tk.q(e)}", as_root=True)
     t.expect(r.rc == 0 and os.path.exists(out), "the hand-made client ran in a session", r)
     res = json.load(open(out)) if os.path.exists(out) else {}
     t.expect(res.get("ack1") == 12, "HELLO answered: the client is in the session", res)
@@ -193,6 +207,18 @@ def main(t):
                        "delivered"],
              "three MISSED frames of one connection (socket and ring): one note, their sum",
              notes)
+    empty = hashlib.sha256(b"").hexdigest()
+    f = t.file(s, e + "-empty")
+    t.expect(f is not None and f.get("change") == "modified" and
+             (f.get("before") or {}).get("sha256") == empty and
+             (f.get("before") or {}).get("size") == 0 and
+             (f.get("before") or {}).get("mode") == "0644",
+             "OPENED_EMPTY of a regular file of size 0: an empty state before, its mode", f)
+    for suffix in ("-size", "-dir", "-nostat"):
+        f = t.file(s, e + suffix)
+        t.expect(f is not None and (f.get("before") or {}).get("sha256") != empty,
+                 f"OPENED_EMPTY that does not say an empty regular file ({suffix}): not "
+                 "taken for an empty state before", f)
 
 
 if __name__ == "__main__":
