@@ -867,7 +867,9 @@ static bool seen_has(const char *abs)
         return false;
 }
 
-static void send_before(uint32_t op, int dirfd, const char *name, const char *abs)
+/* known: the caller's lstat of name, or NULL. */
+static void send_before(uint32_t op, int dirfd, const char *name, const char *abs,
+                        const struct stat *known)
 {
         bool async = false;
         uint32_t flags = 0;
@@ -892,8 +894,13 @@ static void send_before(uint32_t op, int dirfd, const char *name, const char *ab
                         struct stat st;
 
                         flags |= TRACKLE_BEFORE_FD;
-                        if (trackle_op_keeps_inode(op) && fstat(fd, &st) == 0 &&
-                            (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+                        /* The lstat just made tells what was opened, but for a race that
+                         * trackled copes with: it checks the descriptor it gets anyway. One
+                         * fstat less for each file dpkg replaces. */
+                        if (trackle_op_keeps_inode(op) &&
+                            ((known && (S_ISREG(known->st_mode) || S_ISLNK(known->st_mode))) ||
+                             (fstat(fd, &st) == 0 &&
+                              (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))))) {
                                 flags |= TRACKLE_BEFORE_ASYNC;
                                 async = true;
                         } else if (geteuid() == 0) {
@@ -1180,7 +1187,7 @@ void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t befor
                 p->exists =
                         !new_only && (must_exist || fstatat(dirfd, path, &p->st, statflags) == 0);
                 if (before_op && p->exists && (S_ISREG(p->st.st_mode) || S_ISLNK(p->st.st_mode)))
-                        send_before(before_op, dirfd, path, p->abs);
+                        send_before(before_op, dirfd, path, p->abs, &p->st);
         }
 out:
         lock_release();
@@ -1217,7 +1224,7 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                             fd_path(fd, target, TP_PATH_SIZE) && !skipped(target)) {
                                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE
                                                             : TRACKLE_OP_WRITE,
-                                            AT_FDCWD, target, target);
+                                            AT_FDCWD, target, target, NULL);
                                 p->reported = true;
                         }
                         raw_close(fd);
@@ -1236,7 +1243,7 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                 p->reported = true;
         } else if (S_ISREG(p->st.st_mode)) {
                 send_before(flags & O_TRUNC ? TRACKLE_OP_TRUNCATE : TRACKLE_OP_WRITE, dirfd, path,
-                            p->abs);
+                            p->abs, &p->st);
                 p->reported = true;
         }
 out:

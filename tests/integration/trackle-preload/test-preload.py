@@ -710,6 +710,39 @@ def test_shortcuts(sid):
           "LINK, SYMLINK and MKDIR events still go: %s" % sorted(got))
     shutil.rmtree(d, ignore_errors=True)
 
+    # a rename over an existing file: the library's lstat of the name tells what it opens to
+    # pass trackled; no fstat of that descriptor (dpkg replaces 150 files that way)
+    d = scratch()
+    for n in ("src", "dst"):
+        with open("%s/%s" % (d, n), "w") as f:
+            f.write(n + "\n")
+    with Server() as srv:
+        r = run(["strace", "-qq", "-e", "trace=openat,%stat,%lstat,%fstat,rename", "-o",
+                 d + ".strace", sys.executable, "-c",
+                 "import os, sys; os.rename(sys.argv[1] + '/src', sys.argv[1] + '/dst')", d],
+                session=sid)
+        check(r.returncode == 0, "rename script ran: %r" % r.stderr[-400:])
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    with open(d + ".strace") as f:
+        lines = [line.strip() for line in f]
+    os.unlink(d + ".strace")
+    opened = [i for i, line in enumerate(lines) if line.startswith("openat(") and
+              "/dst\"" in line and "O_NOFOLLOW" in line]
+    fd = lines[opened[0]].rsplit("= ", 1)[-1] if opened else None
+    between = lines[opened[0]:] if opened else []
+    between = between[:next((i for i, line in enumerate(between) if line.startswith("rename(")),
+                            len(between))]
+    check(fd is not None and fd.isdigit() and
+          not [line for line in between if line.startswith(("fstat(%s," % fd,
+                                                             "newfstatat(%s, \"\"" % fd))],
+          "rename over: the old file opened and passed without an fstat: %s" % between)
+    b = [f for f in events(fr, "before") if f["path"] == d + "/dst"]
+    check(len(b) == 1 and b[0]["fds"] == 1 and b[0]["flags"] == 3 and
+          b[0].get("content") == "dst\n",
+          "... and it still goes with FD|ASYNC, its old content readable: %s" % b)
+    shutil.rmtree(d, ignore_errors=True)
+
     # A child of fork() that execs finds out nothing for itself between fork and exec: its
     # parent knew the session, the LD_PRELOAD value and the real execve before the fork.
     d = scratch()
