@@ -1453,21 +1453,25 @@ static void held_execs_release(Conn *c, bool all)
 }
 
 /* Hold c's current frame, a forked child's EXEC, behind what is in the ring now; false if it
- * must be handled at once (no ring, too many held, no memory). */
+ * is to be handled at once (nothing unread in the ring, no ring, too many held, no memory). */
 static bool held_exec_add(Conn *c)
 {
         TrackleExec e;
         HeldExec *x;
+        uint64_t head;
 
         if (!c->ring || c->n_held_execs >= HELD_EXECS_MAX ||
             trackle_wire_parse_exec(c->payload, c->h.length, &e) < 0)
+                return false;
+        head = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
+                               __ATOMIC_ACQUIRE);
+        if (head <= c->ring_tail && !c->held_execs) /* a shell whose ring is read */
                 return false;
         x = malloc(sizeof(HeldExec) + c->h.length);
         if (!x)
                 return false;
         x->next = NULL;
-        x->pos = __atomic_load_n((uint64_t *)(void *)(c->ring + TRACKLE_RING_OFF_HEAD),
-                                 __ATOMIC_ACQUIRE);
+        x->pos = head;
         x->len = c->h.length;
         memcpy(x->payload, c->payload, c->h.length);
         if (!c->held_execs)
