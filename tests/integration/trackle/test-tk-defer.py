@@ -45,37 +45,33 @@ from tk_harness import sha256, write
 A = r'''
 import os, sys
 d = sys.argv[1]
+
+def put(name, text, mode="w"):
+    with open(os.path.join(d, name), mode) as f:
+        f.write(text)
+
+def replace(n):         # n.tmp written, then renamed over n.conf
+    put(n + ".tmp", "new " + n + "\n")
+    os.replace(os.path.join(d, n + ".tmp"), os.path.join(d, n + ".conf"))
+
 for i in range(6):     # frames enough for the library to make its ring (after 8)
     open(os.path.join(d, "x%d" % i), "w").close()
-for n in ("p", "q"):
-    with open(os.path.join(d, n + ".tmp"), "w") as f:
-        f.write("new " + n + "\n")
-    os.replace(os.path.join(d, n + ".tmp"), os.path.join(d, n + ".conf"))
-with open(os.path.join(d, "r.conf"), "w") as f:
-    f.write("from A\n")
-with open(os.path.join(d, "s.tmp"), "w") as f:
-    f.write("new s\n")
-os.replace(os.path.join(d, "s.tmp"), os.path.join(d, "s.conf"))
-with open(os.path.join(d, "s.link"), "a") as f:
-    f.write("appended through the other link\n")
+replace("p")
+replace("q")
+put("r.conf", "from A\n")
+replace("s")
+put("s.link", "appended through the other link\n", "a")
 os.chmod(os.path.join(d, "t.conf"), 0o600)
-with open(os.path.join(d, "t.tmp"), "w") as f:
-    f.write("new t\n")
-os.replace(os.path.join(d, "t.tmp"), os.path.join(d, "t.conf"))
+replace("t")
 os.chmod(os.path.join(d, "u.conf"), 0o600)
-with open(os.path.join(d, "u.conf"), "a") as f:
-    f.write("more u\n")
-with open(os.path.join(d, "w.tmp"), "w") as f:
-    f.write("new w\n")
-os.replace(os.path.join(d, "w.tmp"), os.path.join(d, "w.conf"))
-with open(os.path.join(d, "w.link"), "a") as f:
-    f.write("appended through the other link\n")
+put("u.conf", "more u\n", "a")
+replace("w")
+put("w.link", "appended through the other link\n", "a")
 pid = os.fork()
 if pid == 0:
     os.execv("/bin/echo", ["echo", "held exec A"])
 os.waitpid(pid, 0)
-with open(os.path.join(d, "ready"), "w") as f:
-    f.write("ready\n")
+put("ready", "ready\n")
 with open(os.path.join(d, "a-go")) as f:
     f.read()
 '''
