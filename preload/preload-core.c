@@ -33,7 +33,10 @@
 #include "trackle-identity.h"
 #include "trackle-preload.h"
 
-#define TP_SEEN_SIZE 4096u    /* power of two */
+#define TP_SEEN_SIZE 4096u /* power of two */
+#define TP_SEEN_MIN 512u   /* what B.seen[] starts with: one page */
+#define TP_DIRCACHE 2
+#define TP_CWD_SMALL 256      /* S.cwd: most working directories; a longer one goes to B.cwd */
 #define TP_WAIT_MS 1000       /* for the reply to a BEFORE: trackled reads the file first */
 #define TP_HELLO_WAIT_MS 500  /* for the reply to HELLO: a check of /proc, nothing more */
 #define TP_RETRY_MIN_MS 1000  /* after a failure, try trackled again no sooner than this */
@@ -71,20 +74,69 @@ typedef struct TpState {
         bool ring_failed;
         bool ring_pop_failed;
         size_t ring_populated; /* bytes of the mapping made present ahead of the head */
-        size_t n_seen;         /* entries in seen[] */
-        bool seen_stale;       /* seen[] holds the parent's entries: cleared at its first use */
+        size_t n_seen;         /* entries in B.seen[] */
+        size_t seen_cap;       /* the part of B.seen[] in use (0: TP_SEEN_MIN); zero beyond */
+        bool seen_stale;       /* B.seen[] holds the parent's entries: cleared at its first use */
         bool info_done;
-        char preload[TP_PATH_SIZE];
-        uint64_t seen[TP_SEEN_SIZE];
+
+        /* Not held aside by vfork_hold(): the lock, and what is read or written without it. */
+        /* The library's lock (lock_try()): one word, the holder's address space (the pid
+         * that owns the memory, see space_id()) in the high half and its thread in the low
+         * half; 0 when free. */
+        uint64_t lock_word;
+        uint64_t lock_stuck;   /* a holder a waiter gave up on: the next callers skip at once */
+        uint32_t lock_seq;     /* bumped at every release: what waiters sleep on (futex) */
+        uint32_t lock_waiters; /* threads asleep on lock_seq */
+        /* Calls of a process in a session that got no lock and were skipped: their records
+         * are lost, so they are counted, and the next call that gets in reports them
+         * (report_missed()). */
+        uint32_t n_skipped;
+        uint32_t slot_used; /* bit i: slot_buf[i] is taken */
+        /* Our socket's number + 1 (0: none), and whether the program closed that number
+         * since: read by the close wrappers without the lock. */
+        int sock_fd1, sock_dropped;
+        /* The descriptors of the directory name cache (see dir_path()) + 1, 0: none; read by
+         * the close wrappers too. */
+        int dircache_fd1[TP_DIRCACHE];
+        /* The hint as this program image started with it: read once, before main() can
+         * change the environment (env -i, su, sudo clear it before they exec). Only ever a
+         * hint: the marker and the kernel's process tree decide. */
+        uint64_t hint_id;
+        int hint_done;
+        pid_t image_pid; /* the process this memory belongs to (see tp_opened()) */
+        int fdtab_used;
+        struct PidPage *pidpage; /* see cached_pid() */
+        /* tp_exec_info()'s copy of id and preload, for exec wrappers that get no lock */
+        bool published;
+        uint64_t published_session;
+        /* The real functions the wrappers call (tp_real()), resolved at first use */
+        void *real[TP_REAL_SLOTS];
+        /* Last: the frame being built, whose first bytes share the page of all the above. */
+        char cwd[TP_CWD_SMALL]; /* the working directory of an EXEC frame, when it fits */
         uint8_t frame[TRACKLE_WIRE_LIB_FRAME_MAX + TRACKLE_WIRE_HEADER_SIZE];
-        char cwd[TP_PATH_SIZE];
+} TpState;
+/* Zero: in .bss, so loading the library into every exec maps no 100 KiB of data. S.pid == 0
+ * means "no process yet", and fd is not valid then.
+ *
+ * The small fields first and the frame after them, aligned so that the first 2 KiB are in one
+ * page: what a process writes on its common paths (the lock, its state, the frame of an event
+ * or an EXEC, the real functions as they are resolved) is one page of memory. Each page a
+ * process writes first costs a page fault, ~15-20 µs on a VM, and fork() makes every page
+ * written before it cost one again, in the parent and in the child: dpkg's children write
+ * this page between fork and exec, not eight. (Not 4096: .bss as a whole would be
+ * page-aligned, and crtstuff's word that every process writes at exit would get a page of
+ * its own.) */
+static TpState S __attribute__((aligned(2048)));
+_Static_assert(offsetof(TpState, frame) + 512 <= 2048, "S: the small fields outgrew their page");
+/* The rest of a process's state, touched only where it is needed. */
+static struct {
+        char preload[TP_PATH_SIZE]; /* what an exec passes on (preload_value()) */
+        uint64_t seen[TP_SEEN_SIZE];
+        char cwd[TP_PATH_SIZE]; /* a working directory longer than S.cwd */
         /* Work space under the lock, off the caller's stack (see TpPre) */
         char scratch[TP_PATH_SIZE];
         TrackleIdentityWork identity;
-} TpState;
-/* Zero: in .bss, so loading the library into every exec maps no 100 KiB of data. S.pid == 0
- * means "no process yet", and fd is not valid then. */
-static TpState S;
+} B;
 
 static int raw_open(int dirfd, const char *path, int flags)
 {
@@ -98,38 +150,22 @@ static void raw_close(int fd)
         (void)syscall(SYS_close, fd);
 }
 
-/* Our socket's number + 1 (0: none), and whether the program closed that number since: read
- * by the close wrappers without the lock. */
-static int sock_fd1, sock_dropped;
-/* The descriptors of the directory name cache (see dir_path()) + 1, 0: none. */
-#define TP_DIRCACHE 2
-static int dircache_fd1[TP_DIRCACHE];
-
 static void set_sock(int fd)
 {
         S.fd = fd;
-        __atomic_store_n(&sock_fd1, fd + 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.sock_fd1, fd + 1, __ATOMIC_RELAXED);
 }
-
-/* The hint as this program image started with it: read once, before main() can change the
- * environment (env -i, su, sudo clear it before they exec). Only ever a hint: the marker and
- * the kernel's process tree decide. */
-static uint64_t hint_id;
-static int hint_done;
-/* Next to the hint, in a page the constructor touches anyway (see tp_opened()). */
-static pid_t image_pid;
-static int fdtab_used;
 
 static void hint_snapshot(void)
 {
         const char *hint;
 
-        if (__atomic_load_n(&hint_done, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&S.hint_done, __ATOMIC_ACQUIRE))
                 return;
         hint = getenv("TRACKLE_SESSION");
-        if (!hint || !trackle_parse_u64(hint, strlen(hint), &hint_id))
-                hint_id = 0;
-        __atomic_store_n(&hint_done, 1, __ATOMIC_RELEASE);
+        if (!hint || !trackle_parse_u64(hint, strlen(hint), &S.hint_id))
+                S.hint_id = 0;
+        __atomic_store_n(&S.hint_done, 1, __ATOMIC_RELEASE);
 }
 
 /* Whose process this is, without a getpid() per call (~1.5 µs each on a VM: a third of what
@@ -139,11 +175,10 @@ static void hint_snapshot(void)
  * parent until it execs or exits: its events go into the parent's connection (it never
  * makes one: connect_locked_first()), and the exec wrappers and _exit() see through it
  * (tp_vfork_check()) and drop what it may have cached under numbers of its own descriptors.
- * Only the process the image belongs to (image_pid) writes the page. */
+ * Only the process the image belongs to (S.image_pid) writes the page. */
 typedef struct PidPage {
         pid_t pid; /* 0 in a page just wiped by fork() */
 } PidPage;
-static PidPage *pidpage;
 
 static PidPage *pidpage_map(void)
 {
@@ -156,7 +191,7 @@ static PidPage *pidpage_map(void)
                 (void)munmap(p, 4096);
                 return NULL;
         }
-        if (!__atomic_compare_exchange_n(&pidpage, &none, (PidPage *)p, false, __ATOMIC_ACQ_REL,
+        if (!__atomic_compare_exchange_n(&S.pidpage, &none, (PidPage *)p, false, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {
                 (void)munmap(p, 4096); /* another thread won */
                 return none;
@@ -166,14 +201,14 @@ static PidPage *pidpage_map(void)
 
 static pid_t cached_pid(void)
 {
-        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        PidPage *pp = __atomic_load_n(&S.pidpage, __ATOMIC_ACQUIRE);
         pid_t pid;
 
         if (pp && (pid = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) > 0)
                 return pid;
         pid = getpid();
         /* a child of vfork() or _Fork(), or a call before the constructor: no cache */
-        if (pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED))
+        if (pid != __atomic_load_n(&S.image_pid, __ATOMIC_RELAXED))
                 return pid;
         if (!pp)
                 pp = pidpage_map();
@@ -190,15 +225,8 @@ static pid_t cached_pid(void)
  * - This very thread holds it (a signal handler that interrupted one of our calls): skip.
  * - A process whose memory ours was copied from holds it (a thread of the parent was inside
  *   the library at fork()): nobody here will let go, so take it over.
- * A call that gets no lock is skipped, and counted (n_skipped). */
+ * A call that gets no lock is skipped, and counted (S.n_skipped). */
 #define TP_LOCK_WAIT_MS 1500
-static uint64_t lock_word;
-static uint32_t lock_seq;     /* bumped at every release: what waiters sleep on (futex) */
-static uint32_t lock_waiters; /* threads asleep on lock_seq */
-static uint64_t lock_stuck;   /* a holder a waiter gave up on: the next callers skip at once */
-/* Calls of a process in a session that got no lock and were skipped: their records are lost,
- * so they are counted, and the next call that gets in reports them (report_missed()). */
-static uint32_t n_skipped;
 /* TpPre's path buffers: a wrapper holds one from its part before the real call to its part
  * after, without the lock (the real call may block), so they cannot be in S. A process with
  * more wrappers than that in flight at once (threads blocked in an open of a FIFO, say) gets
@@ -206,7 +234,6 @@ static uint32_t n_skipped;
  * first used. */
 #define TP_SLOTS 32
 static char slot_buf[TP_SLOTS][TP_PATH_SIZE];
-static uint32_t slot_used; /* bit i: slot_buf[i] is taken */
 /* This thread's id, for the lock word: one gettid() per thread. Initial-exec TLS: the
  * library is loaded at start-up (LD_PRELOAD), and the access is a plain %fs load. */
 static __thread pid_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -222,7 +249,7 @@ static pid_t thread_id(void)
  * child of vfork() shares with its parent and a child of fork() finds empty. */
 static pid_t space_id(pid_t pid)
 {
-        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        PidPage *pp = __atomic_load_n(&S.pidpage, __ATOMIC_ACQUIRE);
         pid_t space = pp ? __atomic_load_n(&pp->pid, __ATOMIC_RELAXED) : 0;
 
         return space > 0 ? space : pid;
@@ -238,13 +265,13 @@ static bool lock_wait(uint64_t me, uint64_t held)
         int64_t start = now_ms(), deadline = start + TP_LOCK_WAIT_MS;
 
         for (;;) {
-                uint32_t seq = __atomic_load_n(&lock_seq, __ATOMIC_ACQUIRE);
+                uint32_t seq = __atomic_load_n(&S.lock_seq, __ATOMIC_ACQUIRE);
                 uint64_t cur = 0;
                 struct timespec ts;
                 int64_t left;
                 long r;
 
-                if (__atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+                if (__atomic_compare_exchange_n(&S.lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
                         return true;
                 if (cur != held) {
@@ -253,18 +280,18 @@ static bool lock_wait(uint64_t me, uint64_t held)
                         if (deadline > start + 4 * TP_LOCK_WAIT_MS)
                                 return false;
                 }
-                if (held == __atomic_load_n(&lock_stuck, __ATOMIC_RELAXED))
+                if (held == __atomic_load_n(&S.lock_stuck, __ATOMIC_RELAXED))
                         return false;
                 left = deadline - now_ms();
                 if (left <= 0) {
-                        __atomic_store_n(&lock_stuck, held, __ATOMIC_RELAXED);
+                        __atomic_store_n(&S.lock_stuck, held, __ATOMIC_RELAXED);
                         return false;
                 }
                 ts.tv_sec = left / 1000;
                 ts.tv_nsec = (left % 1000) * 1000000;
-                __atomic_fetch_add(&lock_waiters, 1, __ATOMIC_ACQ_REL);
-                r = syscall(SYS_futex, &lock_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
-                __atomic_fetch_sub(&lock_waiters, 1, __ATOMIC_ACQ_REL);
+                __atomic_fetch_add(&S.lock_waiters, 1, __ATOMIC_ACQ_REL);
+                r = syscall(SYS_futex, &S.lock_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+                __atomic_fetch_sub(&S.lock_waiters, 1, __ATOMIC_ACQ_REL);
                 /* a seccomp filter of the program's that refuses futex: no busy wait */
                 if (r < 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
                         return false;
@@ -276,43 +303,74 @@ static bool lock_try(pid_t pid)
         uint64_t me = (uint64_t)(uint32_t)space_id(pid) << 32 | (uint32_t)thread_id();
         uint64_t cur = 0;
 
-        if (__atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+        if (__atomic_compare_exchange_n(&S.lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
                 return true;
         if (cur == me)
                 return false; /* a signal handler inside one of our calls */
         if (cur >> 32 != me >> 32)
                 /* taken in the memory we were copied from: take it over */
-                return __atomic_compare_exchange_n(&lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
+                return __atomic_compare_exchange_n(&S.lock_word, &cur, me, false, __ATOMIC_ACQUIRE,
                                                    __ATOMIC_RELAXED);
-        if (cur == __atomic_load_n(&lock_stuck, __ATOMIC_RELAXED))
+        if (cur == __atomic_load_n(&S.lock_stuck, __ATOMIC_RELAXED))
                 return false;
         return lock_wait(me, cur);
 }
 
 static void lock_release(void)
 {
-        __atomic_store_n(&lock_stuck, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
-        __atomic_fetch_add(&lock_seq, 1, __ATOMIC_ACQ_REL);
-        if (__atomic_load_n(&lock_waiters, __ATOMIC_ACQUIRE) > 0)
-                (void)syscall(SYS_futex, &lock_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        __atomic_store_n(&S.lock_stuck, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.lock_word, 0, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&S.lock_seq, 1, __ATOMIC_ACQ_REL);
+        if (__atomic_load_n(&S.lock_waiters, __ATOMIC_ACQUIRE) > 0)
+                (void)syscall(SYS_futex, &S.lock_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void *tp_real(unsigned slot, const char *name)
+{
+        void *p;
+
+        if (slot >= TP_REAL_SLOTS)
+                return NULL;
+        p = __atomic_load_n(&S.real[slot], __ATOMIC_RELAXED);
+        if (!p) {
+                int e = errno;
+
+                p = dlsym(RTLD_NEXT, name);
+                errno = e;
+                __atomic_store_n(&S.real[slot], p, __ATOMIC_RELAXED);
+        }
+        return p;
+}
+
+void tp_resolve_exec(void)
+{
+        (void)tp_real(TP_REAL_execve, "execve");
+        (void)tp_real(TP_REAL_execvpe, "execvpe");
 }
 
 static void atfork_child(void)
 {
-        __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
-        __atomic_store_n(&n_skipped, 0, __ATOMIC_RELAXED); /* the parent's, reported by it */
+        PidPage *pp = __atomic_load_n(&S.pidpage, __ATOMIC_ACQUIRE);
+        pid_t pid = getpid();
+
+        __atomic_store_n(&S.image_pid, pid, __ATOMIC_RELAXED);
+        /* The page fork() emptied: written now, with the pid at hand, costs one page fault;
+         * cached_pid() would read it first (a fault) and then write it (another). */
+        if (pp)
+                __atomic_store_n(&pp->pid, pid, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.n_skipped, 0, __ATOMIC_RELAXED); /* the parent's, reported by it */
         /* One thread here, not inside the library (the prepare handler let go): no holder,
          * no waiter, and a new thread id. */
         tls_tid = 0;
-        __atomic_store_n(&slot_used, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&lock_word, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&lock_stuck, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&lock_waiters, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.slot_used, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.lock_word, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.lock_stuck, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.lock_waiters, 0, __ATOMIC_RELAXED);
 }
 
 static void preload_value(void);
+static void publish_locked(void);
 static bool enter_pid_as(pid_t pid, bool counted);
 static bool connect_locked(void);
 
@@ -325,16 +383,19 @@ static void atfork_prepare(void)
 {
         int e = errno;
 
+        /* In or out of a session: a child that looks them up itself (dlsym() reads symbol
+         * tables no page of which the child has yet) takes some thirty page faults. */
+        tp_resolve_exec();
         if (enter_pid_as(cached_pid(), false)) {
                 if (!S.info_done) {
                         preload_value();
                         S.info_done = true;
                 }
+                publish_locked();
                 /* the children's EXEC frames go on this connection (exec_on_parent()) */
                 if (S.conn != CONN_OK)
                         (void)connect_locked();
                 lock_release();
-                tp_resolve_exec();
         }
         errno = e;
 }
@@ -342,7 +403,7 @@ static void atfork_prepare(void)
 __attribute__((constructor)) static void tp_init(void)
 {
         hint_snapshot();
-        __atomic_store_n(&image_pid, getpid(), __ATOMIC_RELAXED);
+        __atomic_store_n(&S.image_pid, getpid(), __ATOMIC_RELAXED);
         (void)pthread_atfork(atfork_prepare, NULL, atfork_child);
 }
 
@@ -355,7 +416,7 @@ static void session_check(void)
 
         S.session = SESSION_OUT;
         hint_snapshot();
-        if (trackle_identity_check_in(&S.identity, hint_id, &id, NULL)) {
+        if (trackle_identity_check_in(&B.identity, S.hint_id, &id, NULL)) {
                 S.id = id;
                 S.session = SESSION_IN;
         }
@@ -398,10 +459,10 @@ static void state_for(pid_t pid)
         S.ring = NULL;
         S.ring_failed = false;
         S.n_async = 0;
-        /* S.preload (info_done) stays: it is the image's, the same in a child */
+        /* B.preload (info_done) stays: it is the image's, the same in a child */
         /* The parent's table is not ours either. It is cleared when this process first
-         * looks at it, not here: writing 32 KiB costs eight copy-on-write page faults
-         * (~20 µs each on a VM), which every child that only execs (dpkg's four, each
+         * looks at it, not here: writing it costs a copy-on-write page fault per page
+         * (~20 µs each on a VM, up to eight), which every child that only execs (dpkg's four, each
          * command bash runs) would pay for nothing. */
         S.seen_stale = S.n_seen > 0;
 }
@@ -474,7 +535,7 @@ static void give_up(void)
  * afresh at the next frame. What the ring held is read by trackled at the connection's end. */
 static void sock_recheck(void)
 {
-        __atomic_store_n(&sock_dropped, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.sock_dropped, 0, __ATOMIC_RELAXED);
         if (S.fd < 0 || sock_still_ours())
                 return;
         conn_forget();
@@ -712,7 +773,7 @@ static bool connect_locked_first(const void *first, size_t first_len, bool *ret_
         if (S.secure)
                 hello.flags |= TRACKLE_HELLO_SECURE;
         hint_snapshot();
-        hello.hint = hint_id;
+        hello.hint = S.hint_id;
         hello.pid = (uint32_t)S.pid;
         n = trackle_wire_hello(buf, sizeof(buf), &hello);
         root = raw_open(AT_FDCWD, "/", O_PATH | O_CLOEXEC | O_DIRECTORY);
@@ -826,23 +887,67 @@ static uint64_t hash_path(const char *s)
         return h ? h : 1;
 }
 
-/* true if abs was already reported by this process; else remember it (when there is room). */
+static size_t seen_cap(void)
+{
+        return S.seen_cap ? S.seen_cap : TP_SEEN_MIN;
+}
+
+/* h into the first free entry from its place, within 32; false if there is none. */
+static bool seen_put(uint64_t h)
+{
+        size_t mask = seen_cap() - 1, i = h & mask;
+
+        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask)
+                if (B.seen[i] == 0) {
+                        B.seen[i] = h;
+                        return true;
+                }
+        return false;
+}
+
+/* Twice the entries, in place: each entry of the old part is taken out and put in again. One
+ * put back into a later entry of the old part is taken out again when the loop gets there, and
+ * then lands no later than that (its probe meets the entry just freed). One that finds no room
+ * is forgotten: its file is asked about again, at worst. */
+static void seen_grow(void)
+{
+        size_t old = seen_cap();
+
+        S.seen_cap = old * 2;
+        for (size_t i = 0; i < old; i++) {
+                uint64_t h = B.seen[i];
+
+                if (h == 0)
+                        continue;
+                B.seen[i] = 0;
+                if (!seen_put(h))
+                        S.n_seen--;
+        }
+}
+
+/* true if abs was already reported by this process; else remember it (when there is room).
+ * The table grows as it fills, so a process that reports a few files writes one page of it
+ * (each page written is a page fault, again after every fork()). */
 static bool seen_before(const char *abs)
 {
         uint64_t h = hash_path(abs);
-        size_t i = h & (TP_SEEN_SIZE - 1);
+        size_t mask, i;
 
         if (S.seen_stale) {
-                memset(S.seen, 0, sizeof(S.seen));
+                memset(B.seen, 0, seen_cap() * sizeof(B.seen[0]));
                 S.n_seen = 0;
+                S.seen_cap = 0;
                 S.seen_stale = false;
         }
-
-        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & (TP_SEEN_SIZE - 1)) {
-                if (S.seen[i] == h)
+        if (S.n_seen * 2 >= seen_cap() && seen_cap() < TP_SEEN_SIZE)
+                seen_grow();
+        mask = seen_cap() - 1;
+        i = h & mask;
+        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask) {
+                if (B.seen[i] == h)
                         return true;
-                if (S.seen[i] == 0) {
-                        S.seen[i] = h;
+                if (B.seen[i] == 0) {
+                        B.seen[i] = h;
                         S.n_seen++;
                         return false;
                 }
@@ -854,14 +959,14 @@ static bool seen_before(const char *abs)
 static bool seen_has(const char *abs)
 {
         uint64_t h = hash_path(abs);
-        size_t i = h & (TP_SEEN_SIZE - 1);
+        size_t mask = seen_cap() - 1, i = h & mask;
 
         if (S.seen_stale)
                 return false;
-        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & (TP_SEEN_SIZE - 1)) {
-                if (S.seen[i] == h)
+        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask) {
+                if (B.seen[i] == h)
                         return true;
-                if (S.seen[i] == 0)
+                if (B.seen[i] == 0)
                         return false;
         }
         return false;
@@ -976,7 +1081,7 @@ static bool fd_path(int fd, char *out, size_t size)
  * the whole cache at once (tp_dirs_moved()); a rename by another process is seen within that
  * time, so a name recorded is the directory's name as of at most that long before the call
  * (the call and the rename race anyway). Filled only by the process the memory belongs to
- * (image_pid; what a child of vfork() passing for it adds is dropped when the child execs or
+ * (S.image_pid; what a child of vfork() passing for it adds is dropped when the child execs or
  * exits, see fdtab). Used with the lock held. */
 #define TP_DIRCACHE_TRUST_US 1000
 static struct {
@@ -997,7 +1102,7 @@ static int64_t now_us(void)
 void tp_dirs_moved(void)
 {
         for (int i = 0; i < TP_DIRCACHE; i++)
-                __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&S.dircache_fd1[i], 0, __ATOMIC_RELAXED);
 }
 
 static bool dir_path(int dirfd, char *out, size_t size, bool cache)
@@ -1008,7 +1113,7 @@ static bool dir_path(int dirfd, char *out, size_t size, bool cache)
         if (!cache)
                 return fd_path(dirfd, out, size);
         for (i = 0; i < TP_DIRCACHE; i++)
-                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED) == dirfd + 1)
+                if (__atomic_load_n(&S.dircache_fd1[i], __ATOMIC_RELAXED) == dirfd + 1)
                         break;
         if (i < TP_DIRCACHE) {
                 int64_t now = now_us();
@@ -1031,15 +1136,15 @@ static bool dir_path(int dirfd, char *out, size_t size, bool cache)
         }
         if (fstat(dirfd, &a) < 0 || !S_ISDIR(a.st_mode) || !fd_path(dirfd, out, size))
                 return fd_path(dirfd, out, size);
-        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
-        if (S.pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED) ||
+        __atomic_store_n(&S.dircache_fd1[i], 0, __ATOMIC_RELAXED);
+        if (S.pid != __atomic_load_n(&S.image_pid, __ATOMIC_RELAXED) ||
             strlen(out) >= sizeof(dircache[i].path))
                 return true;
         dircache[i].dev = (uint64_t)a.st_dev;
         dircache[i].ino = (uint64_t)a.st_ino;
         dircache[i].checked_us = now_us();
         memcpy(dircache[i].path, out, strlen(out) + 1);
-        __atomic_store_n(&dircache_fd1[i], dirfd + 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.dircache_fd1[i], dirfd + 1, __ATOMIC_RELAXED);
         return true;
 }
 
@@ -1077,7 +1182,7 @@ static void report_missed(void)
         uint8_t buf[TRACKLE_WIRE_HEADER_SIZE + 8];
         int n;
 
-        S.missed += __atomic_exchange_n(&n_skipped, 0, __ATOMIC_RELAXED);
+        S.missed += __atomic_exchange_n(&S.n_skipped, 0, __ATOMIC_RELAXED);
         if (S.missed == 0 || S.conn != CONN_OK)
                 return;
         n = trackle_wire_missed(buf, sizeof(buf), S.missed);
@@ -1095,17 +1200,17 @@ static bool enter_pid_as(pid_t pid, bool counted)
         if (!lock_try(pid)) {
                 if (counted && __atomic_load_n(&S.pid, __ATOMIC_RELAXED) == pid &&
                     __atomic_load_n(&S.session, __ATOMIC_RELAXED) == SESSION_IN)
-                        __atomic_fetch_add(&n_skipped, 1, __ATOMIC_RELAXED);
+                        __atomic_fetch_add(&S.n_skipped, 1, __ATOMIC_RELAXED);
                 return false;
         }
         state_for(pid);
-        if (__atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&S.sock_dropped, __ATOMIC_RELAXED))
                 sock_recheck();
         if (!in_session_locked()) {
                 lock_release();
                 return false;
         }
-        if (S.missed > 0 || __atomic_load_n(&n_skipped, __ATOMIC_RELAXED) > 0)
+        if (S.missed > 0 || __atomic_load_n(&S.n_skipped, __ATOMIC_RELAXED) > 0)
                 report_missed();
         return true;
 }
@@ -1136,12 +1241,12 @@ static TrackleStat wire_stat(const struct stat *st)
 /* A path buffer for p, with the lock held; false (and counted) when none is free. */
 static bool slot_take(TpPre *p)
 {
-        uint32_t used = __atomic_load_n(&slot_used, __ATOMIC_RELAXED);
+        uint32_t used = __atomic_load_n(&S.slot_used, __ATOMIC_RELAXED);
 
         while (~used != 0) {
                 unsigned i = (unsigned)__builtin_ctz(~used);
 
-                if (__atomic_compare_exchange_n(&slot_used, &used, used | 1u << i, false,
+                if (__atomic_compare_exchange_n(&S.slot_used, &used, used | 1u << i, false,
                                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
                         p->abs = slot_buf[i];
                         return true;
@@ -1160,7 +1265,7 @@ void tp_pre_done(TpPre *p)
         i = (size_t)(p->abs - slot_buf[0]) / TP_PATH_SIZE;
         p->abs = NULL;
         p->active = false;
-        __atomic_fetch_and(&slot_used, ~(1u << i), __ATOMIC_RELEASE);
+        __atomic_fetch_and(&S.slot_used, ~(1u << i), __ATOMIC_RELEASE);
 }
 
 void tp_pre(TpPre *p, int dirfd, const char *path, int statflags, uint32_t before_op)
@@ -1215,7 +1320,7 @@ void tp_pre_open(TpPre *p, int dirfd, const char *path, int flags)
                 goto out;
         if (S_ISLNK(p->st.st_mode) && !(flags & O_NOFOLLOW)) {
                 /* Writing through a symlink changes its target: record the target. */
-                char *target = S.scratch;
+                char *target = B.scratch;
                 struct stat st;
                 int fd = raw_open(dirfd, path, O_PATH | O_CLOEXEC);
 
@@ -1300,7 +1405,7 @@ void tp_post_created(int dirfd, const char *path, bool dir)
  * raw close system call goes unseen, like every raw system call (trackle(8), bypasses).
  *
  * A child of fork() has the same descriptors and a copy of the table: both stay true. Only
- * the process this memory belongs to sets entries (image_pid: set when the image starts, and
+ * the process this memory belongs to sets entries (S.image_pid: set when the image starts, and
  * in the child of every fork() by the atfork handler; a child made without the handler,
  * _Fork or a raw clone, never sets one). A child of vfork() shares our memory but not our
  * descriptors: it passes for its parent (cached_pid()), so what it sets is dropped when it
@@ -1318,17 +1423,18 @@ void tp_opened(const TpPre *p, int fd)
                 return;
         /* Set only for a regular file: one this call created (O_CREAT of a missing path), or
          * the existing one a BEFORE went for (a symlink's target included). */
-        if (!p->active || !p->reported || p->pid != __atomic_load_n(&image_pid, __ATOMIC_RELAXED) ||
+        if (!p->active || !p->reported ||
+            p->pid != __atomic_load_n(&S.image_pid, __ATOMIC_RELAXED) ||
             (p->exists && !S_ISREG(p->st.st_mode) && !S_ISLNK(p->st.st_mode)))
                 return;
-        if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
-                __atomic_store_n(&fdtab_used, 1, __ATOMIC_RELAXED);
+        if (!__atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED))
+                __atomic_store_n(&S.fdtab_used, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&fdtab[fd], 1, __ATOMIC_RELAXED);
 }
 
 bool tp_fd_reported(int fd)
 {
-        return __atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
+        return __atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
                __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED);
 }
 
@@ -1337,29 +1443,29 @@ void tp_fd_closed(int fd)
 {
         if (fd < 0)
                 return;
-        if (fd + 1 == __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED))
-                __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+        if (fd + 1 == __atomic_load_n(&S.sock_fd1, __ATOMIC_RELAXED))
+                __atomic_store_n(&S.sock_dropped, 1, __ATOMIC_RELAXED);
         for (int i = 0; i < TP_DIRCACHE; i++)
-                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED) == fd + 1)
-                        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
-        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
+                if (__atomic_load_n(&S.dircache_fd1[i], __ATOMIC_RELAXED) == fd + 1)
+                        __atomic_store_n(&S.dircache_fd1[i], 0, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED) && fd >= 3 && fd < TP_FDTAB &&
             __atomic_load_n(&fdtab[fd], __ATOMIC_RELAXED))
                 __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
 }
 
 void tp_fds_closed(unsigned first, unsigned last)
 {
-        int s1 = __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED);
+        int s1 = __atomic_load_n(&S.sock_fd1, __ATOMIC_RELAXED);
 
         if (s1 > 0 && (unsigned)s1 - 1 >= first && (unsigned)s1 - 1 <= last)
-                __atomic_store_n(&sock_dropped, 1, __ATOMIC_RELAXED);
+                __atomic_store_n(&S.sock_dropped, 1, __ATOMIC_RELAXED);
         for (int i = 0; i < TP_DIRCACHE; i++) {
-                int d1 = __atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED);
+                int d1 = __atomic_load_n(&S.dircache_fd1[i], __ATOMIC_RELAXED);
 
                 if (d1 > 0 && (unsigned)d1 - 1 >= first && (unsigned)d1 - 1 <= last)
-                        __atomic_store_n(&dircache_fd1[i], 0, __ATOMIC_RELAXED);
+                        __atomic_store_n(&S.dircache_fd1[i], 0, __ATOMIC_RELAXED);
         }
-        if (!__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED) || first >= TP_FDTAB || first > last)
+        if (!__atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED) || first >= TP_FDTAB || first > last)
                 return;
         if (first < 3)
                 first = 3;
@@ -1372,10 +1478,10 @@ void tp_fds_closed(unsigned first, unsigned last)
 
 bool tp_fd_cache_used(void)
 {
-        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED))
                 return true;
         for (int i = 0; i < TP_DIRCACHE; i++)
-                if (__atomic_load_n(&dircache_fd1[i], __ATOMIC_RELAXED))
+                if (__atomic_load_n(&S.dircache_fd1[i], __ATOMIC_RELAXED))
                         return true;
         return false;
 }
@@ -1385,12 +1491,12 @@ bool tp_fd_cache_used(void)
  * shortcuts). Returns the real pid. */
 pid_t tp_vfork_check(void)
 {
-        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        PidPage *pp = __atomic_load_n(&S.pidpage, __ATOMIC_ACQUIRE);
         pid_t pid = getpid(), cached;
 
         if (!pp || (cached = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) <= 0 || cached == pid)
                 return pid;
-        if (__atomic_load_n(&fdtab_used, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&S.fdtab_used, __ATOMIC_RELAXED))
                 for (int fd = 0; fd < TP_FDTAB; fd++)
                         __atomic_store_n(&fdtab[fd], 0, __ATOMIC_RELAXED);
         tp_dirs_moved();
@@ -1411,14 +1517,14 @@ typedef struct VforkHold {
 
 static void vfork_hold(VforkHold *h, pid_t pid)
 {
-        PidPage *pp = __atomic_load_n(&pidpage, __ATOMIC_ACQUIRE);
+        PidPage *pp = __atomic_load_n(&S.pidpage, __ATOMIC_ACQUIRE);
         pid_t cached;
 
         h->held = pp && (cached = __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)) > 0 && cached != pid;
         if (!h->held)
                 return;
-        h->sock_fd1 = __atomic_load_n(&sock_fd1, __ATOMIC_RELAXED);
-        h->sock_dropped = __atomic_load_n(&sock_dropped, __ATOMIC_RELAXED);
+        h->sock_fd1 = __atomic_load_n(&S.sock_fd1, __ATOMIC_RELAXED);
+        h->sock_dropped = __atomic_load_n(&S.sock_dropped, __ATOMIC_RELAXED);
         memcpy(h->head, &S, sizeof(h->head));
         S.missed = 0; /* the parent's to report, not the child's */
 }
@@ -1428,8 +1534,19 @@ static void vfork_give_back(const VforkHold *h)
         if (!h->held)
                 return;
         memcpy(&S, h->head, sizeof(h->head));
-        __atomic_store_n(&sock_fd1, h->sock_fd1, __ATOMIC_RELAXED);
-        __atomic_store_n(&sock_dropped, h->sock_dropped, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.sock_fd1, h->sock_fd1, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.sock_dropped, h->sock_dropped, __ATOMIC_RELAXED);
+}
+
+/* The working directory, for an EXEC frame: in S.cwd when it fits (the page the frame is
+ * built in), else in B.cwd; "" if unknown. Called with the lock held. */
+static const char *cwd_now(void)
+{
+        if (getcwd(S.cwd, sizeof(S.cwd)))
+                return S.cwd;
+        if (errno == ERANGE && getcwd(B.cwd, sizeof(B.cwd)))
+                return B.cwd;
+        return "";
 }
 
 /* A child that has made no call of its own yet (S is still its parent's: a copy after fork(),
@@ -1452,14 +1569,12 @@ static bool exec_on_parent(pid_t pid, uint32_t flags, const char *file, char *co
         if (!lock_try(pid))
                 return false;
         if (S.pid == 0 || S.pid == pid || S.conn != CONN_OK || S.session != SESSION_IN ||
-            S.fd < 0 || __atomic_load_n(&sock_dropped, __ATOMIC_RELAXED))
+            S.fd < 0 || __atomic_load_n(&S.sock_dropped, __ATOMIC_RELAXED))
                 goto out;
         if (!sock_still_ours() || getsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
                 goto out;
-        if (!getcwd(S.cwd, sizeof(S.cwd)))
-                S.cwd[0] = 0;
         n = trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(), (uint32_t)geteuid(),
-                              (uint32_t)pid, flags | TRACKLE_EXEC_FORKED, S.cwd, file, argv);
+                              (uint32_t)pid, flags | TRACKLE_EXEC_FORKED, cwd_now(), file, argv);
         /* Every frame of the parent must go in one piece too, not only this one: the largest
          * (an EXEC frame) must fit in half the send buffer. */
         if (n <= 0 || TRACKLE_WIRE_EXEC_FRAME_MAX + 64 > (size_t)sndbuf / 2)
@@ -1484,10 +1599,8 @@ void tp_exec_frame(uint32_t flags, const char *file, char *const argv[])
                 return;
         vfork_hold(&h, pid);
         if (enter_pid(pid)) {
-                if (!getcwd(S.cwd, sizeof(S.cwd)))
-                        S.cwd[0] = 0;
                 send_async(trackle_wire_exec(S.frame, sizeof(S.frame), (uint32_t)getuid(),
-                                             (uint32_t)geteuid(), (uint32_t)S.pid, flags, S.cwd,
+                                             (uint32_t)geteuid(), (uint32_t)S.pid, flags, cwd_now(),
                                              file, argv));
                 lock_release();
         }
@@ -1500,7 +1613,7 @@ static void preload_value(void)
         struct stat a, b;
         size_t n;
 
-        memcpy(S.preload, TRACKLE_PRELOAD_NAME, sizeof(TRACKLE_PRELOAD_NAME));
+        memcpy(B.preload, TRACKLE_PRELOAD_NAME, sizeof(TRACKLE_PRELOAD_NAME));
         /* Set-uid callers, and the installed library, re-add the bare name only; a library
          * loaded by path (a build tree: trackle shell --preload PATH) re-adds that path. */
         if (S.secure || dladdr((void *)&preload_value, &di) == 0 || !di.dli_fname ||
@@ -1510,15 +1623,27 @@ static void preload_value(void)
             a.st_dev == b.st_dev && a.st_ino == b.st_ino)
                 return;
         n = strlen(di.dli_fname);
-        if (n < sizeof(S.preload) && !strpbrk(di.dli_fname, " :"))
-                memcpy(S.preload, di.dli_fname, n + 1);
+        if (n < sizeof(B.preload) && !strpbrk(di.dli_fname, " :"))
+                memcpy(B.preload, di.dli_fname, n + 1);
 }
 
 /* Published once per process for exec wrappers that get no lock (a signal handler inside the
  * library, a holder passed over): propagation must not depend on winning the lock. */
-static uint64_t published_session;
 static char published_preload[TP_PATH_SIZE];
-static int published_pid;
+
+/* With the lock held, info_done: S.id and B.preload for exec wrappers that get no lock.
+ * Written when they change only, and before every fork() (atfork_prepare()): a child of fork()
+ * has its parent's, the same (a child is in its parent's session, and the same image), and
+ * writing them between fork and exec would cost it a page fault or two. */
+static void publish_locked(void)
+{
+        if (S.published && S.published_session == S.id && strcmp(published_preload, B.preload) == 0)
+                return;
+        __atomic_store_n(&S.published, false, __ATOMIC_RELAXED);
+        S.published_session = S.id;
+        memcpy(published_preload, B.preload, strlen(B.preload) + 1);
+        __atomic_store_n(&S.published, true, __ATOMIC_RELEASE);
+}
 
 bool tp_exec_info(TpExecInfo *ret)
 {
@@ -1528,9 +1653,9 @@ bool tp_exec_info(TpExecInfo *ret)
         vfork_hold(&h, pid);
         if (!enter_pid_as(pid, false)) {
                 vfork_give_back(&h);
-                if (__atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid)
+                if (!__atomic_load_n(&S.published, __ATOMIC_ACQUIRE))
                         return false;
-                ret->session = published_session;
+                ret->session = S.published_session;
                 ret->preload = published_preload;
                 return true;
         }
@@ -1538,13 +1663,9 @@ bool tp_exec_info(TpExecInfo *ret)
                 preload_value();
                 S.info_done = true;
         }
-        if (__atomic_load_n(&published_pid, __ATOMIC_RELAXED) != pid) {
-                published_session = S.id;
-                memcpy(published_preload, S.preload, strlen(S.preload) + 1);
-                __atomic_store_n(&published_pid, pid, __ATOMIC_RELEASE);
-        }
+        publish_locked();
         ret->session = S.id;
-        ret->preload = S.preload; /* written once per image, before info_done */
+        ret->preload = B.preload; /* written once per image, before info_done */
         lock_release();
         vfork_give_back(&h);
         return true;

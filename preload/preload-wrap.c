@@ -36,36 +36,9 @@ TP_EXPORT int __open64_2(const char *path, int flags);
 TP_EXPORT int __openat_2(int dirfd, const char *path, int flags);
 TP_EXPORT int __openat64_2(int dirfd, const char *path, int flags);
 
-static void *tp_resolve(void **slot, const char *name)
-{
-        void *p = __atomic_load_n(slot, __ATOMIC_RELAXED);
-
-        if (!p) {
-                int e = errno;
-
-                p = dlsym(RTLD_NEXT, name);
-                errno = e;
-                __atomic_store_n(slot, p, __ATOMIC_RELAXED);
-        }
-        return p;
-}
-
-#define REAL(name)                                                                                 \
-        ({                                                                                         \
-                static void *slot_;                                                                \
-                (__typeof__(&name))tp_resolve(&slot_, #name);                                      \
-        })
-
-/* The exec family's real functions, in slots of their own: atfork_prepare() resolves them in
- * the parent (tp_resolve_exec()), so that no child looks them up between fork and exec. */
-static void *slot_execve, *slot_execvpe, *slot_fexecve, *slot_execveat;
-#define REAL_EXEC(name) ((__typeof__(&name))tp_resolve(&slot_##name, #name))
-
-void tp_resolve_exec(void)
-{
-        (void)tp_resolve(&slot_execve, "execve");
-        (void)tp_resolve(&slot_execvpe, "execvpe");
-}
+/* A slot of its own for each call site (see tp_real()) */
+#define REAL(name) ((__typeof__(&name))tp_real(TP_REAL_FIRST + __COUNTER__, #name))
+#define REAL_EXEC(name) ((__typeof__(&name))tp_real(TP_REAL_##name, #name))
 
 #define REAL_EXEC_OR(name, fail)                                                                   \
         __typeof__(&name) real = REAL_EXEC(name);                                                  \
@@ -1192,3 +1165,6 @@ TP_EXPORT FILE *popen(const char *cmd, const char *mode)
         errno = e;
         return f;
 }
+
+/* Every REAL() above has a slot of its own in S.real[] */
+_Static_assert(TP_REAL_FIRST + __COUNTER__ <= TP_REAL_SLOTS, "TP_REAL_SLOTS too small");

@@ -76,7 +76,15 @@ typedef struct TpExecInfo {
 } TpExecInfo;
 bool tp_exec_info(TpExecInfo *ret);
 
-/* preload-wrap.c: look up the real execve and execvpe now (before a fork) */
+/* The real functions the wrappers call, looked up (dlsym(RTLD_NEXT)) at first use and kept
+ * in the library's state page (preload-core.c): slot i, or NULL if there is none. Slots below
+ * TP_REAL_FIRST are the exec family's, resolved by atfork_prepare() before every fork() so
+ * that no child looks them up between fork and exec; each other call site of REAL() in
+ * preload-wrap.c has a slot of its own. */
+enum { TP_REAL_execve, TP_REAL_execvpe, TP_REAL_fexecve, TP_REAL_execveat, TP_REAL_FIRST };
+#define TP_REAL_SLOTS 80
+void *tp_real(unsigned slot, const char *name);
+/* preload-core.c: look up the real execve and execvpe now (before a fork) */
 void tp_resolve_exec(void);
 
 /* preload-env.c */

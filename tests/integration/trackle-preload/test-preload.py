@@ -312,6 +312,24 @@ def test_before(sid):
               "%s: an empty file opened for writing: OPENED_EMPTY with its stat, no BEFORE: %s"
               % ("nobody" if user else "root", fr))
 
+    # The table of files a process reported grows as it fills (512 entries, then 1024, 2048,
+    # 4096, each time in place): 1,500 empty files opened for writing, all of them, then all of
+    # them again, are one OPENED_EMPTY each and nothing more.
+    many = scratch()
+    names = [os.path.join(many, "m%04d" % i) for i in range(1500)]
+    for n in names:
+        open(n, "w").close()
+    with Server() as srv:
+        r = run([PROBE, "write"] + names + names, session=sid)
+        wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    ev = [f["path"] for f in events(fr, "event", OP["OPENED_EMPTY"])]
+    check(r.returncode == 0 and sorted(ev) == names and not events(fr, "before"),
+          "1,500 files opened twice each: one OPENED_EMPTY per file across the table's growth "
+          "(%d events, %d distinct, %d BEFOREs)" % (len(ev), len(set(ev)),
+                                                     len(events(fr, "before"))))
+    shutil.rmtree(many, ignore_errors=True)
+
     # root, rename over an existing file: the old inode's fd goes along, no answer awaited
     with open(d + "/new", "w") as f:
         f.write("replacement\n")
