@@ -75,11 +75,12 @@ typedef struct TpState {
         bool ring_pop_failed;
         size_t ring_populated; /* bytes of the mapping made present ahead of the head */
         size_t n_seen;         /* entries in B.seen[] */
-        size_t seen_cap;       /* the part of B.seen[] in use (0: TP_SEEN_MIN); zero beyond */
         bool seen_stale;       /* B.seen[] holds the parent's entries: cleared at its first use */
         bool info_done;
 
-        /* Not held aside by vfork_hold(): the lock, and what is read or written without it. */
+        /* Not held aside by vfork_hold(): the lock, what is read or written without it, and
+         * the size of B.seen[], which is not held aside either. */
+        size_t seen_cap; /* the part of B.seen[] in use (0: TP_SEEN_MIN); zero beyond */
         /* The library's lock (lock_try()): one word, the holder's address space (the pid
          * that owns the memory, see space_id()) in the high half and its thread in the low
          * half; 0 when free. */
