@@ -7,6 +7,7 @@ shortcuts, threads (each a
 rule of the library, and a meson test of its own); without it all run. Runs as root (exit 77 otherwise); re-executes itself under `unshare -m --propagation private`
 and mounts a tmpfs on /run/tracksuite, so the host's trackled (if any) is never touched.
 """
+import atexit
 import json
 import os
 import shutil
@@ -135,6 +136,7 @@ def run(cmd, env=None, preload=True, session=None, user=None, timeout=60, cwd=No
 def scratch(mode=0o755):
     d = tempfile.mkdtemp(prefix="tp-")
     os.chmod(d, mode)
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
 
 
