@@ -424,7 +424,7 @@ st=$(c sh -c 'tr "\0" " " </proc/$(systemctl show -p MainPID --value trackalert.
 check "the service reads its configuration as a credential (command line: $st)" \
     eval 'grep -F -- "-C /run/credentials/trackalert.service/trackalert.conf" <<<"$st" >/dev/null'
 check "the start is in the journal (MESSAGE_ID=$TA_MID_STARTED)" \
-    eval 'c journalctl --no-pager -u trackalert MESSAGE_ID=$TA_MID_STARTED -o cat 2>/dev/null | grep "serving on 1 socket (socket-activated)" >/dev/null'
+    poll eval 'c journalctl --no-pager -u trackalert MESSAGE_ID=$TA_MID_STARTED -o cat 2>/dev/null | grep "serving on 1 socket (socket-activated)" >/dev/null'
 check "the report is in the history database" poll ta_rows_are 1
 out=$(c curl -sS --max-time 10 -u "admin:$(ta_password)" http://127.0.0.1:8085/command/stats 2>&1)
 check "GET /command/stats counts it ($out)" eval 'grep "\"reports\": 1," <<<"$out" >/dev/null'
@@ -771,7 +771,7 @@ check "the changed naccttab (a conffile) was kept" c grep -qx 'flush 2' "$NACCTT
 check "the 4 datagrams are in the log (4 packets, 352 bytes): the restart's stop wrote them" \
     poll nacct_flow_is "$NACCT_LOG" 40125 "4 352"
 check "the stop before the restart is in the journal (MESSAGE_ID=$NACCT_MID_STOPPED)" \
-    nacct_journal_has $NACCT_MID_STOPPED "nacctd terminating (Terminated)" "$INV"
+    poll nacct_journal_has $NACCT_MID_STOPPED "nacctd terminating (Terminated)" "$INV"
 check "no dump file after the clean stop" eval '! c test -e "$NACCT_DUMP"'
 INV=$(nacct_invocation)
 nacct_section_end
@@ -812,7 +812,7 @@ else fail "systemctl stop nacctd"; indent <<<"$out"; fi
 st=$(c systemctl show -p Result -p ExecMainStatus --value nacctd.service 2>&1 | tr '\n' ' ')
 check "a clean stop: Result=success, exit status 0 (got '$st')" [ "$st" = "success 0 " ]
 check "the stop is in the journal (MESSAGE_ID=$NACCT_MID_STOPPED)" \
-    nacct_journal_has $NACCT_MID_STOPPED "nacctd terminating (Terminated)" "$INV"
+    poll nacct_journal_has $NACCT_MID_STOPPED "nacctd terminating (Terminated)" "$INV"
 check "systemctl start nacctd (removed while running)" c systemctl start nacctd.service
 check "nacctd.service active again" poll nacct_active
 check "2 datagrams of 30 bytes from port 40128, then at once:" nacct_send 40128 2 30
