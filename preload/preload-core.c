@@ -893,17 +893,19 @@ static size_t seen_cap(void)
         return S.seen_cap ? S.seen_cap : TP_SEEN_MIN;
 }
 
-/* h into the first free entry from its place, within 32; false if there is none. */
-static bool seen_put(uint64_t h)
+/* Where h is in B.seen[], or the first free entry from its place on, within 32 probes (linear
+ * probing); -1 if neither. *found tells which. */
+static ssize_t seen_probe(uint64_t h, bool *found)
 {
         size_t mask = seen_cap() - 1, i = h & mask;
 
         for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask)
-                if (B.seen[i] == 0) {
-                        B.seen[i] = h;
-                        return true;
+                if (B.seen[i] == h || B.seen[i] == 0) {
+                        *found = B.seen[i] == h;
+                        return (ssize_t)i;
                 }
-        return false;
+        *found = false;
+        return -1;
 }
 
 /* Twice the entries, in place: each entry of the old part is taken out and put in again. One
@@ -917,11 +919,16 @@ static void seen_grow(void)
         S.seen_cap = old * 2;
         for (size_t i = 0; i < old; i++) {
                 uint64_t h = B.seen[i];
+                ssize_t at;
+                bool found;
 
                 if (h == 0)
                         continue;
                 B.seen[i] = 0;
-                if (!seen_put(h))
+                at = seen_probe(h, &found);
+                if (at >= 0)
+                        B.seen[at] = h;
+                else
                         S.n_seen--;
         }
 }
@@ -932,7 +939,8 @@ static void seen_grow(void)
 static bool seen_before(const char *abs)
 {
         uint64_t h = hash_path(abs);
-        size_t mask, i;
+        ssize_t at;
+        bool found;
 
         if (S.seen_stale) {
                 memset(B.seen, 0, seen_cap() * sizeof(B.seen[0]));
@@ -942,35 +950,22 @@ static bool seen_before(const char *abs)
         }
         if (S.n_seen * 2 >= seen_cap() && seen_cap() < TP_SEEN_SIZE)
                 seen_grow();
-        mask = seen_cap() - 1;
-        i = h & mask;
-        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask) {
-                if (B.seen[i] == h)
-                        return true;
-                if (B.seen[i] == 0) {
-                        B.seen[i] = h;
-                        S.n_seen++;
-                        return false;
-                }
+        at = seen_probe(h, &found);
+        if (!found && at >= 0) {
+                B.seen[at] = h;
+                S.n_seen++;
         }
-        return false; /* full around here: ask again rather than miss a file */
+        return found; /* not found and no room: ask again rather than miss a file */
 }
 
 /* Like seen_before(), without remembering abs. */
 static bool seen_has(const char *abs)
 {
-        uint64_t h = hash_path(abs);
-        size_t mask = seen_cap() - 1, i = h & mask;
+        bool found = false;
 
-        if (S.seen_stale)
-                return false;
-        for (unsigned probe = 0; probe < 32; probe++, i = (i + 1) & mask) {
-                if (B.seen[i] == h)
-                        return true;
-                if (B.seen[i] == 0)
-                        return false;
-        }
-        return false;
+        if (!S.seen_stale)
+                (void)seen_probe(hash_path(abs), &found);
+        return found;
 }
 
 /* known: the caller's lstat of name, or NULL. */
