@@ -22,7 +22,7 @@ static inline const char *tp_launder(const char *p)
 
 /* What a wrapper learnt before the real call: the absolute path and the stat before. The
  * path is in a buffer of the library's (TP_PATH_SIZE), not on the caller's stack: a wrapper
- * may run in a signal handler on an 8 KiB alternate stack. Declare it with TP_PRE(), which
+ * may run in a signal handler on a small alternate stack. Declare it with TP_PRE(), which
  * gives the buffer back when the wrapper returns, however it returns. */
 typedef struct TpPre {
         bool active; /* in a session and the path is one we record */
@@ -88,7 +88,7 @@ void *tp_real(unsigned slot, const char *name);
 void tp_resolve_exec(void);
 
 /* preload-env.c */
-/* Kept small: an exec wrapper may run in a signal handler on an 8 KiB stack. A longer
+/* Kept small: an exec wrapper may run in a signal handler on a small stack. A longer
  * environment or LD_PRELOAD value goes into one mmap (when the caller allows it). */
 #define TP_ENV_SMALL 64
 #define TP_LDP_SMALL 512

@@ -182,6 +182,16 @@ def serve(conn, logpath):
             # An asynchronous BEFORE (flag 2: an unlink/rename/link with the old inode's
             # fd) wants no answer.
             if t == HELLO or (t == BEFORE and not rec.get("flags", 0) & 2):
+                if t == BEFORE and rec.get("path", "").endswith("/gate"):
+                    # Hold the answer until the test's other thread says so (or 10 s): the
+                    # thread that sent this BEFORE holds the library's lock meanwhile.
+                    path = rec["path"]
+                    open(path + ".got", "w").close()
+                    end = time.monotonic() + 10
+                    while not os.path.exists(path + ".release") and time.monotonic() < end:
+                        time.sleep(0.001)  # polling interval
+                    log(logpath, {"type": "gate", "peer": pid,
+                                  "released": os.path.exists(path + ".release")})
                 if t == BEFORE and MODE == "slowack":
                     # Like a trackled reading a large file: the thread that sent this BEFORE
                     # holds the library's lock until the answer comes.

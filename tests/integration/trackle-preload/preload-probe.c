@@ -15,7 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -31,7 +38,6 @@ int __openat_2(int dirfd, const char *path, int flags);
 #define SENT 4242
 /* glibc 2.34+ makes SIGSTKSZ a sysconf() call under _GNU_SOURCE; programs built without it
  * have the historical constant, which is what a crash handler's stack often is. */
-#define SIGSTKSZ_FIXED 8192
 #define T(name, expr)                                                                              \
         do {                                                                                       \
                 long r_;                                                                           \
@@ -506,6 +512,92 @@ static int signal_mode(const char *dir)
         return 0;
 }
 
+/* "futexdeny" mode: the program's own seccomp filter refuses the futex wait that the library's
+ * lock sleeps in (FUTEX_WAIT_PRIVATE: EPERM). The main thread opens DIR/gate for writing;
+ * the fake trackled answers that BEFORE only once DIR/gate.release exists, so the main
+ * thread holds the library meanwhile. A second thread waits until the fake trackled has the
+ * BEFORE (it makes DIR/gate.got), then chmods DIR/other: the library is busy and the call
+ * cannot sleep on its lock, so it must be skipped at once and counted, not spun on. That
+ * thread then makes DIR/gate.release with raw system calls (past the library), and the main
+ * thread, answered, chmods DIR/after. Prints "other=RC/ERRNO". Exit 77: no filter for this
+ * architecture. */
+#if defined(__x86_64__)
+#define PROBE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PROBE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PROBE_ARG1_LOW offsetof(struct seccomp_data, args[1])
+#else
+#define PROBE_ARG1_LOW (offsetof(struct seccomp_data, args[1]) + 4)
+#endif
+static const char *futex_dir;
+static int futex_other_rc = -2, futex_other_errno;
+
+static void *futex_thread(void *arg)
+{
+        char got[4096], p[4096];
+        struct timespec tick = {.tv_nsec = 1000000};
+        int fd;
+
+        (void)arg;
+        snprintf(got, sizeof(got), "%s/gate.got", futex_dir);
+        for (int i = 0; i < 10000 && access(got, F_OK) < 0; i++) /* polls, 10 s at most */
+                nanosleep(&tick, NULL);
+        snprintf(p, sizeof(p), "%s/other", futex_dir);
+        futex_other_rc = chmod(p, 0600);
+        futex_other_errno = futex_other_rc < 0 ? errno : 0;
+        snprintf(p, sizeof(p), "%s/gate.release", futex_dir);
+        fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+                (void)syscall(SYS_close, fd);
+        return NULL;
+}
+
+static int futexdeny_mode(const char *dir)
+{
+#ifdef PROBE_AUDIT_ARCH
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROBE_AUDIT_ARCH, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PROBE_ARG1_LOW),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT_PRIVATE, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+        char p[4096];
+        pthread_t t;
+        int fd;
+
+        futex_dir = dir;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return 2;
+        if (pthread_create(&t, NULL, futex_thread, NULL) != 0)
+                return 3;
+        snprintf(p, sizeof(p), "%s/gate", dir);
+        fd = open(p, O_WRONLY);
+        if (fd < 0)
+                return 4;
+        close(fd);
+        if (pthread_join(t, NULL) != 0)
+                return 5;
+        snprintf(p, sizeof(p), "%s/after", dir);
+        if (chmod(p, 0600) < 0)
+                return 6;
+        printf("other=%d/%d\n", futex_other_rc, futex_other_errno);
+        return 0;
+#else
+        (void)dir;
+        return 77;
+#endif
+}
+
 /* "cancel" mode: a thread with a cancellation request pending calls chmod(DIR/c1), which is
  * no cancellation point: the library's work inside it (session check, connection, waits)
  * must not become one, or the thread would die holding the library. Then the main thread's
@@ -548,13 +640,19 @@ static int cancel_mode(const char *dir)
         return 0;
 }
 
-/* "altstack" mode: a signal handler on an alternate stack of SIGSTKSZ (8 KiB, as a crash
- * handler has it) makes the process's first tracked calls (so the session check and the
- * connection happen inside it too): creates DIR/alt-new, writes DIR/alt-old (a BEFORE),
- * renames DIR/alt-new over DIR/alt-old2, chmods and unlinks DIR/alt-old. The library must not
- * need more stack than such a handler has. */
+/* "altstack" mode: a signal handler on an alternate stack makes the process's first tracked
+ * calls (so the session check, the connection and each real function's dlsym() happen inside
+ * it too): creates DIR/alt-new, writes DIR/alt-old (a BEFORE), renames DIR/alt-new over
+ * DIR/alt-old2, chmods and unlinks DIR/alt-old. The stack is SIGSTKSZ as glibc defines it now
+ * (sysconf(_SC_SIGSTKSZ), four times the kernel's minimum for this CPU's signal frame: 8 KiB
+ * on most machines, 13 KiB with AVX-512), at least 8 KiB, painted, with a painted guard
+ * below it. Prints "stack=SIZE used=BYTES" (how deep the handler went), or "overflow=BYTES"
+ * and exit 4 if it went past the stack: the test compares the depth with and without the
+ * library. */
 static const char *alt_dir;
 static volatile sig_atomic_t alt_done;
+#define ALT_GUARD 8192
+static char alt_mem[65536] __attribute__((aligned(64)));
 
 static void on_usr1(int sig)
 {
@@ -580,8 +678,11 @@ static void on_usr1(int sig)
         alt_done = 1;
 }
 
-/* ... and "altexec": such a handler's first tracked call is an execve() of a shell that
- * writes DIR/exec-out (so the shell must have got the library). */
+/* ... "altexec": such a handler's first tracked call is an execve() of a shell that writes
+ * DIR/exec-out (so the shell must have got the library); "altexecfail": an execve() of a
+ * program that does not exist, which returns, so that the exec wrapper's depth is measured. */
+static bool alt_exec_fails;
+
 static void on_usr2(int sig)
 {
         char cmd[600];
@@ -589,20 +690,33 @@ static void on_usr2(int sig)
 
         (void)sig;
         snprintf(cmd, sizeof(cmd), "echo ok > %s/exec-out", alt_dir);
-        execve("/bin/sh", argv, environ);
+        execve(alt_exec_fails ? "/nonexistent/sh" : "/bin/sh", argv, environ);
+        alt_done = alt_exec_fails && errno == ENOENT;
 }
 
 static int altstack_mode(const char *dir, bool exec)
 {
-        static char stack[SIGSTKSZ_FIXED];
-        stack_t ss = {.ss_sp = stack, .ss_size = sizeof(stack)};
+        long want = sysconf(_SC_SIGSTKSZ);
+        size_t size = want > 8192 ? (size_t)want : 8192, i = 0;
+        stack_t ss = {.ss_sp = alt_mem + ALT_GUARD};
         struct sigaction sa = {.sa_handler = exec ? on_usr2 : on_usr1, .sa_flags = SA_ONSTACK};
 
+        if (size > sizeof(alt_mem) - ALT_GUARD)
+                size = sizeof(alt_mem) - ALT_GUARD;
+        ss.ss_size = size;
         alt_dir = dir;
+        memset(alt_mem, 0xAA, ALT_GUARD + size);
         sigemptyset(&sa.sa_mask);
         if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
                 return 2;
         raise(SIGUSR1);
+        while (i < ALT_GUARD + size && (unsigned char)alt_mem[i] == 0xAA)
+                i++;
+        if (i < ALT_GUARD) {
+                printf("overflow=%zu\n", ALT_GUARD - i);
+                return 4;
+        }
+        printf("stack=%zu used=%zu\n", size, ALT_GUARD + size - i);
         return alt_done ? 0 : 3;
 }
 
@@ -612,10 +726,16 @@ int main(int argc, char **argv)
                 return altstack_mode(argv[2], false);
         if (argc >= 3 && strcmp(argv[1], "altexec") == 0)
                 return altstack_mode(argv[2], true);
+        if (argc >= 3 && strcmp(argv[1], "altexecfail") == 0) {
+                alt_exec_fails = true;
+                return altstack_mode(argv[2], true);
+        }
         if (argc >= 3 && strcmp(argv[1], "cancel") == 0)
                 return cancel_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "signal") == 0)
                 return signal_mode(argv[2]);
+        if (argc >= 3 && strcmp(argv[1], "futexdeny") == 0)
+                return futexdeny_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "errno") == 0) {
                 if (chdir(argv[2]) < 0)
                         return 1;

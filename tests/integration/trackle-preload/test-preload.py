@@ -884,6 +884,12 @@ def test_shortcuts(sid):
     shutil.rmtree(d, ignore_errors=True)
 
 
+# What libtrackle.so may add to a call's stack, the first call of a process included (its
+# session check, connection and dlsym() of the real function): trackle(8).
+STACK_BUDGET = 2048
+STACK_BUDGET_EXEC = 3072
+
+
 def probe_run(mode, names, sid):
     """The probe's MODE in a new scratch directory holding files NAMES (each its name and a
     newline), against a fake trackled until the probe's connection closed: (dir, run result,
@@ -977,21 +983,98 @@ def test_threads(sid):
     check(not waits, "the handler did not wait for its own thread: %s" % waits)
     shutil.rmtree(d, ignore_errors=True)
 
-    # A signal handler on an 8 KiB alternate stack (SIGSTKSZ, a crash handler's) makes the
-    # process's first tracked calls: the library, session check and connection included,
-    # must fit in what is left of it.
-    d, r, fr = probe_run("altstack", ("alt-old", "alt-old2"), sid)
-    check(r.returncode == 0, "a handler on an 8 KiB alternate stack made its calls: exit %d"
-          % r.returncode)
-    got = sorted((f["type"], os.path.basename(f["path"])) for f in fr
-                 if f["type"] in ("before", "event") and f.get("path", "").startswith(d + "/"))
-    want = {("event", "alt-new"), ("before", "alt-old"), ("before", "alt-old2")}
-    check(want <= set(got), "... and they were recorded: %s" % got)
+    # A program whose own seccomp filter refuses the futex wait the library's lock sleeps in:
+    # a call that finds the library busy with another thread (holding it for the answer to a
+    # BEFORE, which the fake trackled gives only when told) is skipped at once and counted,
+    # not spun on until the lock is free. The probe's second thread tells the fake trackled
+    # to answer only after its own call returned, so a call that waited would wait for ever
+    # (the library's bound: 1.5 s).
+    d = scratch()
+    for n in ("gate", "other", "after"):
+        with open("%s/%s" % (d, n), "w") as f:
+            f.write(n + "\n")
+        os.chmod("%s/%s" % (d, n), 0o644)
+    with Server() as srv:
+        r = run(["strace", "-f", "-qq", "-e", "trace=futex", "-o", d + ".strace", PROBE,
+                 "futexdeny", d], session=sid)
+        if r.returncode != 77:
+            wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+        fr = srv.frames()
+    with open(d + ".strace") as f:
+        trace = f.read()
+    os.unlink(d + ".strace")
+    if r.returncode == 77:
+        print("futexdeny: skipped, the probe has no seccomp filter for this architecture")
+    else:
+        check(r.returncode == 0 and b"other=0/0" in r.stdout,
+              "futexdeny probe ran, its second thread's chmod worked: %d %r %r"
+              % (r.returncode, r.stdout, r.stderr[-400:]))
+        check(stat.S_IMODE(os.stat(d + "/other").st_mode) == 0o600, "... and was done")
+        gate = [f for f in fr if f["type"] == "gate"]
+        check(len(gate) == 1 and gate[0]["released"],
+              "the BEFORE of gate was answered when the second thread said so, its call "
+              "having returned while the library was busy: %s" % gate)
+        paths = [os.path.basename(f.get("path", "")) for f in fr
+                 if f["type"] in ("before", "event")]
+        missed = sum(f["count"] for f in fr if f["type"] == "missed")
+        check("gate" in paths and "other" not in paths and "after" in paths and missed == 1,
+              "the call that found the library busy is skipped and counted (MISSED 1), the "
+              "next one recorded: %s, missed %d" % (paths, missed))
+        waits = [line for line in trace.splitlines() if "FUTEX_WAIT_PRIVATE" in line]
+        check(len(waits) == 1 and "EPERM" in trace,
+              "one futex wait, refused, and no second one: %s" % waits)
     shutil.rmtree(d, ignore_errors=True)
+
+    # A signal handler on an alternate stack makes the process's first tracked calls: the
+    # library's session check, connection and each real function's dlsym() happen inside it
+    # too. The probe's stack is SIGSTKSZ as glibc defines it now (sysconf(_SC_SIGSTKSZ), at
+    # least 8 KiB; 13 KiB with AVX-512, whose signal frame alone takes ~3 KiB), painted, with
+    # a painted guard below it: it reports how deep the handler went, or that it went past
+    # the stack. The library may add at most STACK_BUDGET bytes to what the same handler
+    # needs without it (trackle(8): what a wrapper needs of its caller's stack).
+    def alt_depth(mode, names, tracked):
+        d = scratch()
+        for n in names:
+            with open("%s/%s" % (d, n), "w") as f:
+                f.write(n + "\n")
+        fr = []
+        if tracked:
+            with Server() as srv:
+                r = run([PROBE, mode, d], session=sid)
+                wait_for(lambda: any(f["type"] == "close" for f in srv.frames()), "close")
+                fr = srv.frames()
+        else:
+            r = run([PROBE, mode, d], preload=False)
+        out = r.stdout.decode()
+        used = int(out.split("used=")[1].split()[0]) if "used=" in out else None
+        return d, r, fr, used, out
+    for mode, names, budget in (("altstack", ("alt-old", "alt-old2"), STACK_BUDGET),
+                                ("altexecfail", (), STACK_BUDGET_EXEC)):
+        d0, r0, _, plain, out0 = alt_depth(mode, names, False)
+        d, r, fr, used, out = alt_depth(mode, names, True)
+        check(r0.returncode == 0 and r.returncode == 0 and plain and used,
+              "%s: the handler made its calls on its alternate stack, with and without the "
+              "library: %d %r, %d %r" % (mode, r0.returncode, out0, r.returncode, out))
+        if plain and used:
+            print("%s: the handler used %d bytes of stack with the library, %d without"
+                  % (mode, used, plain))
+            check(used - plain <= budget, "%s: the library added %d bytes to the handler's "
+                  "stack, at most %d" % (mode, used - plain, budget))
+        if mode == "altstack":
+            got = sorted((f["type"], os.path.basename(f["path"])) for f in fr
+                         if f["type"] in ("before", "event") and
+                         f.get("path", "").startswith(d + "/"))
+            want = {("event", "alt-new"), ("before", "alt-old"), ("before", "alt-old2")}
+            check(want <= set(got), "... and the library recorded them: %s" % got)
+        else:
+            check(any(f["type"] == "exec" for f in fr),
+                  "... and the failed exec's EXEC frame went: %s" % [f["type"] for f in fr])
+        shutil.rmtree(d0, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
     d, r, fr = probe_run("altexec", (), sid)
     out = d + "/exec-out"
     check(r.returncode == 0 and os.path.exists(out),
-          "a handler on an 8 KiB alternate stack exec'd a shell: exit %d" % r.returncode)
+          "a handler on an alternate stack exec'd a shell: exit %d" % r.returncode)
     execs = [f["argv"][:2] for f in fr if f["type"] == "exec"]
     created = [f["path"] for f in events(fr, "event", OP["CREATED"])]
     check(["sh", "-c"] in execs and out in created,
