@@ -466,6 +466,20 @@ static int fds_mode(const char *out, const char *file)
         return 0;
 }
 
+/* open() DIR/NAME with flags and close it: 0, or -1 if it could not be opened. */
+static int open_close(const char *dir, const char *name, int flags)
+{
+        char p[4096];
+        int fd;
+
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+        fd = open(p, flags, 0644);
+        if (fd < 0)
+                return -1;
+        close(fd);
+        return 0;
+}
+
 /* "signal" mode: a SIGALRM handler creates DIR/sig while the main thread is inside the
  * library (waiting for the answer to the BEFORE of DIR/held, which the fake trackled delays by
  * 300 ms; the alarm comes after 50):
@@ -490,25 +504,17 @@ static int signal_mode(const char *dir)
 {
         struct itimerval it = {.it_value = {.tv_usec = 50000}};
         struct sigaction sa = {.sa_handler = on_alarm};
-        char p[4096];
-        int fd;
 
         sig_dir = dir;
         sigemptyset(&sa.sa_mask);
         if (sigaction(SIGALRM, &sa, NULL) < 0 || setitimer(ITIMER_REAL, &it, NULL) < 0)
                 return 2;
-        snprintf(p, sizeof(p), "%s/held", dir);
-        fd = open(p, O_RDWR);
-        if (fd < 0)
+        if (open_close(dir, "held", O_RDWR) < 0)
                 return 3;
-        close(fd);
         if (!sig_done)
                 return 4;
-        snprintf(p, sizeof(p), "%s/after", dir);
-        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0)
+        if (open_close(dir, "after", O_WRONLY | O_CREAT | O_TRUNC) < 0)
                 return 5;
-        close(fd);
         return 0;
 }
 
@@ -572,7 +578,6 @@ static int futexdeny_mode(const char *dir)
         struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
         char p[4096];
         pthread_t t;
-        int fd;
 
         futex_dir = dir;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
@@ -580,11 +585,8 @@ static int futexdeny_mode(const char *dir)
                 return 2;
         if (pthread_create(&t, NULL, futex_thread, NULL) != 0)
                 return 3;
-        snprintf(p, sizeof(p), "%s/gate", dir);
-        fd = open(p, O_WRONLY);
-        if (fd < 0)
+        if (open_close(dir, "gate", O_WRONLY) < 0)
                 return 4;
-        close(fd);
         if (pthread_join(t, NULL) != 0)
                 return 5;
         snprintf(p, sizeof(p), "%s/after", dir);
