@@ -18,6 +18,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ typedef struct TpState {
          * are lost, so they are counted, and the next call that gets in reports them
          * (report_missed()). */
         uint32_t n_skipped;
-        uint32_t slot_used; /* bit i: slot_buf[i] is taken */
+        uint32_t slot_used; /* bit i: slots[i] is taken */
         /* Our socket's number + 1 (0: none), and whether the program closed that number
          * since: read by the close wrappers without the lock. */
         int sock_fd1, sock_dropped;
@@ -231,10 +232,20 @@ static pid_t cached_pid(void)
 /* TpPre's path buffers: a wrapper holds one from its part before the real call to its part
  * after, without the lock (the real call may block), so they cannot be in S. A process with
  * more wrappers than that in flight at once (threads blocked in an open of a FIFO, say) gets
- * no record of the rest, and counts them. In .bss: a page is touched only when its buffer is
- * first used. */
+ * no record of the rest, and counts them. Each says who holds it, on the page its path
+ * starts on: a wrapper left by a siglongjmp() out of a signal handler never gives its
+ * buffer back (see slot_reclaim()). In .bss: a page is touched only when its buffer is first
+ * used. */
 #define TP_SLOTS 32
-static char slot_buf[TP_SLOTS][TP_PATH_SIZE];
+typedef struct TpSlot {
+        pid_t tid;       /* the thread holding it */
+        uintptr_t frame; /* its TpPre's frame */
+        uint64_t taken;  /* tp_slots_taken of its thread after it was taken */
+        char path[TP_PATH_SIZE];
+} TpSlot;
+static TpSlot slots[TP_SLOTS];
+/* Path buffers this thread has taken (see TpPre.taken) */
+__thread uint64_t tp_slots_taken __attribute__((tls_model("initial-exec")));
 /* This thread's id, for the lock word: one gettid() per thread. Initial-exec TLS: the
  * library is loaded at start-up (LD_PRELOAD), and the access is a plain %fs load. */
 static __thread pid_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -1234,19 +1245,66 @@ static TrackleStat wire_stat(const struct stat *st)
                              .size = (uint64_t)st->st_size};
 }
 
+/* No path buffer is free. One that this thread holds for a wrapper whose frame is deeper in
+ * its stack than p's, or is where p's is but was taken before p's call began, belongs to a
+ * wrapper that is gone: every wrapper still running in this thread is p's or one of its
+ * callers, whose frames are above it. It left without returning (a siglongjmp() out of a
+ * signal handler that interrupted the real call: a shell's ^C during an open of a FIFO,
+ * say), so its cleanup never ran. Those buffers are free again. Not on an alternate signal
+ * stack, whose addresses say nothing about the thread's own stack, nor on hppa, whose stacks
+ * grow up. (A coroutine suspended inside a wrapper on a stack of its own below ours would
+ * lose its buffer this way, and its event would name a wrong path: only once 32 buffers are
+ * taken.) A buffer held by a thread that is gone is free again too: a thread cancelled in
+ * the real call of a wrapper (open() is a cancellation point) dies without its cleanup. With
+ * the lock held. */
+static bool slot_reclaim(const TpPre *p)
+{
+        uint32_t used = __atomic_load_n(&S.slot_used, __ATOMIC_ACQUIRE), dead = 0;
+        pid_t tid = thread_id();
+        bool frames; /* whether this thread's frames can be compared with p's */
+        int e = errno;
+        stack_t ss;
+
+#if defined(__hppa__)
+        frames = false;
+#else
+        frames = syscall(SYS_sigaltstack, NULL, &ss) == 0 && !(ss.ss_flags & SS_ONSTACK);
+#endif
+        for (unsigned i = 0; i < TP_SLOTS; i++) {
+                if (!(used & 1u << i))
+                        continue;
+                if (slots[i].tid == tid
+                            ? frames && (slots[i].frame < p->frame ||
+                                         (slots[i].frame == p->frame && slots[i].taken <= p->taken))
+                            : syscall(SYS_tgkill, p->pid, slots[i].tid, 0) < 0 && errno == ESRCH)
+                        dead |= 1u << i;
+        }
+        errno = e;
+        if (dead)
+                __atomic_fetch_and(&S.slot_used, ~dead, __ATOMIC_RELEASE);
+        return dead != 0;
+}
+
 /* A path buffer for p, with the lock held; false (and counted) when none is free. */
 static bool slot_take(TpPre *p)
 {
-        uint32_t used = __atomic_load_n(&S.slot_used, __ATOMIC_RELAXED);
+        for (bool reclaimed = false;; reclaimed = true) {
+                uint32_t used = __atomic_load_n(&S.slot_used, __ATOMIC_RELAXED);
 
-        while (~used != 0) {
-                unsigned i = (unsigned)__builtin_ctz(~used);
+                while (~used != 0) {
+                        unsigned i = (unsigned)__builtin_ctz(~used);
 
-                if (__atomic_compare_exchange_n(&S.slot_used, &used, used | 1u << i, false,
-                                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-                        p->abs = slot_buf[i];
-                        return true;
+                        if (__atomic_compare_exchange_n(&S.slot_used, &used, used | 1u << i, false,
+                                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                                slots[i].tid = thread_id();
+                                slots[i].frame = p->frame;
+                                slots[i].taken = ++tp_slots_taken;
+                                p->abs = slots[i].path;
+                                return true;
+                        }
                 }
+                if (reclaimed || !slot_reclaim(p))
+                        break;
         }
         S.missed++;
         return false;
@@ -1258,7 +1316,7 @@ void tp_pre_done(TpPre *p)
 
         if (!p->abs)
                 return;
-        i = (size_t)(p->abs - slot_buf[0]) / TP_PATH_SIZE;
+        i = (size_t)(p->abs - slots[0].path) / sizeof(TpSlot);
         p->abs = NULL;
         p->active = false;
         __atomic_fetch_and(&S.slot_used, ~(1u << i), __ATOMIC_RELEASE);

@@ -31,9 +31,20 @@ typedef struct TpPre {
         pid_t pid;     /* of this process, from the check before the call */
         struct stat st;
         char *abs; /* while active; NULL when no buffer was taken */
+        /* Which call this is, for taking back the buffers of wrappers a siglongjmp() left
+         * (slot_reclaim()): the frame of the function that declared it, and how many buffers
+         * this thread had taken by then. Declare every TpPre of a function before its first
+         * tp_pre*() call, so that they all have the same count. */
+        uintptr_t frame;
+        uint64_t taken;
 } TpPre;
 void tp_pre_done(TpPre *p);
-#define TP_PRE(name) TpPre name __attribute__((cleanup(tp_pre_done))) = {.abs = NULL}
+extern __thread uint64_t tp_slots_taken __attribute__((tls_model("initial-exec")));
+#define TP_PRE(name)                                                                               \
+        TpPre name __attribute__((cleanup(tp_pre_done))) = {                                       \
+                .abs = NULL,                                                                       \
+                .frame = (uintptr_t)__builtin_frame_address(0),                                    \
+                .taken = tp_slots_taken}
 
 /* preload-core.c */
 /* tp_pre() statflags: the call succeeds only on an existing path (unlink, rmdir, chmod...) */

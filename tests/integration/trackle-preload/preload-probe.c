@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -600,6 +601,79 @@ static int futexdeny_mode(const char *dir)
 #endif
 }
 
+/* "longjmp" mode: 40 times, a SIGALRM handler siglongjmp()s out of an open() for writing of
+ * DIR/fifo, which blocks (no reader): each time the wrapper's path buffer is left taken, as
+ * its cleanup never runs. Then chmod(DIR/after), which needs a path buffer of its own. */
+static sigjmp_buf lj_env;
+
+static void on_lj_alarm(int sig)
+{
+        (void)sig;
+        siglongjmp(lj_env, 1);
+}
+
+static int longjmp_mode(const char *dir)
+{
+        struct sigaction sa = {.sa_handler = on_lj_alarm}; /* no SA_RESTART */
+        struct itimerval it = {.it_value = {.tv_usec = 5000}}, off = {{0, 0}, {0, 0}};
+        char p[4096];
+        volatile int jumps = 0; /* changed between sigsetjmp() and the siglongjmp() back */
+
+        snprintf(p, sizeof(p), "%s/fifo", dir);
+        sigemptyset(&sa.sa_mask);
+        if (mkfifo(p, 0600) < 0 || sigaction(SIGALRM, &sa, NULL) < 0)
+                return 2;
+        for (volatile int i = 0; i < 40; i++) {
+                if (sigsetjmp(lj_env, 1) != 0) {
+                        jumps++;
+                        continue;
+                }
+                if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+                        return 3;
+                if (open(p, O_WRONLY) >= 0) /* a reader came: not this test's */
+                        return 4;
+        }
+        (void)setitimer(ITIMER_REAL, &off, NULL);
+        snprintf(p, sizeof(p), "%s/after", dir);
+        if (chmod(p, 0600) < 0)
+                return 5;
+        printf("jumps=%d\n", (int)jumps);
+        return 0;
+}
+
+/* "cancelopen" mode: 40 threads, one after the other, are cancelled inside an open() for
+ * writing of DIR/fifo, which blocks (no reader) and is a cancellation point: a thread that
+ * dies there may leave its wrapper's path buffer taken. Then chmod(DIR/after). */
+static void *cancelopen_thread(void *arg)
+{
+        (void)open((const char *)arg, O_WRONLY);
+        return NULL;
+}
+
+static int cancelopen_mode(const char *dir)
+{
+        char p[4096];
+        int cancelled = 0;
+
+        snprintf(p, sizeof(p), "%s/fifo", dir);
+        if (mkfifo(p, 0600) < 0)
+                return 2;
+        for (int i = 0; i < 40; i++) {
+                pthread_t t;
+                void *ret = NULL;
+
+                if (pthread_create(&t, NULL, cancelopen_thread, p) != 0 || pthread_cancel(t) != 0 ||
+                    pthread_join(t, &ret) != 0)
+                        return 3;
+                cancelled += ret == PTHREAD_CANCELED;
+        }
+        snprintf(p, sizeof(p), "%s/after", dir);
+        if (chmod(p, 0600) < 0)
+                return 5;
+        printf("cancelled=%d\n", cancelled);
+        return 0;
+}
+
 /* "cancel" mode: a thread with a cancellation request pending calls chmod(DIR/c1), which is
  * no cancellation point: the library's work inside it (session check, connection, waits)
  * must not become one, or the thread would die holding the library. Then the main thread's
@@ -738,6 +812,10 @@ int main(int argc, char **argv)
                 return signal_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "futexdeny") == 0)
                 return futexdeny_mode(argv[2]);
+        if (argc >= 3 && strcmp(argv[1], "longjmp") == 0)
+                return longjmp_mode(argv[2]);
+        if (argc >= 3 && strcmp(argv[1], "cancelopen") == 0)
+                return cancelopen_mode(argv[2]);
         if (argc >= 3 && strcmp(argv[1], "errno") == 0) {
                 if (chdir(argv[2]) < 0)
                         return 1;

@@ -1025,6 +1025,22 @@ def test_threads(sid):
               "one futex wait, refused, and no second one: %s" % waits)
     shutil.rmtree(d, ignore_errors=True)
 
+    # Wrappers that never return, so that their cleanup never runs and their path buffers
+    # (32) stay taken: a SIGALRM handler siglongjmp()s out of a blocked open() for writing 40
+    # times ("longjmp"), and 40 threads are cancelled inside one ("cancelopen": open() is a
+    # cancellation point). The buffers of dead frames and of threads that are gone are
+    # taken back when none is free, and the call after them is recorded.
+    for mode, out in (("longjmp", b"jumps=40"), ("cancelopen", b"cancelled=40")):
+        d, r, fr = probe_run(mode, ("after",), sid)
+        check(r.returncode == 0 and out in r.stdout, "%s probe ran: %d %r %r"
+              % (mode, r.returncode, r.stdout, r.stderr[-300:]))
+        chmods = [os.path.basename(f["path"]) for f in events(fr, "event", 29)]
+        missed = sum(f["count"] for f in fr if f["type"] == "missed")
+        check(chmods == ["after"] and missed == 0,
+              "%s: the chmod after them is recorded, nothing missed: %s, missed %d"
+              % (mode, chmods, missed))
+        shutil.rmtree(d, ignore_errors=True)
+
     # A signal handler on an alternate stack makes the process's first tracked calls: the
     # library's session check, connection and each real function's dlsym() happen inside it
     # too. The probe's stack is SIGSTKSZ as glibc defines it now (sysconf(_SC_SIGSTKSZ), at
