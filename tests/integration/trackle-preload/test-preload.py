@@ -987,8 +987,8 @@ def test_threads(sid):
     # a call that finds the library busy with another thread (holding it for the answer to a
     # BEFORE, which the fake trackled gives only when told) is skipped at once and counted,
     # not spun on until the lock is free. The probe's second thread tells the fake trackled
-    # to answer only after its own call returned, so a call that waited would wait for ever
-    # (the library's bound: 1.5 s).
+    # to answer only after its own call returned: a call that waited for the lock instead
+    # would get it once the first thread gives up on its answer (after 1 s), and be recorded.
     d = scratch()
     for n in ("gate", "other", "after"):
         with open("%s/%s" % (d, n), "w") as f:
