@@ -240,12 +240,10 @@ static pid_t cached_pid(void)
 typedef struct TpSlot {
         pid_t tid;       /* the thread holding it */
         uintptr_t frame; /* its TpPre's frame */
-        uint64_t taken;  /* tp_slots_taken of its thread after it was taken */
+        uintptr_t pre;   /* its TpPre */
         char path[TP_PATH_SIZE];
 } TpSlot;
 static TpSlot slots[TP_SLOTS];
-/* Path buffers this thread has taken (see TpPre.taken) */
-__thread uint64_t tp_slots_taken __attribute__((tls_model("initial-exec")));
 /* This thread's id, for the lock word: one gettid() per thread. Initial-exec TLS: the
  * library is loaded at start-up (LD_PRELOAD), and the access is a plain %fs load. */
 static __thread pid_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -1245,18 +1243,29 @@ static TrackleStat wire_stat(const struct stat *st)
                              .size = (uint64_t)st->st_size};
 }
 
-/* No path buffer is free. One that this thread holds for a wrapper whose frame is deeper in
- * its stack than p's, or is where p's is but was taken before p's call began, belongs to a
- * wrapper that is gone: every wrapper still running in this thread is p's or one of its
- * callers, whose frames are above it. It left without returning (a siglongjmp() out of a
- * signal handler that interrupted the real call: a shell's ^C during an open of a FIFO,
- * say), so its cleanup never ran. Those buffers are free again. Not on an alternate signal
- * stack, whose addresses say nothing about the thread's own stack, nor on hppa, whose stacks
- * grow up. (A coroutine suspended inside a wrapper on a stack of its own below ours would
- * lose its buffer this way, and its event would name a wrong path: only once 32 buffers are
- * taken.) A buffer held by a thread that is gone is free again too: a thread cancelled in
- * the real call of a wrapper (open() is a cancellation point) dies without its cleanup. With
- * the lock held. */
+/* No path buffer is free. One that this thread holds belongs to a wrapper that is gone if its
+ * TpPre's frame is deeper in the thread's stack than p's (every wrapper still running in the
+ * thread declared its TpPre in p's frame or in one of its callers', which are above it), or
+ * is p's frame but the TpPre there no longer points at it (a later call reused the frame).
+ * The wrapper left without returning (a siglongjmp() out of a signal handler that
+ * interrupted the real call: a shell's ^C during an open of a FIFO, say), so its cleanup
+ * never ran. Those buffers are free again. Not on an alternate signal stack, whose addresses
+ * say nothing about the thread's own stack, nor on hppa, whose stacks grow up. (A coroutine
+ * suspended inside a wrapper on a stack of its own below ours would lose its buffer this
+ * way, and its event would name a wrong path: only once 32 buffers are taken.) A buffer held
+ * by a thread that is gone is free again too: a thread cancelled in the real call of a
+ * wrapper (open() is a cancellation point) dies without its cleanup. With the lock held. */
+/* Whether the TpPre that took slot still points at it: slot->pre is in the frame the caller
+ * runs in (the same frame address), so it is readable; a later call's object there, or
+ * whatever else the frame now holds, does not. */
+static bool pre_holds(const TpSlot *slot)
+{
+        char *abs;
+
+        memcpy(&abs, (const char *)slot->pre + offsetof(TpPre, abs), sizeof(abs));
+        return abs == slot->path;
+}
+
 static bool slot_reclaim(const TpPre *p)
 {
         uint32_t used = __atomic_load_n(&S.slot_used, __ATOMIC_ACQUIRE), dead = 0;
@@ -1275,7 +1284,7 @@ static bool slot_reclaim(const TpPre *p)
                         continue;
                 if (slots[i].tid == tid
                             ? frames && (slots[i].frame < p->frame ||
-                                         (slots[i].frame == p->frame && slots[i].taken <= p->taken))
+                                         (slots[i].frame == p->frame && !pre_holds(&slots[i])))
                             : syscall(SYS_tgkill, p->pid, slots[i].tid, 0) < 0 && errno == ESRCH)
                         dead |= 1u << i;
         }
@@ -1298,7 +1307,7 @@ static bool slot_take(TpPre *p)
                                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
                                 slots[i].tid = thread_id();
                                 slots[i].frame = p->frame;
-                                slots[i].taken = ++tp_slots_taken;
+                                slots[i].pre = (uintptr_t)(void *)p;
                                 p->abs = slots[i].path;
                                 return true;
                         }

@@ -23,7 +23,8 @@ static inline const char *tp_launder(const char *p)
 /* What a wrapper learnt before the real call: the absolute path and the stat before. The
  * path is in a buffer of the library's (TP_PATH_SIZE), not on the caller's stack: a wrapper
  * may run in a signal handler on a small alternate stack. Declare it with TP_PRE(), which
- * gives the buffer back when the wrapper returns, however it returns. */
+ * gives the buffer back when the wrapper returns (and see slot_reclaim() for one that never
+ * does). */
 typedef struct TpPre {
         bool active; /* in a session and the path is one we record */
         bool exists;
@@ -31,20 +32,14 @@ typedef struct TpPre {
         pid_t pid;     /* of this process, from the check before the call */
         struct stat st;
         char *abs; /* while active; NULL when no buffer was taken */
-        /* Which call this is, for taking back the buffers of wrappers a siglongjmp() left
-         * (slot_reclaim()): the frame of the function that declared it, and how many buffers
-         * this thread had taken by then. Declare every TpPre of a function before its first
-         * tp_pre*() call, so that they all have the same count. */
+        /* The frame of the function that declared it, for taking back the buffers of
+         * wrappers that never returned (slot_reclaim()) */
         uintptr_t frame;
-        uint64_t taken;
 } TpPre;
 void tp_pre_done(TpPre *p);
-extern __thread uint64_t tp_slots_taken __attribute__((tls_model("initial-exec")));
 #define TP_PRE(name)                                                                               \
         TpPre name __attribute__((cleanup(tp_pre_done))) = {                                       \
-                .abs = NULL,                                                                       \
-                .frame = (uintptr_t)__builtin_frame_address(0),                                    \
-                .taken = tp_slots_taken}
+                .abs = NULL, .frame = (uintptr_t)__builtin_frame_address(0)}
 
 /* preload-core.c */
 /* tp_pre() statflags: the call succeeds only on an existing path (unlink, rmdir, chmod...) */
